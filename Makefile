@@ -1,0 +1,34 @@
+# The README's two commands: `make demo` and `make test`. Both set up .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# CPU build of torch from local disk; an unpinned torch would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+DEMO_DATA := .faqbot-demo
+
+.PHONY: demo test lint setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e '.[worker,dev]' $(TORCH)
+	touch $(STAMP)
+
+demo: $(STAMP)
+	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot ingest sample_kb/docs --source-id handbook
+	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot sources list
+	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot search "My VPN says error 809 at the hotel, what do I do?" -k 3
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check faqbot bot workers pipelines tests
+
+clean:
+	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache

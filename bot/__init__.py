@@ -1,0 +1,1 @@
+"""The Slack Bolt process. It stays light: no torch, transformers, langchain or vector store."""

@@ -1,0 +1,294 @@
+"""The `faqbot` command. Each subcommand imports its heavy parts only when it runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from faqbot.settings import load_settings
+
+app = typer.Typer(
+    help="faqbot: a self-hosted Slack FAQ bot that answers from your company's documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sources_app = typer.Typer(help="List and remove knowledge sources.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks whose figures go in the README.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(bench_app, name="bench")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr, no traceback: the message names what failed and why."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _runtime():
+    from faqbot.runtime import embedder_for, store_for
+    from workers.embedder import EmbedderUnavailable
+    from workers.store import StoreUnavailable
+
+    settings = load_settings()
+    try:
+        return settings, store_for(settings), embedder_for(settings)
+    except (StoreUnavailable, EmbedderUnavailable) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def ingest(
+    target: Annotated[str, typer.Argument(help="A file, a folder of files, or an http(s) URL.")],
+    source_id: Annotated[
+        str | None, typer.Option(help="Id of the source (default: from the file, folder or URL).")
+    ] = None,
+    visibility: Annotated[
+        str, typer.Option(help="'public', or comma-separated Slack channel IDs: C123,C456.")
+    ] = "public",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest documents (.md .txt .html .pdf .docx) into the knowledge base.
+
+    Unchanged documents are skipped; changed ones replace their old chunks. A bad item is
+    reported on one line and the rest are ingested; the exit status is 1 if any item failed.
+    """
+    from pipelines.ingest.pipeline import ingest as run_ingest
+    from workers.store.base import parse_visibility
+
+    try:
+        labels = parse_visibility(visibility)
+    except ValueError as exc:
+        fail(str(exc))
+    settings, store, embedder = _runtime()
+    with _progress_bar(disable=as_json) as progress:
+        report = run_ingest(
+            target,
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            source_id=source_id,
+            visibility=labels,
+            progress=progress,
+        )
+    for failure in report.errors:
+        err.print(f"[red]failed:[/red] {failure}", highlight=False, soft_wrap=True)
+    summary = {
+        "source_id": report.source_id,
+        "files": report.files,
+        "chunks": report.chunks,
+        "unchanged": report.unchanged,
+        "removed": report.removed,
+        "errors": len(report.errors),
+        "seconds": round(report.seconds, 2),
+    }
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        out.print(
+            f"source [bold]{report.source_id}[/bold]: {report.files} files, "
+            f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.errors)} errors ({report.seconds:.1f} s)"
+        )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+class _progress_bar:
+    """A rich progress bar with one task per phase (read, embed)."""
+
+    def __init__(self, disable: bool = False):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self._progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=disable or not err.is_terminal,
+        )
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._progress.stop()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase not in self._tasks:
+            self._tasks[phase] = self._progress.add_task(phase, total=total)
+        self._progress.update(self._tasks[phase], completed=done, total=total)
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="What an employee would ask.")],
+    channel: Annotated[
+        str | None, typer.Option(help="Slack channel ID the question is asked in.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="How many passages to return.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid (default), dense or bm25.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Search the knowledge base and print ranked passages with their source and score."""
+    from workers.retrieval import retrieve
+
+    if mode not in ("hybrid", "dense", "bm25"):
+        fail(f"--mode {mode!r}: choose hybrid, dense or bm25")
+    settings, store, embedder = _runtime()
+    hits = retrieve(
+        question,
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        channel=channel,
+        k=k,
+        mode=mode,
+    )
+    if as_json:
+        print(json.dumps([_hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]))
+        return
+    if not hits:
+        out.print("No passage found (is anything ingested? try `faqbot sources list`).")
+    for rank, hit in enumerate(hits, 1):
+        c = hit.chunk
+        where = c.url or c.path or c.doc_key
+        heading = f"{c.title} › {c.section}" if c.section else c.title
+        out.print(
+            f"[bold][{rank}][/bold] {heading}  [dim]({c.source_id}: {where}, "
+            f"score {hit.score:.3f})[/dim]",
+            highlight=False,
+        )
+        out.print(f"    {_snippet(c.text)}", highlight=False)
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _hit_json(rank: int, hit) -> dict:
+    c = hit.chunk
+    return {
+        "rank": rank,
+        "score": round(float(hit.score), 4),
+        "chunk_id": c.chunk_id,
+        "source_id": c.source_id,
+        "title": c.title,
+        "section": c.section,
+        "url": c.url,
+        "path": c.path,
+        "text": c.text,
+    }
+
+
+@sources_app.command("list")
+def sources_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print sources as JSON.")] = False,
+) -> None:
+    """List the knowledge sources with their documents, chunks and visibility."""
+    _, store, _ = _runtime_store_only()
+    sources = store.list_sources()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {**s.__dict__, "indexed_at": s.indexed_at.isoformat() if s.indexed_at else None}
+                    for s in sources
+                ]
+            )
+        )
+        return
+    table = Table("source", "location", "visibility", "documents", "chunks", "indexed at")
+    for s in sources:
+        when = s.indexed_at.strftime("%Y-%m-%d %H:%M") if s.indexed_at else "-"
+        table.add_row(
+            s.source_id, s.location, ",".join(s.visibility), str(s.documents), str(s.chunks), when
+        )
+    out.print(table if sources else "No sources yet: add one with `faqbot ingest PATH_OR_URL`.")
+
+
+@sources_app.command("remove")
+def sources_remove(source_id: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
+    """Remove a source and all its chunks from the knowledge base."""
+    _, store, _ = _runtime_store_only()
+    removed = store.delete_source(source_id)
+    if not removed:
+        fail(f"source {source_id!r}: no such source (see `faqbot sources list`)", code=1)
+    out.print(f"removed source {source_id} ({removed} chunks)")
+
+
+def _runtime_store_only():
+    from faqbot.runtime import store_for
+    from workers.store import StoreUnavailable
+
+    settings = load_settings()
+    try:
+        return settings, store_for(settings), None
+    except StoreUnavailable as exc:
+        fail(str(exc))
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    dataset: Annotated[
+        str, typer.Option(help="'sample' (shipped) or the StackFAQ folder (has BENCHMARK.md).")
+    ] = "sample",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """nDCG@10, MRR@10 and hit@k of bm25-only, dense-only and the default retrieval.
+
+    StackFAQ follows its BENCHMARK.md: answers-only corpus, figures on the test split. The
+    sample set reports all questions and its exact-term questions separately. Runs in a fresh
+    temporary store, so the live knowledge base is untouched.
+    """
+    from pipelines.bench.retrieval import run_retrieval_benchmark
+
+    settings = load_settings()
+    try:
+        result = run_retrieval_benchmark(dataset, settings, progress=_progress_bar(as_json))
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    _print_bench(result)
+
+
+def _print_bench(result: dict) -> None:
+    for split_name, systems in _bench_tables(result):
+        table = Table(title=split_name)
+        metrics = list(next(iter(systems.values())))
+        table.add_column("system")
+        for metric in metrics:
+            table.add_column(metric, justify="right")
+        for system, figures in systems.items():
+            table.add_row(system, *(f"{figures[m]:.3f}" for m in metrics))
+        out.print(table)
+    for key in ("ingest",):
+        if key in result:
+            out.print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in result[key].items()))
+
+
+def _bench_tables(result: dict):
+    yield f"{result['dataset']} ({result['split']}, {result['queries']} queries)", result["systems"]
+    if "exact_term" in result:
+        exact = result["exact_term"]
+        yield f"exact-term questions ({exact['queries']})", exact["systems"]
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="faqbot")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Batch jobs: ingestion, curation, training, evaluation and benchmarks."""

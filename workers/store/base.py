@@ -1,0 +1,150 @@
+"""The knowledge store interface that LanceDB (embedded) and Weaviate (server) both implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+PUBLIC = "public"
+SearchMode = Literal["dense", "bm25", "hybrid"]
+
+
+@dataclass
+class Chunk:
+    """One retrievable passage with everything an answer needs to cite it."""
+
+    chunk_id: str
+    source_id: str
+    doc_key: str
+    doc_hash: str
+    title: str
+    section: str
+    position: int
+    text: str
+    content_hash: str
+    visibility: list[str]
+    url: str | None = None
+    path: str | None = None
+    indexed_at: datetime | None = None
+
+    @property
+    def search_text(self) -> str:
+        """What is embedded and full-text indexed: the passage under its title and section."""
+        header = " › ".join(part for part in (self.title, self.section) if part)
+        return f"{header}\n{self.text}" if header else self.text
+
+
+CHUNK_FIELDS = [
+    "chunk_id", "source_id", "doc_key", "doc_hash", "title", "section", "position", "text",
+    "content_hash", "visibility", "url", "path", "indexed_at",
+]  # fmt: skip
+
+
+@dataclass
+class EmbeddedChunk:
+    chunk: Chunk
+    vector: np.ndarray
+    context_vector: np.ndarray
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass
+class SourceSummary:
+    source_id: str
+    location: str
+    visibility: list[str]
+    documents: int
+    chunks: int
+    indexed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DocumentSet:
+    source_id: str
+    doc_keys: frozenset[str]
+
+
+def asker_labels(channel: str | None) -> list[str]:
+    """Visibility labels a question asked in `channel` may see: public, plus that channel."""
+    return [PUBLIC] if not channel else [PUBLIC, channel]
+
+
+def parse_visibility(value: str | None) -> list[str]:
+    """`public` or a comma-separated list of Slack channel IDs; anything else is refused."""
+    if value is None or value.strip().lower() in ("", PUBLIC):
+        return [PUBLIC]
+    channels = [part.strip().lstrip("#") for part in value.split(",") if part.strip()]
+    bad = [c for c in channels if not (c[:1] in "CGD" and c[1:].isalnum() and c.isupper())]
+    if bad:
+        raise ValueError(
+            f"visibility {value!r}: {bad[0]!r} is not a Slack channel ID like C0123ABC"
+        )
+    return sorted(set(channels))
+
+
+class KnowledgeStore(Protocol):
+    """Chunks with two vectors each (raw and context) plus full text, filtered by visibility."""
+
+    def replace_documents(
+        self, source_id: str, chunks: list[EmbeddedChunk], doc_keys: set[str]
+    ) -> None:
+        """Swap every chunk of `doc_keys` in `source_id` for `chunks`, so that no search sees
+        a mix of old and new chunks of one document."""
+
+    def delete_source(self, source_id: str) -> int:
+        """Removes a source's chunks; returns how many there were."""
+
+    def document_hashes(self, source_id: str) -> dict[str, str]:
+        """doc_key -> doc_hash of what is indexed now, to skip unchanged documents."""
+
+    def list_sources(self) -> list[SourceSummary]: ...
+
+    def search(
+        self,
+        *,
+        text: str,
+        vector: np.ndarray | None,
+        labels: list[str],
+        k: int,
+        mode: SearchMode,
+        alpha: float = 0.85,
+        candidates: int = 50,
+    ) -> list[Hit]:
+        """Ranked chunks visible to any of `labels`, the filter applied inside the query."""
+
+    def neighbours(
+        self, vector: np.ndarray, visibility: list[str], k: int, exclude: DocumentSet | None = None
+    ) -> list[Hit]:
+        """The k chunks nearest `vector` (raw vectors, cosine score) that are visible wherever a
+        chunk with `visibility` is, so context vectors never carry a restricted passage into
+        wider view. Chunks of `exclude` (a source and some of its documents) are left out."""
+
+    def count(self) -> int: ...
+
+
+def summarise_source(source_id: str, rows: list[dict]) -> SourceSummary:
+    """One source's row in `faqbot sources list`, from the chunk rows any backend returns."""
+    first = rows[0]
+    times = [r["indexed_at"] for r in rows if r["indexed_at"] is not None]
+    documents = {r["doc_key"] for r in rows}
+    location = first["url"] or first["path"] or first["doc_key"]
+    if len(documents) > 1 and first["path"]:
+        location = str(Path(first["path"]).parent)
+    return SourceSummary(
+        source_id=source_id,
+        location=location,
+        visibility=list(first["visibility"]),
+        documents=len(documents),
+        chunks=len(rows),
+        indexed_at=max(times) if times else None,
+    )
