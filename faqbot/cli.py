@@ -22,8 +22,8 @@ bench_app = typer.Typer(help="Benchmarks whose figures go in the README.", no_ar
 app.add_typer(sources_app, name="sources")
 app.add_typer(bench_app, name="bench")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> None:

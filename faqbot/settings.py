@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         le=1.0,
         description="Weight of dense against BM25 scores in relative-score fusion (1 = dense only).",
     )
+    hybrid_alpha_identifier: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Dense weight for questions that name an identifier (an error code, a form or "
+            "policy number, an acronym), where exact BM25 matches deserve more say."
+        ),
+    )
     hybrid_candidates: int = Field(
         50, ge=1, description="Candidates taken from each of dense and BM25 search before fusion."
     )

@@ -51,7 +51,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return self._model.get_sentence_embedding_dimension()
+        return self._model.get_embedding_dimension()
 
     @property
     def max_tokens(self) -> int:

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
 from faqbot.settings import Settings
 from workers.embedder import Embedder
 from workers.store.base import Hit, KnowledgeStore, SearchMode, asker_labels
+
+# Tokens a dense embedding blurs but BM25 matches exactly: codes mixing letters and digits
+# (MATB1, P45, NWH-DNS-12, IT-POL-7.2) and upper-case acronyms (EAP, INC-SEC).
+IDENTIFIER = re.compile(
+    r"\b(?:[A-Za-z]+[-.]?\d[\w.-]*|[A-Z]{2,}\d*(?:-[A-Z0-9.]+)*|[A-Z]+(?:-[A-Z0-9.]+)+)\b"
+)
+
+
+def fusion_alpha(question: str, settings: Settings) -> float:
+    """Dense weight for this question: lower when it names an identifier."""
+    if IDENTIFIER.search(question):
+        return settings.hybrid_alpha_identifier
+    return settings.hybrid_alpha
 
 
 def retrieve(
@@ -16,16 +33,19 @@ def retrieve(
     channel: str | None = None,
     k: int | None = None,
     mode: SearchMode = "hybrid",
+    vector: np.ndarray | None = None,
 ) -> list[Hit]:
     """`hybrid` is the default: context-vector dense search fused with BM25, which keeps exact
-    terms (error codes, form names) findable where dense-only search misses them."""
-    vector = None if mode == "bm25" else embedder.embed_query(question)
+    terms (error codes, form names) findable where dense-only search misses them. Pass
+    `vector` when the question was already embedded (benchmarks embed in batches)."""
+    if vector is None and mode != "bm25":
+        vector = embedder.embed_query(question)
     return store.search(
         text=question,
         vector=vector,
         labels=asker_labels(channel),
         k=k or settings.top_k,
         mode=mode,
-        alpha=settings.hybrid_alpha,
+        alpha=fusion_alpha(question, settings),
         candidates=settings.hybrid_candidates,
     )

@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.store.base import Chunk
+
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_kb"
 STACKFAQ_FILE = "stackExchange-FAQ.xml"
 
@@ -17,6 +19,13 @@ class Query:
     relevant: frozenset[str]
     split: str
     exact_term: bool = False
+    answer_contains: str | None = None
+
+    def answers(self, chunk: Chunk) -> bool:
+        """Passage-level relevance: the chunk is from the right document and holds the answer."""
+        if chunk.doc_key not in self.relevant:
+            return False
+        return self.answer_contains is None or self.answer_contains.lower() in chunk.text.lower()
 
 
 @dataclass
@@ -49,6 +58,12 @@ def load_stackfaq(folder: Path) -> StackFAQ:
 def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
     lines = (folder / "questions.jsonl").read_text().splitlines()
     return [
-        Query(row["question"], frozenset([row["source"]]), "all", bool(row.get("exact_term")))
+        Query(
+            row["question"],
+            frozenset([row["source"]]),
+            "all",
+            bool(row.get("exact_term")),
+            row.get("answer_contains"),
+        )
         for row in map(json.loads, filter(str.strip, lines))
     ]

@@ -93,7 +93,10 @@ def _bench_sample(settings, store, embedder, progress) -> dict:
             "systems": _evaluate(queries, settings, store, embedder, (3, 5), progress, "all"),
             "exact_term": {
                 "queries": len(exact),
-                "systems": _evaluate(exact, settings, store, embedder, (3, 5), progress, "exact"),
+                "level": "passage",
+                "systems": _evaluate(
+                    exact, settings, store, embedder, (3, 5), progress, "exact", passages=True
+                ),
             },
         }
     result["ingest"] = ingest_figures
@@ -108,7 +111,9 @@ def _evaluate(
     hits: tuple[int, ...],
     progress,
     label: str,
+    passages: bool = False,
 ) -> dict:
+    """Document-level figures, or with `passages` chunk-level ones (`Query.answers`)."""
     vectors = embedder.embed([q.text for q in queries])
     results = {}
     for name, mode in SYSTEMS.items():
@@ -123,16 +128,23 @@ def _evaluate(
                 alpha=settings.hybrid_alpha,
                 candidates=settings.hybrid_candidates,
             )
-            rankings.append((_documents(found), query.relevant))
+            rankings.append(_passages(found, query) if passages else _documents(found, query))
             if progress:
                 progress(f"{label}: {name}", done, len(queries))
         results[name] = summarise(rankings, hits)
     return results
 
 
-def _documents(hits) -> list[str]:
+def _documents(hits, query: Query) -> tuple[list[str], frozenset[str]]:
     """Chunk hits to document keys, best first, each document once."""
-    return list(dict.fromkeys(hit.chunk.doc_key for hit in hits))
+    return list(dict.fromkeys(hit.chunk.doc_key for hit in hits)), query.relevant
+
+
+def _passages(hits, query: Query) -> tuple[list[str], frozenset[str]]:
+    """Chunk ids, with the chunks that answer the query as the relevant set (among those
+    retrieved: nDCG's ideal then counts only found answers, so use hit@k and MRR here)."""
+    relevant = frozenset(hit.chunk.chunk_id for hit in hits if query.answers(hit.chunk))
+    return [hit.chunk.chunk_id for hit in hits], relevant
 
 
 def _ingest_figures(chunks: int, seconds: float, texts: list[str], embedder: Embedder) -> dict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pipelines.ingest.documents import LoadedDocument
 
-MIN_CHUNK_TOKENS = 8
+MIN_BUDGET_TOKENS = 32
 
 
 @dataclass
@@ -31,7 +31,7 @@ def chunk_document(
     chunks: list[ChunkText] = []
     for section in document.sections:
         header = " › ".join(part for part in (document.title, section.title) if part)
-        budget = max(MIN_CHUNK_TOKENS * 4, max_tokens - count_tokens(header))
+        budget = max(MIN_BUDGET_TOKENS, max_tokens - count_tokens(header))
         splitter = RecursiveCharacterTextSplitter(
             chunk_size=budget,
             chunk_overlap=min(overlap_tokens, budget // 2),
@@ -40,6 +40,6 @@ def chunk_document(
             keep_separator="end",
         )
         for piece in splitter.split_text(section.text):
-            if count_tokens(piece) >= MIN_CHUNK_TOKENS or len(document.sections) == 1:
+            if piece.strip():
                 chunks.append(ChunkText(section.title, piece.strip(), len(chunks)))
     return chunks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from pipelines.ingest.documents import ItemError
@@ -24,6 +25,7 @@ def fetch(url: str, *, max_bytes: int, timeout_s: float) -> tuple[bytes, str]:
     import httpx
 
     check_scheme(url)
+    deadline = time.monotonic() + timeout_s
     try:
         with (
             httpx.Client(
@@ -34,7 +36,7 @@ def fetch(url: str, *, max_bytes: int, timeout_s: float) -> tuple[bytes, str]:
             if response.status_code >= 400:
                 raise ItemError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
             suffix = _suffix(response.headers.get("content-type", ""))
-            return _read_limited(response, max_bytes), suffix
+            return _read_limited(response, max_bytes, deadline, timeout_s), suffix
     except httpx.TimeoutException as exc:
         raise ItemError(f"timed out after {timeout_s:g} s") from exc
     except httpx.HTTPError as exc:
@@ -48,13 +50,17 @@ def _suffix(content_type: str) -> str:
     return CONTENT_TYPES[media_type]
 
 
-def _read_limited(response, max_bytes: int) -> bytes:
+def _read_limited(response, max_bytes: int, deadline: float, timeout_s: float) -> bytes:
+    """The body up to `max_bytes`, within the deadline: httpx's timeout is per read, so a
+    server dripping bytes would otherwise hold the fetch forever."""
     declared = int(response.headers.get("content-length") or 0)
     if declared > max_bytes:
         raise ItemError(too_large_message(declared, max_bytes))
     body = bytearray()
     for part in response.iter_bytes():
         body.extend(part)
+        if time.monotonic() > deadline:
+            raise ItemError(f"timed out after {timeout_s:g} s")
         if len(body) > max_bytes:
             raise ItemError(too_large_message(len(body), max_bytes, at_least=True))
     return bytes(body)

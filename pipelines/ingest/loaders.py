@@ -9,10 +9,14 @@ from pathlib import Path
 
 from pipelines.ingest.documents import ItemError, LoadedDocument, Section
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML_DROP = ["script", "style", "noscript", "nav", "footer", "header", "aside", "form", "svg"]
-_HTML_BLOCKS = ["p", "li", "pre", "td", "th", "blockquote", "dt", "dd", "figcaption"]
+# Elements that continue the current line; every other element starts a new one.
+_HTML_INLINE = {
+    "a", "abbr", "b", "bdi", "cite", "code", "data", "em", "i", "kbd", "mark", "q", "s",
+    "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "td", "th", "label",
+}  # fmt: skip
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 
 
@@ -95,23 +99,55 @@ def parse_html(html: str | bytes, fallback_title: str) -> LoadedDocument:
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(_HTML_DROP):
         tag.decompose()
-    body = soup.body or soup
     builder = _SectionBuilder(page_title or fallback_title)
-    for element in body.find_all(_HEADINGS + _HTML_BLOCKS):
-        if element.find_parent(_HTML_BLOCKS):
-            continue
-        text = element.get_text(" ", strip=True)
-        if not text:
-            continue
-        if element.name in _HEADINGS:
-            builder.heading(int(element.name[1]), text)
-        else:
-            builder.line(("- " if element.name == "li" else "") + text)
-    if not builder.sections and not builder._lines:
-        builder.line(body.get_text("\n", strip=True))
+    _HtmlWalker(builder).walk(soup.body or soup)
     document = builder.build()
     document.title = page_title or document.title
     return document
+
+
+class _HtmlWalker:
+    """Reads text in document order: headings open sections, block elements end lines, and
+    text directly inside a <div> counts as much as text in a <p>."""
+
+    def __init__(self, builder: _SectionBuilder):
+        self.builder = builder
+        self.pending: list[str] = []
+
+    def walk(self, node, *, ends_line: bool = True) -> None:
+        from bs4 import Comment, NavigableString, Tag
+
+        for child in node.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                self.pending.append(str(child))
+            elif isinstance(child, Tag):
+                self._element(child)
+        if ends_line:
+            self._end_line()
+
+    def _element(self, element) -> None:
+        if element.name in _HEADINGS:
+            self._end_line()
+            text = element.get_text(" ", strip=True)
+            if text:
+                self.builder.heading(int(element.name[1]), text)
+        elif element.name in _HTML_INLINE:
+            if element.name in ("td", "th") and "".join(self.pending).strip():
+                self.pending.append(" | ")
+            self.walk(element, ends_line=False)
+        else:
+            self._end_line()
+            if element.name == "li":
+                self.pending.append("- ")
+            self.walk(element)
+
+    def _end_line(self) -> None:
+        text = " ".join("".join(self.pending).split())
+        self.pending = []
+        if text and text != "-":
+            self.builder.line(text)
 
 
 def _is_pdf_heading(line: str, next_line: str | None) -> bool:
@@ -127,9 +163,11 @@ def _is_pdf_heading(line: str, next_line: str | None) -> bool:
     )
 
 
+_PLACEHOLDER_TITLES = {"untitled", "anonymous", "document", "microsoft word", ""}
+
+
 def parse_pdf(data: bytes, fallback_title: str) -> LoadedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -137,8 +175,12 @@ def parse_pdf(data: bytes, fallback_title: str) -> LoadedDocument:
             raise ItemError("the PDF is encrypted")
         pages = [page.extract_text() or "" for page in reader.pages]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise ItemError(f"not a readable PDF ({_first_line(exc)})") from exc
+    except ItemError:
+        raise
+    except Exception as exc:
+        raise ItemError(f"not a readable PDF ({first_line(exc)})") from exc
+    if meta_title.strip().lower() in _PLACEHOLDER_TITLES:
+        meta_title = ""
     builder = _SectionBuilder(meta_title.strip() or fallback_title)
     lines = [line.strip() for page in pages for line in page.splitlines() if line.strip()]
     for index, line in enumerate(lines):
@@ -154,13 +196,12 @@ def parse_pdf(data: bytes, fallback_title: str) -> LoadedDocument:
 
 def parse_docx(data: bytes, fallback_title: str) -> LoadedDocument:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, ValueError, KeyError) as exc:
-        raise ItemError(f"not a readable Word document ({_first_line(exc)})") from exc
+    except Exception as exc:
+        raise ItemError(f"not a readable Word document ({first_line(exc)})") from exc
     builder = _SectionBuilder(document.core_properties.title or fallback_title)
     for block in document.iter_inner_content():
         if isinstance(block, Table):
@@ -189,7 +230,7 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
 

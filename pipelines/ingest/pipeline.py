@@ -18,7 +18,7 @@ from pipelines.ingest.chunking import chunk_document
 from pipelines.ingest.context import context_vectors
 from pipelines.ingest.documents import ItemError, LoadedDocument
 from pipelines.ingest.fetch import fetch, is_url, too_large_message
-from pipelines.ingest.loaders import PARSERS, parse_bytes, title_from_name
+from pipelines.ingest.loaders import PARSERS, first_line, parse_bytes, title_from_name
 from workers.embedder import Embedder
 from workers.store.base import Chunk, EmbeddedChunk, KnowledgeStore
 
@@ -181,6 +181,9 @@ def _prepare(
             report.errors.append(ItemFailure(item.location, str(exc)))
         except OSError as exc:
             report.errors.append(ItemFailure(item.location, f"could not read ({exc.strerror})"))
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not abort the batch
+            reason = f"could not be parsed ({type(exc).__name__}: {first_line(exc)})"
+            report.errors.append(ItemFailure(item.location, reason))
         if progress:
             progress("read", done, len(items))
     return prepared

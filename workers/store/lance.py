@@ -23,7 +23,7 @@ from workers.store.base import (
     SourceSummary,
     summarise_source,
 )
-from workers.store.fusion import relative_score_fusion
+from workers.store.fusion import newest_edition_only, relative_score_fusion
 
 TABLE = "chunks"
 
@@ -93,7 +93,7 @@ class LanceKnowledgeStore:
     def __init__(self, directory: Path):
         directory.mkdir(parents=True, exist_ok=True)
         self._db = lancedb.connect(str(directory))
-        self._table = self._db.open_table(TABLE) if TABLE in self._db.table_names() else None
+        self._table = self._db.open_table(TABLE) if TABLE in self._db.list_tables().tables else None
 
     def _ensure_table(self, dim: int):
         if self._table is None:
@@ -181,7 +181,8 @@ class LanceKnowledgeStore:
         if mode == "bm25":
             return self._bm25(text, where, k)
         dense = self._dense(vector, where, max(k, candidates), "context_vector")
-        return relative_score_fusion(dense, self._bm25(text, where, max(k, candidates)), alpha, k)
+        bm25 = self._bm25(text, where, max(k, candidates))
+        return newest_edition_only(relative_score_fusion(dense, bm25, alpha, k))
 
     def _dense(self, vector: np.ndarray, where: str, k: int, column: str) -> list[Hit]:
         query = (

@@ -1,0 +1,24 @@
+"""The Slack process and the CLI start fast: importing them loads no ML or vector-store library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ["torch", "transformers", "sentence_transformers", "langchain", "langchain_core",
+         "lancedb", "weaviate"]  # fmt: skip
+
+
+def loaded_after(statement: str) -> list[str]:
+    probe = f"import sys; {statement}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout  # fmt: skip
+    return [name for name in output.strip().split(",") if name]
+
+
+def test_bot_imports_nothing_heavy():
+    assert loaded_after("import bot") == []
+
+
+def test_cli_and_shared_package_import_nothing_heavy():
+    assert loaded_after("import faqbot.cli, faqbot.settings, faqbot.runtime") == []
