@@ -61,16 +61,16 @@ class Embedder:
         return len(self._model.tokenizer.tokenize(text))
 
     def embed(self, texts: list[str], progress=None) -> np.ndarray:
-        """Embeds in batches; `progress(n)` is called after each batch for progress bars."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start : start + self.batch_size]
-            parts.append(self._encode(batch))
+        """Embeds in batches of similar length (less padding, as one `encode` call does);
+        `progress(n)` is called after each batch for progress bars."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            vectors[batch] = self._encode([texts[i] for i in batch])
             if progress:
                 progress(len(batch))
-        return np.vstack(parts)
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text])[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -25,3 +27,9 @@ def test_a_bad_value_names_the_setting(monkeypatch):
     monkeypatch.setenv("FAQBOT_HYBRID_ALPHA", "1.5")
     with pytest.raises(ValidationError, match="hybrid_alpha"):
         load_settings()
+
+
+def test_the_readme_configuration_table_lists_every_setting():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`FAQBOT_{name.upper()}`" not in readme]
+    assert missing == []
