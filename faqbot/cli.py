@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from faqbot.settings import load_settings
@@ -22,26 +23,32 @@ bench_app = typer.Typer(help="Benchmarks whose figures go in the README.", no_ar
 app.add_typer(sources_app, name="sources")
 app.add_typer(bench_app, name="bench")
 
-out = Console(soft_wrap=True)
+# Piped output is read by people and scripts too: keep lines whole instead of 80 columns.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> None:
     """One line on stderr, no traceback: the message names what failed and why."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
-def _runtime():
-    from faqbot.runtime import embedder_for, store_for
-    from workers.embedder import EmbedderUnavailable
-    from workers.store import StoreUnavailable
+def _runtime(*, with_embedder: bool = True):
+    """Settings, the store and (optionally) the embedder, each built once per process; a
+    configuration that cannot load is one line on stderr and exit status 2."""
+    from workers.embedder import EmbedderUnavailable, get_embedder
+    from workers.store import StoreUnavailable, get_store
 
     settings = load_settings()
     try:
-        return settings, store_for(settings), embedder_for(settings)
+        store = get_store(settings)
+        if not with_embedder:
+            return settings, store, None
+        embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
     except (StoreUnavailable, EmbedderUnavailable) as exc:
         fail(str(exc))
+    return settings, store, embedder
 
 
 @app.command()
@@ -68,7 +75,7 @@ def ingest(
     except ValueError as exc:
         fail(str(exc))
     settings, store, embedder = _runtime()
-    with _progress_bar(disable=as_json) as progress:
+    with ProgressBar(disable=as_json) as progress:
         report = run_ingest(
             target,
             settings=settings,
@@ -79,7 +86,7 @@ def ingest(
             progress=progress,
         )
     for failure in report.errors:
-        err.print(f"[red]failed:[/red] {failure}", highlight=False, soft_wrap=True)
+        err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
     summary = {
         "source_id": report.source_id,
         "files": report.files,
@@ -93,14 +100,14 @@ def ingest(
         print(json.dumps(summary))
     else:
         out.print(
-            f"source [bold]{report.source_id}[/bold]: {report.files} files, "
+            f"source [bold]{escape(report.source_id)}[/bold]: {report.files} files, "
             f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.errors)} errors ({report.seconds:.1f} s)"
         )
     raise typer.Exit(0 if report.ok else 1)
 
 
-class _progress_bar:
+class ProgressBar:
     """A rich progress bar with one task per phase (read, embed)."""
 
     def __init__(self, disable: bool = False):
@@ -135,7 +142,7 @@ def search(
     channel: Annotated[
         str | None, typer.Option(help="Slack channel ID the question is asked in.")
     ] = None,
-    k: Annotated[int, typer.Option("-k", help="How many passages to return.")] = 5,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages to return.")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid (default), dense or bm25.")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
@@ -164,11 +171,11 @@ def search(
         where = c.url or c.path or c.doc_key
         heading = f"{c.title} › {c.section}" if c.section else c.title
         out.print(
-            f"[bold][{rank}][/bold] {heading}  [dim]({c.source_id}: {where}, "
-            f"score {hit.score:.3f})[/dim]",
+            f"[bold]\\[{rank}][/bold] {escape(heading)}  "
+            f"[dim]({escape(c.source_id)}: {escape(where)}, score {hit.score:.3f})[/dim]",
             highlight=False,
         )
-        out.print(f"    {_snippet(c.text)}", highlight=False)
+        out.print(f"    {_snippet(c.text)}", highlight=False, markup=False)
 
 
 def _snippet(text: str, limit: int = 300) -> str:
@@ -196,7 +203,7 @@ def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print sources as JSON.")] = False,
 ) -> None:
     """List the knowledge sources with their documents, chunks and visibility."""
-    _, store, _ = _runtime_store_only()
+    _, store, _ = _runtime(with_embedder=False)
     sources = store.list_sources()
     if as_json:
         print(
@@ -220,22 +227,11 @@ def sources_list(
 @sources_app.command("remove")
 def sources_remove(source_id: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
     """Remove a source and all its chunks from the knowledge base."""
-    _, store, _ = _runtime_store_only()
+    _, store, _ = _runtime(with_embedder=False)
     removed = store.delete_source(source_id)
     if not removed:
         fail(f"source {source_id!r}: no such source (see `faqbot sources list`)", code=1)
-    out.print(f"removed source {source_id} ({removed} chunks)")
-
-
-def _runtime_store_only():
-    from faqbot.runtime import store_for
-    from workers.store import StoreUnavailable
-
-    settings = load_settings()
-    try:
-        return settings, store_for(settings), None
-    except StoreUnavailable as exc:
-        fail(str(exc))
+    out.print(f"removed source {source_id} ({removed} chunks)", markup=False)
 
 
 @bench_app.command("retrieval")
@@ -255,7 +251,7 @@ def bench_retrieval(
 
     settings = load_settings()
     try:
-        result = run_retrieval_benchmark(dataset, settings, progress=_progress_bar(as_json))
+        result = run_retrieval_benchmark(dataset, settings, progress=ProgressBar(as_json))
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     if as_json:
@@ -274,9 +270,8 @@ def _print_bench(result: dict) -> None:
         for system, figures in systems.items():
             table.add_row(system, *(f"{figures[m]:.3f}" for m in metrics))
         out.print(table)
-    for key in ("ingest",):
-        if key in result:
-            out.print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in result[key].items()))
+    if "ingest" in result:
+        out.print("ingest: " + ", ".join(f"{k} {v}" for k, v in result["ingest"].items()))
 
 
 def _bench_tables(result: dict):

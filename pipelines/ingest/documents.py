@@ -21,6 +21,7 @@ class LoadedDocument:
     sections: list[Section] = field(default_factory=list)
     url: str | None = None
     path: str | None = None
+    source_root: str = ""
 
     def require_text(self) -> LoadedDocument:
         if not any(s.text.strip() for s in self.sections):

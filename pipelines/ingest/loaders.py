@@ -11,7 +11,8 @@ from pipelines.ingest.documents import ItemError, LoadedDocument, Section
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_HTML_DROP = ["script", "style", "noscript", "nav", "footer", "header", "aside", "form", "svg"]
+# Page furniture. <form> is kept: ASP.NET and SharePoint wrap whole pages in one.
+_HTML_DROP = ["script", "style", "noscript", "nav", "footer", "aside", "svg", "template"]
 # Elements that continue the current line; every other element starts a new one.
 _HTML_INLINE = {
     "a", "abbr", "b", "bdi", "cite", "code", "data", "em", "i", "kbd", "mark", "q", "s",
@@ -99,6 +100,8 @@ def parse_html(html: str | bytes, fallback_title: str) -> LoadedDocument:
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(_HTML_DROP):
         tag.decompose()
+    for banner in soup.select("body > header"):  # the site banner, not an article's header
+        banner.decompose()
     builder = _SectionBuilder(page_title or fallback_title)
     _HtmlWalker(builder).walk(soup.body or soup)
     document = builder.build()
@@ -255,12 +258,16 @@ CONTENT_TYPES = {
 }
 
 
+def unsupported_type(suffix: str) -> ItemError:
+    supported = ", ".join(sorted(PARSERS))
+    return ItemError(f"unsupported file type {suffix or '(none)'} (supported: {supported})")
+
+
 def parse_bytes(data: bytes, suffix: str, fallback_title: str) -> LoadedDocument:
     """Dispatches on the file suffix; empty input and unknown types are item errors."""
     parser = PARSERS.get(suffix.lower())
     if parser is None:
-        supported = ", ".join(sorted(PARSERS))
-        raise ItemError(f"unsupported file type {suffix or '(none)'} (supported: {supported})")
+        raise unsupported_type(suffix)
     if not data.strip():
         raise ItemError("the file is empty")
     return parser(data, fallback_title)

@@ -10,17 +10,25 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from faqbot.settings import Settings
 from pipelines.ingest.chunking import chunk_document
 from pipelines.ingest.context import context_vectors
 from pipelines.ingest.documents import ItemError, LoadedDocument
 from pipelines.ingest.fetch import fetch, is_url, too_large_message
-from pipelines.ingest.loaders import PARSERS, first_line, parse_bytes, title_from_name
+from pipelines.ingest.loaders import (
+    PARSERS,
+    first_line,
+    parse_bytes,
+    title_from_name,
+    unsupported_type,
+)
 from workers.embedder import Embedder
-from workers.store.base import Chunk, EmbeddedChunk, KnowledgeStore
+from workers.store.base import Chunk, EmbeddedChunk, Hit, KnowledgeStore
 
 # Bump when chunking changes, so that every document is re-chunked on its next ingestion.
 CHUNKER_VERSION = "1"
@@ -40,6 +48,7 @@ class Item:
 class ItemFailure:
     item: str
     reason: str
+    doc_key: str | None = None
 
     def __str__(self) -> str:
         return f"{self.item}: {self.reason}"
@@ -59,7 +68,6 @@ class IngestReport:
     chunks: int = 0
     unchanged: int = 0
     removed: int = 0
-    embed_seconds: float = 0.0
     seconds: float = 0.0
     errors: list[ItemFailure] = field(default_factory=list)
 
@@ -68,14 +76,18 @@ class IngestReport:
         return not self.errors
 
 
+def source_root(target: str) -> str:
+    """Where a source comes from: the URL, or the absolute file or folder path."""
+    return target if is_url(target) else str(Path(target).resolve())
+
+
 def default_source_id(target: str) -> str:
-    """A readable id: the file or folder name, or the URL's host and path."""
-    if is_url(target):
-        raw = re.sub(r"^[a-z]+://", "", target.lower())
-    else:
-        raw = Path(target).resolve().name
-    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
-    return slug[:80] or "source"
+    """A readable id (the file or folder name, or the URL's host and path) made unique by a
+    hash of the full location, so two folders named `docs` never share a source."""
+    root = source_root(target)
+    raw = re.sub(r"^[a-z]+://", "", root.lower()) if is_url(target) else Path(root).name
+    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")[:60] or "source"
+    return f"{slug}-{hashlib.sha256(root.encode()).hexdigest()[:6]}"
 
 
 def list_items(target: str) -> list[Item]:
@@ -84,6 +96,8 @@ def list_items(target: str) -> list[Item]:
     path = Path(target)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        if not files:  # an unmounted share must not read as "every document was deleted"
+            raise ItemError("the folder has no files")
         return [Item(p.relative_to(path).as_posix(), str(p)) for p in files]
     if path.is_file():
         return [Item(path.name, str(path))]
@@ -102,7 +116,7 @@ def read_item(item: Item, settings: Settings) -> tuple[bytes, str]:
     path = Path(item.location)
     suffix = path.suffix.lower()
     if suffix not in PARSERS:
-        parse_bytes(b"", suffix, path.name)  # raises the unsupported-type error
+        raise unsupported_type(suffix)
     size = path.stat().st_size
     if size > max_bytes:
         raise ItemError(too_large_message(size, max_bytes))
@@ -134,27 +148,65 @@ def ingest(
     report = IngestReport(source_id)
     try:
         items = list_items(target)
+        _check_same_location(store, source_id, source_root(target))
     except ItemError as exc:
         report.errors.append(ItemFailure(target, str(exc)))
         return report
-    known = store.document_hashes(source_id)
-    prepared = _prepare(items, known, visibility, settings, report, progress)
-    # Documents gone from a folder are removed; failed ones keep their old chunks.
-    gone = set(known) - {item.doc_key for item in items}
-    report.removed = len(gone)
-    index_documents(
-        source_id,
-        prepared,
-        gone,
-        visibility=visibility,
-        settings=settings,
-        store=store,
-        embedder=embedder,
-        report=report,
-        progress=progress,
-    )
+    try:
+        _ingest_items(target, items, source_id, visibility, settings, store, embedder, report,
+                      progress)  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - a store outage is one line, not a traceback
+        reason = f"the knowledge store refused the update ({first_line(exc)}); nothing changed"
+        report.errors.append(ItemFailure(target, reason))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_same_location(store: KnowledgeStore, source_id: str, root: str) -> None:
+    """A source id names one location; reusing it for another would delete the first one's
+    documents as "gone"."""
+    for summary in store.list_sources():
+        if summary.source_id == source_id and summary.location != root:
+            raise ItemError(
+                f"source {source_id!r} already holds {summary.location}; remove it first "
+                f"(faqbot sources remove {source_id}) or choose another --source-id"
+            )
+
+
+def _ingest_items(
+    target: str,
+    items: list[Item],
+    source_id: str,
+    visibility: list[str],
+    settings: Settings,
+    store: KnowledgeStore,
+    embedder: Embedder,
+    report: IngestReport,
+    progress: Progress | None,
+) -> None:
+    known = store.document_hashes(source_id)
+    prepared = _prepare(items, known, visibility, settings, report, progress)
+    for doc in prepared:
+        doc.document.source_root = source_root(target)
+    # Documents gone from a folder are removed; failed ones keep their old chunks, under the
+    # visibility asked for now (a source being restricted must not leave public leftovers).
+    gone = set(known) - {item.doc_key for item in items}
+    failed = {f.doc_key for f in report.errors if f.doc_key in known}
+    report.removed = len(gone)
+    kept = _relabelled(store.chunks_of(source_id, failed), visibility)
+    index_documents(
+        source_id, prepared, gone, visibility=visibility, settings=settings, store=store,
+        embedder=embedder, report=report, progress=progress, kept=kept,
+    )  # fmt: skip
+
+
+def _relabelled(hits: list[Hit], visibility: list[str]) -> list[Hit]:
+    """Stored chunks whose visibility differs from the one asked for, relabelled."""
+    return [
+        Hit(replace(hit.chunk, visibility=visibility), hit.score, hit.vector)
+        for hit in hits
+        if sorted(hit.chunk.visibility) != sorted(visibility)
+    ]
 
 
 def _prepare(
@@ -178,12 +230,13 @@ def _prepare(
                 prepared.append(PreparedDocument(item.doc_key, doc_hash, document))
             report.files += 1
         except ItemError as exc:
-            report.errors.append(ItemFailure(item.location, str(exc)))
+            report.errors.append(ItemFailure(item.location, str(exc), item.doc_key))
         except OSError as exc:
-            report.errors.append(ItemFailure(item.location, f"could not read ({exc.strerror})"))
+            reason = f"could not read ({exc.strerror or first_line(exc)})"
+            report.errors.append(ItemFailure(item.location, reason, item.doc_key))
         except Exception as exc:  # noqa: BLE001 - a parser bug must not abort the batch
             reason = f"could not be parsed ({type(exc).__name__}: {first_line(exc)})"
-            report.errors.append(ItemFailure(item.location, reason))
+            report.errors.append(ItemFailure(item.location, reason, item.doc_key))
         if progress:
             progress("read", done, len(items))
     return prepared
@@ -207,42 +260,38 @@ def index_documents(
     embedder: Embedder,
     report: IngestReport,
     progress: Progress | None = None,
+    kept: list[Hit] = (),
 ) -> None:
-    """Chunks, embeds and stores documents; `removed_keys` are deleted in the same commit."""
+    """Chunks, embeds and stores documents in one commit, with `removed_keys` deleted and the
+    `kept` chunks (already embedded) rewritten as they are, e.g. under a new visibility."""
     prepared = list(prepared)
     chunks = [
         chunk
         for doc in prepared
         for chunk in _chunks_of(source_id, doc, visibility, settings, embedder)
     ]
-    texts = [chunk.search_text for chunk in chunks]
-    embed_started = time.perf_counter()
     done = 0
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress("embed", done, len(texts))
+            progress("embed", done, len(chunks))
 
-    vectors = embedder.embed(texts, progress=advance)
-    replaced = {doc.doc_key for doc in prepared}
+    fresh = embedder.embed([chunk.search_text for chunk in chunks], progress=advance)
+    chunks += [hit.chunk for hit in kept]
+    vectors = np.vstack([fresh, *(hit.vector[None, :] for hit in kept)])
+    replaced = {doc.doc_key for doc in prepared} | {hit.chunk.doc_key for hit in kept}
     contexts = context_vectors(
-        vectors,
-        source_id,
-        replaced,
-        visibility,
-        store,
-        k=settings.context_neighbours,
-        weight=settings.context_weight,
-    )
-    report.embed_seconds += time.perf_counter() - embed_started
+        vectors, source_id, replaced, visibility, store,
+        k=settings.context_neighbours, weight=settings.context_weight,
+    )  # fmt: skip
     embedded = [
         EmbeddedChunk(chunk, vector, context)
         for chunk, vector, context in zip(chunks, vectors, contexts, strict=True)
     ]
     store.replace_documents(source_id, embedded, replaced | removed_keys)
-    report.chunks += len(chunks)
+    report.chunks += len(chunks) - len(kept)
 
 
 def _chunks_of(
@@ -270,6 +319,7 @@ def _chunks_of(
             text=piece.text,
             content_hash=hashlib.sha256(piece.text.encode()).hexdigest()[:16],
             visibility=visibility,
+            source_root=doc.document.source_root,
             url=doc.document.url,
             path=doc.document.path,
         )

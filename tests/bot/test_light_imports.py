@@ -21,4 +21,4 @@ def test_bot_imports_nothing_heavy():
 
 
 def test_cli_and_shared_package_import_nothing_heavy():
-    assert loaded_after("import faqbot.cli, faqbot.settings, faqbot.runtime") == []
+    assert loaded_after("import faqbot.cli, faqbot.settings") == []

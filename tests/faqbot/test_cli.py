@@ -52,7 +52,7 @@ def test_reingest_reports_unchanged_as_json(faqbot, tmp_path):
     target = str(tmp_path / "holidays-pto.md")
     first = json.loads(faqbot("ingest", target, "--json").stdout)
     second = json.loads(faqbot("ingest", target, "--json").stdout)
-    assert first["chunks"] > 0 and first["source_id"] == "holidays-pto-md"
+    assert first["chunks"] > 0 and first["source_id"].startswith("holidays-pto-md-")
     assert (second["unchanged"], second["chunks"], second["errors"]) == (1, 0, 0)
 
 
@@ -81,6 +81,21 @@ def test_bad_arguments_get_one_line_errors(faqbot, args, message):
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_document_text_that_looks_like_markup_is_printed_as_is(faqbot, tmp_path):
+    note = tmp_path / "hosts [b].md"
+    note.write_text("# Hosts [bold]\n\nEdit [/etc/hosts] as root, then run [red]flush[/red].\n")
+    assert faqbot("ingest", str(note), "--source-id", "hosts").exit_code == 0
+    result = faqbot("search", "edit the hosts file")
+    assert result.exit_code == 0, result.output
+    assert "Edit [/etc/hosts] as root, then run [red]flush[/red]." in result.stdout
+    assert "Hosts [bold]" in result.stdout and "hosts [b].md" in result.stdout
+
+
+def test_zero_passages_is_refused_not_silently_changed(faqbot):
+    result = faqbot("search", "vpn", "-k", "0")
+    assert result.exit_code == 2 and "Invalid value for '-k'" in result.output
 
 
 def test_unreachable_weaviate_embedded_is_one_line_with_the_fix(faqbot, monkeypatch):

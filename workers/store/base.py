@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -27,6 +26,7 @@ class Chunk:
     text: str
     content_hash: str
     visibility: list[str]
+    source_root: str = ""  # the file, folder or URL the source was ingested from
     url: str | None = None
     path: str | None = None
     indexed_at: datetime | None = None
@@ -38,10 +38,7 @@ class Chunk:
         return f"{header}\n{self.text}" if header else self.text
 
 
-CHUNK_FIELDS = [
-    "chunk_id", "source_id", "doc_key", "doc_hash", "title", "section", "position", "text",
-    "content_hash", "visibility", "url", "path", "indexed_at",
-]  # fmt: skip
+CHUNK_FIELDS = [f.name for f in fields(Chunk)]
 
 
 @dataclass
@@ -129,22 +126,22 @@ class KnowledgeStore(Protocol):
         chunk with `visibility` is, so context vectors never carry a restricted passage into
         wider view. Chunks of `exclude` (a source and some of its documents) are left out."""
 
+    def chunks_of(self, source_id: str, doc_keys: set[str]) -> list[Hit]:
+        """The stored chunks of these documents, with raw vectors (to relabel them)."""
+
     def count(self) -> int: ...
 
 
 def summarise_source(source_id: str, rows: list[dict]) -> SourceSummary:
     """One source's row in `faqbot sources list`, from the chunk rows any backend returns."""
-    first = rows[0]
     times = [r["indexed_at"] for r in rows if r["indexed_at"] is not None]
-    documents = {r["doc_key"] for r in rows}
-    location = first["url"] or first["path"] or first["doc_key"]
-    if len(documents) > 1 and first["path"]:
-        location = str(Path(first["path"]).parent)
+    labels = sorted({label for r in rows for label in r["visibility"]})
+    first = rows[0]
     return SourceSummary(
         source_id=source_id,
-        location=location,
-        visibility=list(first["visibility"]),
-        documents=len(documents),
+        location=first["source_root"] or first["url"] or first["path"] or first["doc_key"],
+        visibility=labels,
+        documents=len({r["doc_key"] for r in rows}),
         chunks=len(rows),
         indexed_at=max(times) if times else None,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lancedb
@@ -29,7 +30,7 @@ TABLE = "chunks"
 
 
 def _sql_list(values: list[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return ", ".join(f"'{_escape(v)}'" for v in values)
 
 
 def visible_to(labels: list[str]) -> str:
@@ -60,6 +61,7 @@ def _schema(dim: int) -> pa.Schema:
             pa.field("search_text", pa.string()),
             pa.field("content_hash", pa.string()),
             pa.field("visibility", pa.list_(pa.string())),
+            pa.field("source_root", pa.string()),
             pa.field("url", pa.string()),
             pa.field("path", pa.string()),
             pa.field("indexed_at", pa.timestamp("us", tz="UTC")),
@@ -92,12 +94,21 @@ class LanceKnowledgeStore:
 
     def __init__(self, directory: Path):
         directory.mkdir(parents=True, exist_ok=True)
-        self._db = lancedb.connect(str(directory))
-        self._table = self._db.open_table(TABLE) if TABLE in self._db.list_tables().tables else None
+        # A zero interval makes every read check for commits by other processes: a worker
+        # must see a source that an admin removed a second ago.
+        self._db = lancedb.connect(str(directory), read_consistency_interval=timedelta(0))
+        self._opened = None
+
+    @property
+    def _table(self):
+        """The chunks table, opened once it exists (another process may create it later)."""
+        if self._opened is None and TABLE in self._db.list_tables().tables:
+            self._opened = self._db.open_table(TABLE)
+        return self._opened
 
     def _ensure_table(self, dim: int):
         if self._table is None:
-            self._table = self._db.create_table(TABLE, schema=_schema(dim), exist_ok=True)
+            self._opened = self._db.create_table(TABLE, schema=_schema(dim), exist_ok=True)
         return self._table
 
     def replace_documents(
@@ -149,11 +160,17 @@ class LanceKnowledgeStore:
         return {r["doc_key"]: r["doc_hash"] for r in rows}
 
     def list_sources(self) -> list[SourceSummary]:
-        columns = ["source_id", "doc_key", "url", "path", "visibility", "indexed_at"]
+        columns = ["source_id", "doc_key", "url", "path", "visibility", "indexed_at", "source_root"]
         by_source: dict[str, list[dict]] = defaultdict(list)
         for row in self._rows(None, columns):
             by_source[row["source_id"]].append(row)
         return [summarise_source(source_id, rows) for source_id, rows in sorted(by_source.items())]
+
+    def chunks_of(self, source_id: str, doc_keys: set[str]) -> list[Hit]:
+        if not doc_keys:
+            return []
+        rows = self._rows(_documents_filter(source_id, doc_keys), [*CHUNK_FIELDS, "vector"])
+        return [_hit(row, 1.0) for row in rows]
 
     def search_texts(self) -> list[str]:
         """Every chunk's indexed text (benchmarks compare against a plain encode of these)."""
@@ -227,6 +244,4 @@ def _escape(value: str) -> str:
 
 def _fts_terms(text: str) -> str:
     """Plain words only: the FTS parser would read quotes, colons and dashes as syntax."""
-    import re
-
     return " ".join(re.findall(r"\w+", text))

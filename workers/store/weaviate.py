@@ -144,6 +144,7 @@ def _properties() -> list[Property]:
         _stored("content_hash", DataType.TEXT),
         _stored("url", DataType.TEXT),
         _stored("path", DataType.TEXT),
+        _stored("source_root", DataType.TEXT),
         _stored("position", DataType.INT),
         _stored("indexed_at", DataType.DATE),
         Property(
@@ -267,14 +268,6 @@ def _documents(source_id: str, doc_keys: set[str]) -> _Filters:
     return source & Filter.by_property("doc_key").contains_any(sorted(doc_keys))
 
 
-def _not_documents(source_id: str, doc_keys: Iterable[str]) -> _Filters:
-    """Everything except these documents of this source (written without `not_`, which needs
-    Weaviate 1.30)."""
-    return Filter.by_property("source_id").not_equal(source_id) | Filter.by_property(
-        "doc_key"
-    ).contains_none(sorted(doc_keys))
-
-
 class WeaviateKnowledgeStore:
     """Chunks in one Weaviate collection; visibility filters run inside every query."""
 
@@ -373,11 +366,33 @@ class WeaviateKnowledgeStore:
         return newest_only(rows)
 
     def document_hashes(self, source_id: str) -> dict[str, str]:
-        rows = self._scan(["doc_hash"])
-        return {r["doc_key"]: r["doc_hash"] for r in rows if r["source_id"] == source_id}
+        """A document still stored in two versions (a delete failed) reports no hash, so the
+        next ingestion rewrites it and the old version is removed."""
+        wanted = ["doc_hash", "source_id", "doc_key", _VERSION]
+        rows = [o.properties for o in self._collection.iterator(return_properties=wanted)]
+        versions: dict[str, set[int]] = defaultdict(set)
+        for row in rows:
+            if row["source_id"] == source_id:
+                versions[row["doc_key"]].add(int(row.get(_VERSION) or 0))
+        return {
+            r["doc_key"]: r["doc_hash"]
+            for r in newest_only(rows)
+            if r["source_id"] == source_id and len(versions[r["doc_key"]]) == 1
+        }
+
+    def chunks_of(self, source_id: str, doc_keys: set[str]) -> list[Hit]:
+        if not doc_keys:
+            return []
+        response = self._collection.query.fetch_objects(
+            filters=_documents(source_id, doc_keys),
+            limit=10_000,
+            include_vector=[RAW],
+            return_properties=_RETURNED,
+        )
+        return _hits(response.objects, lambda obj: 1.0)
 
     def list_sources(self) -> list[SourceSummary]:
-        columns = ["url", "path", "visibility", "indexed_at", "position"]
+        columns = ["url", "path", "visibility", "indexed_at", "position", "source_root"]
         by_source: dict[str, list[dict]] = defaultdict(list)
         for row in self._scan(columns):
             by_source[row["source_id"]].append(_summary_row(row))
@@ -456,12 +471,24 @@ class WeaviateKnowledgeStore:
     def neighbours(
         self, vector: np.ndarray, visibility: list[str], k: int, exclude: DocumentSet | None = None
     ) -> list[Hit]:
+        """Excluded documents are dropped here, not in the query: `contains_none` and `not_`
+        need Weaviate 1.33. The limit grows until k others are found or the store runs out."""
         if k == 0:
             return []
         where = visible_wherever(visibility)
-        if exclude and exclude.doc_keys:
-            where = where & _not_documents(exclude.source_id, exclude.doc_keys)
-        return self._dense(vector, where, k)
+        limit = k if not exclude else k + 32
+        while True:
+            hits = self._dense(vector, where, limit)
+            kept = [h for h in hits if not _excluded(h, exclude)]
+            if len(kept) >= k or len(hits) < limit:
+                return kept[:k]
+            limit *= 4
+
+
+def _excluded(hit: Hit, exclude: DocumentSet | None) -> bool:
+    return bool(exclude) and (
+        hit.chunk.source_id == exclude.source_id and hit.chunk.doc_key in exclude.doc_keys
+    )
 
 
 def _hits(objects: list, score: Callable[[Any], float]) -> list[Hit]:
@@ -475,6 +502,7 @@ def _summary_row(row: Mapping[str, Any]) -> dict:
         "doc_key": row["doc_key"],
         "url": row.get("url"),
         "path": row.get("path"),
+        "source_root": row.get("source_root") or "",
         "visibility": list(row.get("visibility") or []),
         "indexed_at": row.get("indexed_at"),
         "position": row.get("position") or 0,

@@ -32,9 +32,13 @@ def test_metrics_on_a_hand_checked_ranking():
 def test_stackfaq_follows_the_protocol():
     data = load_stackfaq(STACKFAQ)
     assert len(data.answers) == 719
-    assert {q.split for q in data.queries} == {"dev", "test"}
+    assert len(data.queries) == 1249  # 1,250 rephrasings less one empty; "*" ones skipped
     assert all(q.text and q.text != "*" for q in data.queries)
-    assert 1240 <= len(data.queries) <= 1250
+    first = data.queries[0]
+    assert first.text == "How to make font strikethrough on github."
+    assert (first.relevant, first.split) == (frozenset({"a0", "a1"}), "dev")
+    assert data.answers[0] == "Use ~~tildes around the words~~."  # the answer alone
+    assert {q.split for q in data.queries if "a2" in q.relevant} == {"test"}
 
 
 def test_sample_questions_cover_every_document_and_exact_terms():

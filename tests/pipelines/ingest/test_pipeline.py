@@ -153,3 +153,106 @@ def test_a_restricted_passage_never_shapes_a_public_context_vector(kb, tmp_path)
     rows = kb.store._table.search().where("source_id = 'public'").to_list()
     assert len(rows) == 1
     assert list(rows[0]["context_vector"]) == pytest.approx(list(rows[0]["vector"]))
+
+
+@pytest.fixture
+def web_page():
+    """A local web server whose one page can be switched to 404 or to hanging."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = {"mode": "ok"}
+    page = (
+        b"<html><head><title>Parking</title></head><body><h2>Permits</h2>"
+        b"<p>Parking permits cost 30 pounds a month and renew in Orbit HR.</p></body></html>"
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if state["mode"] == "slow":
+                time.sleep(2)
+            if state["mode"] == "gone":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/parking.html", state
+    server.shutdown()
+
+
+@pytest.mark.parametrize(("mode", "reason"), [("gone", "HTTP 404"), ("slow", "timed out")])
+def test_a_web_page_that_fails_later_keeps_its_indexed_text(kb, web_page, settings, mode, reason):
+    url, state = web_page
+    assert kb(url, source_id="parking").chunks == 1
+    state["mode"] = mode
+    settings.fetch_timeout_s = 0.5
+    report = kb(url, source_id="parking")
+    assert [f.item for f in report.errors] == [url]
+    assert report.errors[0].reason.startswith(reason)
+    hit = kb.ask("How much is a parking permit?")[0]
+    assert hit.chunk.url == url and "30 pounds" in hit.chunk.text
+
+
+def test_two_folders_with_the_same_name_stay_two_sources(settings, embedder, tmp_path):
+    store = LanceKnowledgeStore(settings.lancedb_dir)
+    for team, doc in (("it", "vpn-remote-access.md"), ("hr", "holidays-pto.md")):
+        (tmp_path / team / "docs").mkdir(parents=True)
+        shutil.copy(SAMPLE / doc, tmp_path / team / "docs" / doc)
+        report = ingest(str(tmp_path / team / "docs"), settings=settings, store=store,
+                        embedder=embedder, visibility=[PUBLIC])  # fmt: skip
+        assert report.errors == [] and report.removed == 0
+    sources = store.list_sources()
+    assert len(sources) == 2 and all(s.source_id.startswith("docs-") for s in sources)
+
+
+def test_reusing_a_source_id_for_another_location_is_refused(kb, folder):
+    kb(folder)
+    report = kb(folder / "vpn-remote-access.md")
+    assert "source 'kb' already holds" in report.errors[0].reason
+    assert len(kb.store.document_hashes("kb")) == 3
+
+
+def test_an_empty_folder_is_an_error_and_removes_nothing(kb, folder, tmp_path):
+    kb(folder)
+    for doc in folder.iterdir():
+        doc.unlink()
+    report = kb(folder)
+    assert [f.reason for f in report.errors] == ["the folder has no files"]
+    assert len(kb.store.document_hashes("kb")) == 3
+
+
+def test_restricting_a_source_relabels_a_document_that_failed_to_reload(kb, folder):
+    kb(folder)
+    (folder / "payroll-faq.pdf").write_bytes(b"%PDF-1.4 truncated")
+    report = kb(folder, visibility=["C0PAYROLL"])
+    assert [Path(f.item).name for f in report.errors] == ["payroll-faq.pdf"]
+    question = "When is salary paid each month?"
+    assert "payroll-faq.pdf" not in {h.chunk.doc_key for h in kb.ask(question)}
+    assert kb.ask(question, channel="C0PAYROLL")[0].chunk.doc_key == "payroll-faq.pdf"
+    assert {s.source_id: s.visibility for s in kb.store.list_sources()} == {"kb": ["C0PAYROLL"]}
+
+
+def test_a_store_outage_is_one_line_and_changes_nothing(kb, folder, monkeypatch):
+    kb(folder)
+    before = kb.store.count()
+
+    def refuse(*args, **kwargs):
+        raise OSError("disk full\nsecond line")
+
+    monkeypatch.setattr(kb.store, "replace_documents", refuse)
+    (folder / "extra.md").write_text("# Extra\n\nParking permits cost 30 pounds.\n")
+    report = kb(folder)
+    assert [f.reason for f in report.errors] == [
+        "the knowledge store refused the update (disk full); nothing changed"
+    ]
+    assert kb.store.count() == before

@@ -82,7 +82,7 @@ def test_every_mode_finds_the_matching_passage(handbook, mode):
 
 
 def test_bm25_matches_an_exact_error_code_the_vector_points_away_from(handbook):
-    hits = search(handbook, "error 809", unit(0, 0, 1), mode="hybrid", k=3)
+    hits = search(handbook, "error 809", unit(0, 0, 1), mode="hybrid", k=2)
     assert "vpn" in [h.chunk.doc_key for h in hits]
     assert search(handbook, "error 809", mode="bm25")[0].chunk.doc_key == "vpn"
 
@@ -98,11 +98,11 @@ def test_a_restricted_source_is_seen_only_in_its_channel(handbook, mode):
 
 
 def test_the_visibility_filter_runs_inside_the_query_not_after_it(store):
-    # Ten restricted chunks closer to the question than the public one: a filter applied after
-    # a top-k search would return nothing to a public asker.
+    # More restricted chunks closer to the question than the public one than any search
+    # fetches as candidates: a filter applied after the search would return nothing.
     store.replace_documents("secret", [
-        chunk("s", i, f"secret salary band {i}", unit(1, 0.01 * i), source="secret",
-              visibility=("C0HR",)) for i in range(10)
+        chunk("s", i, f"secret salary band {i}", unit(1, 0.001 * i), source="secret",
+              visibility=("C0HR",)) for i in range(80)
     ], {"s"})  # fmt: skip
     store.replace_documents("open", [chunk("o", 0, "salary review dates", unit(0.5, 1),
                                            source="open")], {"o"})  # fmt: skip
@@ -175,6 +175,23 @@ def test_neighbours_leave_out_the_documents_being_replaced(handbook):
                                exclude=DocumentSet("handbook", frozenset({"vpn"})))  # fmt: skip
     assert "vpn" not in {h.chunk.doc_key for h in hits}
     assert {"passwords", "leave"} <= {h.chunk.doc_key for h in hits}
+
+
+def test_chunks_of_returns_a_documents_stored_chunks_with_vectors(handbook):
+    chunks = handbook.chunks_of("handbook", {"vpn", "leave"})
+    assert sorted(h.chunk.doc_key for h in chunks) == ["leave", "vpn"]
+    assert all(h.vector is not None and len(h.vector) == DIM for h in chunks)
+    assert handbook.chunks_of("handbook", set()) == []
+
+
+def test_a_second_handle_sees_changes_made_through_the_first(store, settings):
+    if type(store).__name__ != "LanceKnowledgeStore":
+        pytest.skip("a server store has no per-process view to go stale")
+    other = type(store)(settings.lancedb_dir)  # e.g. a worker started before any ingestion
+    store.replace_documents("handbook", [chunk("vpn", 0, "VPN error 809", unit(1))], {"vpn"})
+    assert [h.chunk.doc_key for h in search(other, "VPN error 809")] == ["vpn"]
+    store.delete_source("handbook")
+    assert search(other, "VPN error 809") == []
 
 
 def test_an_empty_store_answers_every_call(store):
