@@ -16,8 +16,14 @@ class StoreUnavailable(RuntimeError):
 def open_store(settings: Settings) -> KnowledgeStore:
     """Builds the configured backend. Import inside the branch so each backend stays optional."""
     if settings.weaviate_url:
-        from workers.store.weaviate import WeaviateKnowledgeStore
-
+        try:
+            from workers.store.weaviate import WeaviateKnowledgeStore
+        except ImportError as exc:
+            raise StoreUnavailable(
+                f"FAQBOT_WEAVIATE_URL is set but weaviate-client is not installed ({exc}). "
+                "Run pip install 'faqbot[worker]', or unset FAQBOT_WEAVIATE_URL to use the "
+                "embedded LanceDB store."
+            ) from exc
         return WeaviateKnowledgeStore.connect(settings)
     from workers.store.lance import LanceKnowledgeStore
 

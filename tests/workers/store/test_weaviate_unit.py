@@ -13,8 +13,8 @@ from weaviate.collections.classes.filters import _FilterOr
 from faqbot.settings import Settings
 from workers.store import StoreUnavailable, open_store
 from workers.store.weaviate import (
-    _properties,
     newest_only,
+    properties,
     visible_to,
     visible_wherever,
 )
@@ -114,7 +114,7 @@ def test_newest_only_reads_properties_through_the_accessor_and_missing_version_i
 
 
 def test_only_search_text_is_bm25_searchable_and_keys_match_exactly():
-    props = {p.name: p for p in _properties()}
+    props = {p.name: p for p in properties()}
     assert [name for name, p in props.items() if p.indexSearchable] == ["search_text"]
     for name in ("chunk_id", "source_id", "doc_key", "visibility"):
         assert props[name].tokenization == Tokenization.FIELD
