@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
+BUNDLED_LLM = "bundled:SmolLM2-135M-Instruct"
 
 
 class Settings(BaseSettings):
@@ -71,6 +72,49 @@ class Settings(BaseSettings):
         50, ge=1, description="Candidates taken from each of dense and BM25 search before fusion."
     )
     top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    answer_passages: int = Field(
+        4, ge=1, le=10, description="Passages given to the model as numbered sources."
+    )
+    relevance_threshold: float = Field(
+        0.70,
+        ge=-1.0,
+        le=2.0,
+        description=(
+            "Relevance the retrieved passages must reach for the model to be asked: the "
+            "question's best cosine with a passage sentence plus 0.5 x the share of its content "
+            "words found in the passages. Below it the bot says the knowledge base has no "
+            "answer. Calibrated on the sample question sets."
+        ),
+    )
+    support_threshold: float = Field(
+        0.75,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Cosine a generated sentence must reach with some passage sentence to be kept; "
+            "unsupported sentences are dropped."
+        ),
+    )
+    fallback_contact: str = Field(
+        "the help desk in #it-helpdesk",
+        description="Who to ask when the knowledge base has no answer (ends the refusal text).",
+    )
+    llm_model: str = Field(
+        BUNDLED_LLM,
+        description=(
+            "Answering model: a Hugging Face id or local path of an instruct model (production: "
+            "microsoft/Phi-3-mini-4k-instruct), or the bundled offline SmolLM2-135M-Instruct."
+        ),
+    )
+    llm_4bit: bool = Field(
+        False, description="Load the model in 4-bit NF4 with bitsandbytes (QLoRA's format)."
+    )
+    llm_adapter: str | None = Field(
+        None, description="Directory of a LoRA adapter (peft) to load on top of the model."
+    )
+    llm_max_new_tokens: int = Field(
+        96, ge=8, le=2048, description="Longest answer the model may generate, in tokens."
+    )
     max_file_mb: float = Field(
         20.0, gt=0, description="Files and web pages larger than this are refused at ingestion."
     )
@@ -79,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def lancedb_dir(self) -> Path:
         return self.data_dir / "lancedb"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
 
 
 def load_settings(**overrides) -> Settings:

@@ -1,0 +1,1 @@
+"""Answering a question: retrieve, refuse or generate, then check the citations."""

@@ -1,0 +1,55 @@
+"""What the model wrote, made safe to post: valid citations only, no Slack pings."""
+
+from __future__ import annotations
+
+import re
+
+from workers.answering.records import Citation
+from workers.store.base import Hit
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+# Broadcasts and user, group or channel mentions in Slack markup, and their plain-text forms.
+_SLACK_MENTION = re.compile(r"<[!@#][^>\s]*>")
+# While streaming, a mention may be cut off mid-way ("<!chan"): hold it back until complete.
+_UNFINISHED = re.compile(r"(<[!@#][^>\s]*|@\w*)$")
+_PLAIN_BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
+SNIPPET_CHARS = 200
+
+
+def sanitise(text: str) -> str:
+    """Documents (or the model) may contain <!channel> or <@U123>: never let them ping."""
+    text = _UNFINISHED.sub("", _SLACK_MENTION.sub("", text))
+    text = _PLAIN_BROADCAST.sub(r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Every [n] or [n, m] marker, in order of first appearance."""
+    numbers: list[int] = []
+    for match in _MARKER.finditer(text):
+        for part in match.group(1).split(","):
+            if int(part) not in numbers:
+                numbers.append(int(part))
+    return numbers
+
+
+def drop_invalid_markers(text: str, provided: int) -> str:
+    """Removes citations of sources that were never given to the model ([7] of 5)."""
+
+    def keep_valid(match: re.Match) -> str:
+        valid = [p.strip() for p in match.group(1).split(",") if 1 <= int(p) <= provided]
+        return f"[{', '.join(valid)}]" if valid else ""
+
+    return re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub(keep_valid, text)).strip()
+
+
+def citation(n: int, hit: Hit) -> Citation:
+    c = hit.chunk
+    return Citation(n, c.source_id, c.title, c.url, c.chunk_id, snippet(c.text))
+
+
+def snippet(text: str) -> str:
+    flat = sanitise(" ".join(text.split()))
+    if len(flat) <= SNIPPET_CHARS:
+        return flat
+    return flat[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"

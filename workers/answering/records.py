@@ -1,0 +1,34 @@
+"""The answer as every caller sees it: CLI, JSON, the Slack reply and the interaction log."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Citation:
+    n: int
+    source_id: str
+    title: str
+    url: str | None
+    chunk_id: str
+    snippet: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[Citation]
+    refused: bool
+    mode: str  # "generated", "extractive" (the model's text was not backed) or "refused"
+    model: str
+    adapter: str | None
+    timings_ms: dict[str, float]
+    tokens: dict[str, int] = field(default_factory=dict)
+    related: list[Citation] = field(default_factory=list)  # shown when nothing valid was cited
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["timings_ms"] = {k: round(v, 1) for k, v in self.timings_ms.items()}
+        return data
