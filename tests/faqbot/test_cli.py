@@ -114,3 +114,25 @@ def test_help_explains_each_command(faqbot):
     for command in ("ingest", "search", "sources", "bench"):
         assert command in result.stdout
     assert "Unchanged documents are skipped" in faqbot("ingest", "--help").stdout
+
+
+def test_ask_with_a_model_that_is_not_there_is_one_line(faqbot, monkeypatch, tmp_path):
+    monkeypatch.setenv("FAQBOT_LLM_MODEL", str(tmp_path / "no-such-model"))
+    result = faqbot("ask", "What does VPN error 809 mean?")
+    assert result.exit_code == 2
+    assert "could not be loaded" in result.stderr and "FAQBOT_LLM_MODEL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_ask_answers_offline_with_citations_and_names_the_model(faqbot):
+    assert faqbot("ingest", str(SAMPLE), "--source-id", "handbook").exit_code == 0
+    result = faqbot("ask", "My VPN says error 809 at the hotel, what do I do?", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["refused"] is False and answer["answer"]
+    assert answer["citations"] and answer["citations"][0]["title"] == "VPN and Remote Access Guide"
+    assert answer["model"] == "SmolLM2-135M-Instruct" and answer["adapter"] is None
+    assert answer["timings_ms"]["generate"] > 0
+    offtopic = json.loads(faqbot("ask", "Who won the 2022 World Cup?", "--json").stdout)
+    assert offtopic["refused"] is True and offtopic["timings_ms"]["generate"] == 0
