@@ -323,6 +323,39 @@ def bench_retrieval(
     _print_bench(result)
 
 
+@bench_app.command("answer")
+def bench_answer(
+    dataset: Annotated[
+        str, typer.Option(help="'sample' (shipped) or the StackFAQ folder (has BENCHMARK.md).")
+    ] = "sample",
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Answer only N questions, spread over the set.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Citation hit rate, refusal rates, token-F1, latency and tokens/s of the answer chain.
+
+    Off-topic questions (the sample's off-topic set) are asked too: refusing them is right.
+    Runs in a fresh temporary store with the configured model.
+    """
+    from pipelines.bench.answer import run_answer_benchmark
+    from workers.generation.loading import ModelUnavailable
+
+    settings = load_settings()
+    try:
+        result = run_answer_benchmark(dataset, settings, limit=limit, progress=ProgressBar(as_json))
+    except (FileNotFoundError, ValueError, ModelUnavailable) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table("figure", "value", title=f"answers: {result['dataset']} ({result['model']})")
+    for key, value in result.items():
+        if key not in ("dataset", "model"):
+            table.add_row(key, str(value))
+    out.print(table)
+
+
 def _print_bench(result: dict) -> None:
     for split_name, systems in _bench_tables(result):
         table = Table(title=split_name)

@@ -20,6 +20,7 @@ class Query:
     split: str
     exact_term: bool = False
     answer_contains: str | None = None
+    gold_answers: tuple[str, ...] = ()
 
     def answers(self, chunk: Chunk) -> bool:
         """Passage-level relevance: the chunk is from the right document and holds the answer."""
@@ -48,11 +49,17 @@ def load_stackfaq(folder: Path) -> StackFAQ:
             keys.append(f"a{len(answers)}")
             answers.append((answer.text or "").strip())
         split = "dev" if thread % 2 == 0 else "test"
+        golds = tuple(answers[int(key[1:])] for key in keys)
         for rephrasing in pair.findall("rephr"):
             text = (rephrasing.text or "").strip()
             if text and text != "*":
-                queries.append(Query(text, frozenset(keys), split))
+                queries.append(Query(text, frozenset(keys), split, gold_answers=golds))
     return StackFAQ(answers, queries)
+
+
+def load_offtopic_questions(folder: Path = SAMPLE_DIR) -> list[str]:
+    lines = (folder / "offtopic.jsonl").read_text().splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
 def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
@@ -64,6 +71,7 @@ def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
             "all",
             bool(row.get("exact_term")),
             row.get("answer_contains"),
+            (row["answer"],),
         )
         for row in map(json.loads, filter(str.strip, lines))
     ]

@@ -12,13 +12,12 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.bench.datasets import SAMPLE_DIR, Query, load_sample_questions, load_stackfaq
+from pipelines.bench.corpora import index_sample, index_stackfaq
+from pipelines.bench.datasets import Query, load_sample_questions, load_stackfaq
 from pipelines.bench.metrics import summarise
-from pipelines.ingest.documents import LoadedDocument, Section
-from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents, ingest
 from workers.embedder import Embedder, get_embedder
 from workers.retrieval import retrieve
-from workers.store.base import PUBLIC, KnowledgeStore
+from workers.store.base import KnowledgeStore
 
 SYSTEMS = {"bm25": "bm25", "dense": "dense", "default": "hybrid"}
 CHUNKS_PER_QUERY = 40  # enough chunks to rank 10 distinct documents
@@ -38,24 +37,9 @@ def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None) -> 
 
 def _bench_stackfaq(folder: Path, settings, store, embedder, progress) -> dict:
     data = load_stackfaq(folder)
-    prepared = [
-        PreparedDocument(f"a{i}", f"a{i}", LoadedDocument("", [Section("", text)]))
-        for i, text in enumerate(data.answers)
-    ]
-    report = IngestReport("stackfaq")
     started = time.perf_counter()
     with progress or nullcontext():
-        index_documents(
-            "stackfaq",
-            prepared,
-            set(),
-            visibility=[PUBLIC],
-            settings=settings,
-            store=store,
-            embedder=embedder,
-            report=report,
-            progress=progress,
-        )
+        report = index_stackfaq(data, settings, store, embedder, progress)
         ingest_seconds = time.perf_counter() - started
         texts = store.search_texts()
         ingest_figures = _ingest_figures(report.chunks, ingest_seconds, texts, embedder)
@@ -76,17 +60,7 @@ def _bench_sample(settings, store, embedder, progress) -> dict:
     queries = load_sample_questions()
     started = time.perf_counter()
     with progress or nullcontext():
-        report = ingest(
-            str(SAMPLE_DIR / "docs"),
-            settings=settings,
-            store=store,
-            embedder=embedder,
-            source_id="sample",
-            visibility=[PUBLIC],
-            progress=progress,
-        )
-        if report.errors:
-            raise ValueError(f"sample knowledge base: {report.errors[0]}")
+        report = index_sample(settings, store, embedder, progress)
         seconds = time.perf_counter() - started
         texts = store.search_texts()
         ingest_figures = _ingest_figures(report.chunks, seconds, texts, embedder)

@@ -45,7 +45,7 @@ def drop_invalid_markers(text: str, provided: int) -> str:
 
 def citation(n: int, hit: Hit) -> Citation:
     c = hit.chunk
-    return Citation(n, c.source_id, c.title, c.url, c.chunk_id, snippet(c.text))
+    return Citation(n, c.source_id, c.title, c.url, c.chunk_id, snippet(c.text), c.doc_key)
 
 
 def snippet(text: str) -> str:

@@ -13,6 +13,7 @@ class Citation:
     url: str | None
     chunk_id: str
     snippet: str
+    document: str  # the file or page within the source (doc_key)
 
 
 @dataclass

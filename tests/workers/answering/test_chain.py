@@ -117,7 +117,15 @@ def test_the_json_shape_is_the_documented_one(handbook, embedder):
     assert {"question", "answer", "citations", "refused", "model", "adapter", "timings_ms"} <= set(
         data
     )
-    assert set(data["citations"][0]) == {"n", "source_id", "title", "url", "chunk_id", "snippet"}
+    assert set(data["citations"][0]) == {
+        "n",
+        "source_id",
+        "title",
+        "url",
+        "chunk_id",
+        "snippet",
+        "document",
+    }
     assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
     assert data["model"] == "RecordingModel" and data["adapter"] is None
 

@@ -1,0 +1,122 @@
+"""`faqbot bench answer`: the whole answer chain on a dataset, as BENCHMARK.md describes.
+
+Citation hit rate: at least one cited passage belongs to the gold document (thread). Token-F1:
+SQuAD-normalised, against the best-matching gold answer. Off-topic questions (the sample's
+off-topic set) should be refused. Latency and tokens/s are measured on this machine.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tempfile
+from collections import Counter
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+
+from faqbot.settings import Settings
+from pipelines.bench.corpora import index_sample, index_stackfaq
+from pipelines.bench.datasets import (
+    Query,
+    load_offtopic_questions,
+    load_sample_questions,
+    load_stackfaq,
+)
+from workers.answering.chain import answer_question, build_answer_chain
+from workers.answering.records import Answer
+from workers.embedder import get_embedder
+
+
+def run_answer_benchmark(
+    dataset: str, settings: Settings, *, limit: int | None = None, progress=None
+) -> dict:
+    from workers.answering.runtime import chat_model_for
+    from workers.store.lance import LanceKnowledgeStore
+
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    chat_model = chat_model_for(settings)
+    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp, progress or nullcontext():
+        store = LanceKnowledgeStore(Path(tmp))
+        if dataset == "sample":
+            index_sample(settings, store, embedder, progress)
+            queries, name = load_sample_questions(), "sample"
+        else:
+            data = load_stackfaq(Path(dataset))
+            index_stackfaq(data, settings, store, embedder, progress)
+            queries, name = [q for q in data.queries if q.split == "test"], "stackfaq"
+        chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
+                                   chat_model=chat_model)  # fmt: skip
+        queries = _spread(queries, limit)
+        answers = _run(chain, [q.text for q in queries], progress, "in scope")
+        offtopic = _run(chain, load_offtopic_questions(), progress, "off topic")
+    return {"dataset": name, **summarise_answers(queries, answers, offtopic),
+            "model": chat_model.model_id}  # fmt: skip
+
+
+def _spread(queries: list[Query], limit: int | None) -> list[Query]:
+    """An even sample across the set, so a limit still covers every document or thread."""
+    if not limit or limit >= len(queries):
+        return queries
+    step = len(queries) / limit
+    return [queries[int(i * step)] for i in range(limit)]
+
+
+def _run(chain, questions: list[str], progress, label: str) -> list[Answer]:
+    answers = []
+    for done, question in enumerate(questions, 1):
+        answers.append(answer_question(chain, question))
+        if progress:
+            progress(label, done, len(questions))
+    return answers
+
+
+def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: list[Answer]) -> dict:
+    answered = [(q, a) for q, a in zip(queries, answers, strict=True) if not a.refused]
+    totals = [a.timings_ms["total"] for a in answers]
+    generated = [a for a in answers if a.timings_ms["generate"] > 0]
+    tokens = sum(a.tokens.get("completion", 0) for a in generated)
+    seconds = sum(a.timings_ms["generate"] for a in generated) / 1000
+    return {
+        "questions": len(queries),
+        "citation_hit_rate": _mean([_cites_gold(q, a) for q, a in answered]),
+        "refusal_rate": _mean([a.refused for a in answers]),
+        "offtopic_refusal_rate": _mean([a.refused for a in offtopic]),
+        "token_f1": _mean(
+            [max(token_f1(a.answer, g) for g in q.gold_answers) for q, a in answered]
+        ),
+        "extractive_rate": _mean([a.mode == "extractive" for _, a in answered]),
+        "p50_ms": round(float(np.percentile(totals, 50)), 1) if totals else 0.0,
+        "p95_ms": round(float(np.percentile(totals, 95)), 1) if totals else 0.0,
+        "retrieve_p50_ms": _median([a.timings_ms["retrieve"] for a in answers]),
+        "generate_p50_ms": _median([a.timings_ms["generate"] for a in generated]),
+        "tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0,
+    }
+
+
+def _cites_gold(query: Query, answer: Answer) -> bool:
+    return bool({c.document for c in answer.citations} & query.relevant)
+
+
+def _mean(values: list) -> float:
+    return round(sum(map(float, values)) / len(values), 4) if values else 0.0
+
+
+def _median(values: list[float]) -> float:
+    return round(float(np.median(values)), 1) if values else 0.0
+
+
+def _normalise(text: str) -> list[str]:
+    """SQuAD's: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    predicted, gold = _normalise(prediction), _normalise(reference)
+    common = sum((Counter(predicted) & Counter(gold)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(gold)
+    return 2 * precision * recall / (precision + recall)

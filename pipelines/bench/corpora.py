@@ -1,0 +1,41 @@
+"""Benchmark corpora indexed into a store, the way each dataset's protocol says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faqbot.settings import Settings
+from pipelines.bench.datasets import SAMPLE_DIR, StackFAQ
+from pipelines.ingest.documents import LoadedDocument, Section
+from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents, ingest
+from workers.embedder import Embedder
+from workers.store.base import PUBLIC, KnowledgeStore
+
+
+def index_stackfaq(
+    data: StackFAQ, settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
+) -> IngestReport:
+    """Each answer alone is one document (doc_key a0, a1, …): no thread question prepended."""
+    prepared = [
+        PreparedDocument(f"a{i}", f"a{i}", LoadedDocument("", [Section("", text)]))
+        for i, text in enumerate(data.answers)
+    ]
+    report = IngestReport("stackfaq")
+    index_documents(
+        "stackfaq", prepared, set(), visibility=[PUBLIC], settings=settings, store=store,
+        embedder=embedder, report=report, progress=progress,
+    )  # fmt: skip
+    return report
+
+
+def index_sample(
+    settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
+) -> IngestReport:
+    """The shipped handbook through the real ingestion pipeline."""
+    report = ingest(
+        str(Path(SAMPLE_DIR) / "docs"), settings=settings, store=store, embedder=embedder,
+        source_id="sample", visibility=[PUBLIC], progress=progress,
+    )  # fmt: skip
+    if report.errors:
+        raise ValueError(f"sample knowledge base: {report.errors[0]}")
+    return report

@@ -1,0 +1,39 @@
+"""The answer benchmark's arithmetic: SQuAD token-F1, citation hits, refusal and latency."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.bench.answer import summarise_answers, token_f1
+from pipelines.bench.datasets import Query
+from workers.answering.records import Answer, Citation
+
+
+def test_token_f1_uses_squad_normalisation():
+    assert token_f1("The VPN, error 809!", "vpn error 809") == 1.0
+    assert token_f1("27 days of leave", "You get 27 days") == pytest.approx(2 * 0.5 * 0.5 / 1.0)
+    assert token_f1("nothing shared", "other words") == 0.0
+
+
+def answer(document: str | None, *, refused=False, generate=1000.0, tokens=10) -> Answer:
+    citations = [Citation(1, "kb", "T", None, "c1", "s", document)] if document else []
+    return Answer(
+        question="q", answer="27 days", citations=citations, refused=refused,
+        mode="refused" if refused else "generated", model="m", adapter=None,
+        timings_ms={"retrieve": 10.0, "generate": 0.0 if refused else generate,
+                    "total": 20.0 if refused else generate + 10},
+        tokens={} if refused else {"completion": tokens},
+    )  # fmt: skip
+
+
+def test_summary_counts_hits_refusals_and_speed():
+    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",))
+               for i in range(4)]  # fmt: skip
+    answers = [answer("leave.md"), answer("vpn.md"), answer("leave.md"), answer(None, refused=True)]
+    summary = summarise_answers(queries, answers, [answer(None, refused=True), answer("x.md")])
+    assert summary["citation_hit_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert summary["refusal_rate"] == 0.25
+    assert summary["offtopic_refusal_rate"] == 0.5
+    assert summary["token_f1"] == 1.0
+    assert summary["tokens_per_s"] == 10.0
+    assert summary["p50_ms"] == 1010.0
