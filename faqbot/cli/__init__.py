@@ -1,0 +1,20 @@
+"""The `faqbot` command. Each subcommand imports its heavy parts only when it runs."""
+
+from __future__ import annotations
+
+import typer
+
+from faqbot.cli.answers import ask
+from faqbot.cli.bench import bench_app
+from faqbot.cli.knowledge import ingest, search, sources_app
+
+app = typer.Typer(
+    help="faqbot: a self-hosted Slack FAQ bot that answers from your company's documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(ingest)
+app.command()(search)
+app.command()(ask)
+app.add_typer(sources_app, name="sources")
+app.add_typer(bench_app, name="bench")

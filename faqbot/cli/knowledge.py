@@ -1,0 +1,166 @@
+"""Knowledge commands: ingest, search, and the sources list."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from faqbot.cli.console import ProgressBar, err, fail, out, runtime
+
+sources_app = typer.Typer(help="List and remove knowledge sources.", no_args_is_help=True)
+
+
+def ingest(
+    target: Annotated[str, typer.Argument(help="A file, a folder of files, or an http(s) URL.")],
+    source_id: Annotated[
+        str | None, typer.Option(help="Id of the source (default: from the file, folder or URL).")
+    ] = None,
+    visibility: Annotated[
+        str, typer.Option(help="'public', or comma-separated Slack channel IDs: C123,C456.")
+    ] = "public",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ingest documents (.md .txt .html .pdf .docx) into the knowledge base.
+
+    Unchanged documents are skipped; changed ones replace their old chunks. A bad item is
+    reported on one line and the rest are ingested; the exit status is 1 if any item failed.
+    """
+    from pipelines.ingest.pipeline import ingest as run_ingest
+    from workers.store.base import parse_visibility
+
+    try:
+        labels = parse_visibility(visibility)
+    except ValueError as exc:
+        fail(str(exc))
+    settings, store, embedder = runtime()
+    with ProgressBar(disable=as_json) as progress:
+        report = run_ingest(
+            target,
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            source_id=source_id,
+            visibility=labels,
+            progress=progress,
+        )
+    for failure in report.errors:
+        err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
+    summary = {
+        "source_id": report.source_id,
+        "files": report.files,
+        "chunks": report.chunks,
+        "unchanged": report.unchanged,
+        "removed": report.removed,
+        "errors": len(report.errors),
+        "seconds": round(report.seconds, 2),
+    }
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        out.print(
+            f"source [bold]{escape(report.source_id)}[/bold]: {report.files} files, "
+            f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.errors)} errors ({report.seconds:.1f} s)"
+        )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def search(
+    question: Annotated[str, typer.Argument(help="What an employee would ask.")],
+    channel: Annotated[
+        str | None, typer.Option(help="Slack channel ID the question is asked in.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages to return.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid (default), dense or bm25.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Search the knowledge base and print ranked passages with their source and score."""
+    from workers.retrieval import retrieve
+
+    if mode not in ("hybrid", "dense", "bm25"):
+        fail(f"--mode {mode!r}: choose hybrid, dense or bm25")
+    settings, store, embedder = runtime()
+    hits = retrieve(
+        question,
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        channel=channel,
+        k=k,
+        mode=mode,
+    )
+    if as_json:
+        print(json.dumps([_hit_json(rank, hit) for rank, hit in enumerate(hits, 1)]))
+        return
+    if not hits:
+        out.print("No passage found (is anything ingested? try `faqbot sources list`).")
+    for rank, hit in enumerate(hits, 1):
+        c = hit.chunk
+        where = c.url or c.path or c.doc_key
+        heading = f"{c.title} › {c.section}" if c.section else c.title
+        out.print(
+            f"[bold]\\[{rank}][/bold] {escape(heading)}  "
+            f"[dim]({escape(c.source_id)}: {escape(where)}, score {hit.score:.3f})[/dim]",
+            highlight=False,
+        )
+        out.print(f"    {_snippet(c.text)}", highlight=False, markup=False)
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _hit_json(rank: int, hit) -> dict:
+    c = hit.chunk
+    return {
+        "rank": rank,
+        "score": round(float(hit.score), 4),
+        "chunk_id": c.chunk_id,
+        "source_id": c.source_id,
+        "title": c.title,
+        "section": c.section,
+        "url": c.url,
+        "path": c.path,
+        "text": c.text,
+    }
+
+
+@sources_app.command("list")
+def sources_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print sources as JSON.")] = False,
+) -> None:
+    """List the knowledge sources with their documents, chunks and visibility."""
+    _, store, _ = runtime(with_embedder=False)
+    sources = store.list_sources()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {**s.__dict__, "indexed_at": s.indexed_at.isoformat() if s.indexed_at else None}
+                    for s in sources
+                ]
+            )
+        )
+        return
+    table = Table("source", "location", "visibility", "documents", "chunks", "indexed at")
+    for s in sources:
+        when = s.indexed_at.strftime("%Y-%m-%d %H:%M") if s.indexed_at else "-"
+        table.add_row(
+            s.source_id, s.location, ",".join(s.visibility), str(s.documents), str(s.chunks), when
+        )
+    out.print(table if sources else "No sources yet: add one with `faqbot ingest PATH_OR_URL`.")
+
+
+@sources_app.command("remove")
+def sources_remove(source_id: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
+    """Remove a source and all its chunks from the knowledge base."""
+    _, store, _ = runtime(with_embedder=False)
+    removed = store.delete_source(source_id)
+    if not removed:
+        fail(f"source {source_id!r}: no such source (see `faqbot sources list`)", code=1)
+    out.print(f"removed source {source_id} ({removed} chunks)", markup=False)
