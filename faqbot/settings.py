@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     llm_adapter: str | None = Field(
         None, description="Directory of a LoRA adapter (peft) to load on top of the model."
     )
+    model_cache: Path | None = Field(
+        None,
+        description=(
+            "Where converted models are cached (default: DATA_DIR/models); share it between "
+            "workers so the bundled model is converted once."
+        ),
+    )
     llm_max_new_tokens: int = Field(
         96, ge=8, le=2048, description="Longest answer the model may generate, in tokens."
     )
@@ -126,7 +133,7 @@ class Settings(BaseSettings):
 
     @property
     def model_cache_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_cache or self.data_dir / "models"
 
 
 def load_settings(**overrides) -> Settings:

@@ -30,7 +30,7 @@ class Embedder:
     """Normalised embeddings for passages and questions, so a dot product is cosine similarity."""
 
     def __init__(self, model_name: str, batch_size: int = 32):
-        _quiet_transformers()
+        quiet_transformers()
         from sentence_transformers import SentenceTransformer
 
         self.name = model_name
@@ -82,7 +82,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """Load messages and long-input warnings from token counting are noise on a terminal."""
     from transformers.utils import logging
 

