@@ -165,12 +165,12 @@ def ingest(
 def _check_same_location(store: KnowledgeStore, source_id: str, root: str) -> None:
     """A source id names one location; reusing it for another would delete the first one's
     documents as "gone"."""
-    for summary in store.list_sources():
-        if summary.source_id == source_id and summary.location != root:
-            raise ItemError(
-                f"source {source_id!r} already holds {summary.location}; remove it first "
-                f"(faqbot sources remove {source_id}) or choose another --source-id"
-            )
+    summary = store.source_summary(source_id)
+    if summary and summary.location != root:
+        raise ItemError(
+            f"source {source_id!r} already holds {summary.location}; remove it first "
+            f"(faqbot sources remove {source_id}) or choose another --source-id"
+        )
 
 
 def _ingest_items(

@@ -106,6 +106,9 @@ class KnowledgeStore(Protocol):
 
     def list_sources(self) -> list[SourceSummary]: ...
 
+    def source_summary(self, source_id: str) -> SourceSummary | None:
+        """One source's summary, reading only that source's rows."""
+
     def search(
         self,
         *,

@@ -27,6 +27,15 @@ from workers.store.base import (
 from workers.store.fusion import newest_edition_only, relative_score_fusion
 
 TABLE = "chunks"
+_SUMMARY_COLUMNS = [
+    "source_id",
+    "doc_key",
+    "url",
+    "path",
+    "visibility",
+    "indexed_at",
+    "source_root",
+]
 
 
 def _sql_list(values: list[str]) -> str:
@@ -160,9 +169,8 @@ class LanceKnowledgeStore:
         return {r["doc_key"]: r["doc_hash"] for r in rows}
 
     def list_sources(self) -> list[SourceSummary]:
-        columns = ["source_id", "doc_key", "url", "path", "visibility", "indexed_at", "source_root"]
         by_source: dict[str, list[dict]] = defaultdict(list)
-        for row in self._rows(None, columns):
+        for row in self._rows(None, _SUMMARY_COLUMNS):
             by_source[row["source_id"]].append(row)
         return [summarise_source(source_id, rows) for source_id, rows in sorted(by_source.items())]
 
@@ -175,6 +183,10 @@ class LanceKnowledgeStore:
     def search_texts(self) -> list[str]:
         """Every chunk's indexed text (benchmarks compare against a plain encode of these)."""
         return [row["search_text"] for row in self._rows(None, ["search_text"])]
+
+    def source_summary(self, source_id: str) -> SourceSummary | None:
+        rows = self._rows(f"source_id = '{_escape(source_id)}'", _SUMMARY_COLUMNS)
+        return summarise_source(source_id, rows) if rows else None
 
     def count(self) -> int:
         return 0 if self._table is None else self._table.count_rows()

@@ -161,6 +161,12 @@ def test_sources_are_listed_and_removed(handbook):
     assert handbook.count() == 3
 
 
+def test_one_source_is_summarised_without_the_others(handbook):
+    finance = handbook.source_summary("finance")
+    assert (finance.documents, finance.chunks, finance.visibility) == (1, 1, ["C0FINANCE"])
+    assert handbook.source_summary("nobody") is None
+
+
 def test_neighbours_are_only_chunks_visible_wherever_the_chunk_is(handbook):
     near_budget = unit(1, 0.2)
     public = handbook.neighbours(near_budget, [PUBLIC], k=5)

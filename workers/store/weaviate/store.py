@@ -53,6 +53,7 @@ from workers.store.weaviate.records import (
 )
 
 INSERT_BATCH = 200
+_WITH_CHUNK = {"include_vector": [RAW], "return_properties": RETURNED}  # what every Hit needs
 
 
 def _has_words(text: str) -> bool:
@@ -172,8 +173,7 @@ class WeaviateKnowledgeStore:
         response = self._collection.query.fetch_objects(
             filters=documents_filter(source_id, doc_keys),
             limit=10_000,
-            include_vector=[RAW],
-            return_properties=RETURNED,
+            **_WITH_CHUNK,
         )
         return hits_of(response.objects, lambda obj: 1.0)
 
@@ -186,6 +186,19 @@ class WeaviateKnowledgeStore:
             summarise_source(source_id, sorted(rows, key=lambda r: (r["doc_key"], r["position"])))
             for source_id, rows in sorted(by_source.items())
         ]
+
+    def source_summary(self, source_id: str) -> SourceSummary | None:
+        response = self._collection.query.fetch_objects(
+            filters=Filter.by_property("source_id").equal(source_id),
+            limit=10_000,
+            return_properties=RETURNED,
+        )
+        rows = [summary_row(o.properties) for o in newest_only(response.objects, _props)]
+        if not rows:
+            return None
+        return summarise_source(
+            source_id, sorted(rows, key=lambda r: (r["doc_key"], r["position"]))
+        )
 
     def count(self) -> int:
         return self._collection.aggregate.over_all(total_count=True).total_count or 0
@@ -215,8 +228,7 @@ class WeaviateKnowledgeStore:
             target_vector=RAW,
             filters=where,
             limit=k,
-            include_vector=[RAW],
-            return_properties=RETURNED,
+            **_WITH_CHUNK,
             return_metadata=MetadataQuery(distance=True),
         )
         return hits_of(response.objects, lambda obj: 1.0 - obj.metadata.distance)
@@ -229,8 +241,7 @@ class WeaviateKnowledgeStore:
             query_properties=["search_text"],
             filters=where,
             limit=k,
-            include_vector=[RAW],
-            return_properties=RETURNED,
+            **_WITH_CHUNK,
             return_metadata=MetadataQuery(score=True),
         )
         return hits_of(response.objects, lambda obj: obj.metadata.score)
@@ -248,8 +259,7 @@ class WeaviateKnowledgeStore:
             query_properties=["search_text"],
             filters=where,
             limit=k,
-            include_vector=[RAW],
-            return_properties=RETURNED,
+            **_WITH_CHUNK,
             return_metadata=MetadataQuery(score=True),
         )
         return hits_of(response.objects, lambda obj: obj.metadata.score)
@@ -275,3 +285,7 @@ def _excluded(hit: Hit, exclude: DocumentSet | None) -> bool:
     return bool(exclude) and (
         hit.chunk.source_id == exclude.source_id and hit.chunk.doc_key in exclude.doc_keys
     )
+
+
+def _props(obj) -> Mapping[str, Any]:
+    return obj.properties
