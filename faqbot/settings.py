@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
@@ -126,6 +126,90 @@ class Settings(BaseSettings):
         20.0, gt=0, description="Files and web pages larger than this are refused at ingestion."
     )
     fetch_timeout_s: float = Field(15.0, gt=0, description="Time limit for fetching one web page.")
+    redis_url: str | None = Field(
+        None,
+        description=(
+            "Redis for the Celery queue, task results and shared state, e.g. "
+            "redis://127.0.0.1:6379/0. Unset: tasks run in-process and no worker is needed "
+            "(one process only, for trying faqbot out)."
+        ),
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL of the app database (interactions, sources, audit log), e.g. "
+            "postgresql+psycopg://faqbot@db/faqbot. Default: an SQLite file in the data dir."
+        ),
+    )
+    database_auto_migrate: bool = Field(
+        True,
+        description=(
+            "Bring the database schema up to date when a process starts (under a lock on "
+            "PostgreSQL). Turn off to run `faqbot db upgrade` as a separate deploy step."
+        ),
+    )
+    answer_soft_time_limit_s: float = Field(
+        120.0, gt=0, description="An answer task still running after this is asked to stop."
+    )
+    answer_time_limit_s: float = Field(
+        150.0, gt=0, description="An answer task still running after this is killed."
+    )
+    ingest_soft_time_limit_s: float = Field(
+        1800.0, gt=0, description="An ingestion task still running after this is asked to stop."
+    )
+    ingest_time_limit_s: float = Field(
+        2000.0, gt=0, description="An ingestion task still running after this is killed."
+    )
+    visibility_timeout_s: float = Field(
+        2400.0,
+        gt=0,
+        description=(
+            "Seconds before Redis hands a task whose worker vanished (host lost, process "
+            "SIGKILLed) to another worker. Must exceed every hard time limit, or a slow task "
+            "would run twice. A worker child killed by the OOM killer is requeued at once."
+        ),
+    )
+    task_max_retries: int = Field(
+        5, ge=0, description="Retries of a task after a transient error (store down, Slack 429)."
+    )
+    task_retry_backoff_s: float = Field(
+        2.0,
+        gt=0,
+        description="First retry delay; it doubles per retry, with full jitter, up to the max.",
+    )
+    task_retry_backoff_max_s: float = Field(120.0, gt=0, description="Longest retry delay.")
+    task_max_deliveries: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Deliveries of one task before it is given up as one that kills its worker (e.g. "
+            "out of memory); without a cap such a task is redelivered forever."
+        ),
+    )
+    torch_threads: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "CPU threads per worker process for the model and embedder (default: torch's "
+            "choice, all cores). Set cores / workers when several workers share a machine."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _redelivery_after_time_limits(self) -> Settings:
+        longest = max(self.answer_time_limit_s, self.ingest_time_limit_s)
+        if self.visibility_timeout_s <= longest:
+            raise ValueError(
+                f"visibility_timeout_s ({self.visibility_timeout_s:g}) must exceed the longest "
+                f"hard time limit ({longest:g}), or a slow task would be run twice"
+            )
+        for kind in ("answer", "ingest"):
+            soft = getattr(self, f"{kind}_soft_time_limit_s")
+            hard = getattr(self, f"{kind}_time_limit_s")
+            if soft >= hard:
+                raise ValueError(f"{kind}_soft_time_limit_s ({soft:g}) must be below "
+                                 f"{kind}_time_limit_s ({hard:g})")  # fmt: skip
+        return self
 
     @property
     def lancedb_dir(self) -> Path:
@@ -134,6 +218,10 @@ class Settings(BaseSettings):
     @property
     def model_cache_dir(self) -> Path:
         return self.model_cache or self.data_dir / "models"
+
+    @property
+    def database_url_resolved(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'faqbot.db').resolve()}"
 
 
 def load_settings(**overrides) -> Settings:

@@ -29,7 +29,9 @@ def ingest(
     Unchanged documents are skipped; changed ones replace their old chunks. A bad item is
     reported on one line and the rest are ingested; the exit status is 1 if any item failed.
     """
-    from pipelines.ingest.pipeline import ingest as run_ingest
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.tasks import IngestRequest
+    from pipelines.ingest.service import ingest_source
     from workers.store.base import parse_visibility
 
     try:
@@ -37,36 +39,26 @@ def ingest(
     except ValueError as exc:
         fail(str(exc))
     settings, store, embedder = runtime()
-    with ProgressBar(disable=as_json) as progress:
-        report = run_ingest(
-            target,
-            settings=settings,
-            store=store,
-            embedder=embedder,
-            source_id=source_id,
-            visibility=labels,
-            progress=progress,
-        )
-    for failure in report.errors:
-        err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
-    summary = {
-        "source_id": report.source_id,
-        "files": report.files,
-        "chunks": report.chunks,
-        "unchanged": report.unchanged,
-        "removed": report.removed,
-        "errors": len(report.errors),
-        "seconds": round(report.seconds, 2),
-    }
+    request = IngestRequest(target=target, source_id=source_id, visibility=labels, added_by="cli")
+    try:
+        with ProgressBar(disable=as_json) as progress:
+            report = ingest_source(
+                request, settings=settings, store=store, embedder=embedder, progress=progress
+            )
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    for failure in report["errors"]:
+        err.print(f"[red]failed:[/red] {escape(failure)}", highlight=False)
     if as_json:
-        print(json.dumps(summary))
+        print(json.dumps({**report, "errors": len(report["errors"])}))
     else:
         out.print(
-            f"source [bold]{escape(report.source_id)}[/bold]: {report.files} files, "
-            f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
-            f"{report.removed} removed, {len(report.errors)} errors ({report.seconds:.1f} s)"
+            f"source [bold]{escape(report['source_id'])}[/bold]: {report['files']} files, "
+            f"{report['chunks']} chunks indexed, {report['unchanged']} unchanged, "
+            f"{report['removed']} removed, {len(report['errors'])} errors "
+            f"({report['seconds']:.1f} s)"
         )
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(1 if report["errors"] else 0)
 
 
 def search(
@@ -159,8 +151,10 @@ def sources_list(
 @sources_app.command("remove")
 def sources_remove(source_id: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
     """Remove a source and all its chunks from the knowledge base."""
-    _, store, _ = runtime(with_embedder=False)
-    removed = store.delete_source(source_id)
+    from pipelines.ingest.service import remove_source
+
+    settings, store, _ = runtime(with_embedder=False)
+    removed = remove_source(source_id, settings=settings, store=store, actor="cli")
     if not removed:
         fail(f"source {source_id!r}: no such source (see `faqbot sources list`)", code=1)
     out.print(f"removed source {source_id} ({removed} chunks)", markup=False)

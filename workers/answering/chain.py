@@ -135,6 +135,7 @@ def _finalise(
             "prompt": usage.get("input_tokens", 0),
             "completion": usage.get("output_tokens", 0),
         },
+        retrieved=_retrieved(hits),
     )
 
 
@@ -147,8 +148,13 @@ def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None)
     return Answer(
         question=state["question"], answer=text, citations=[], refused=True, mode="refused",
         model=model,
-        adapter=adapter, timings_ms=_timings(state, 0.0),
+        adapter=adapter, timings_ms=_timings(state, 0.0), retrieved=_retrieved(state["hits"]),
     )  # fmt: skip
+
+
+def _retrieved(hits: list[Hit]) -> list[dict]:
+    return [{"chunk_id": h.chunk.chunk_id, "source_id": h.chunk.source_id,
+             "score": round(float(h.score), 4)} for h in hits]  # fmt: skip
 
 
 def _timings(state: dict, generate_ms: float) -> dict[str, float]:

@@ -28,6 +28,7 @@ class Answer:
     timings_ms: dict[str, float]
     tokens: dict[str, int] = field(default_factory=dict)
     related: list[Citation] = field(default_factory=list)  # shown when nothing valid was cited
+    retrieved: list[dict] = field(default_factory=list)  # chunk_id, source_id, score: for the log
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from faqbot.errors import TransientError
+
 if TYPE_CHECKING:
     from faqbot.settings import Settings
     from workers.store.base import KnowledgeStore
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(TransientError):
     """The configured store cannot be reached; the message says what to do instead."""
 
 

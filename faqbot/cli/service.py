@@ -1,0 +1,112 @@
+"""Service commands: the worker, beat and the database schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from faqbot.cli.console import fail, out
+from faqbot.settings import load_settings
+from faqbot.tasks import ANSWERS_QUEUE, INGEST_QUEUE, QUEUES
+
+db_app = typer.Typer(help="The app database's schema.", no_args_is_help=True)
+
+
+def worker(
+    queues: Annotated[
+        str,
+        typer.Option(help="Comma-separated queues to take tasks from: answers, ingest, training."),
+    ] = f"{ANSWERS_QUEUE},{INGEST_QUEUE}",
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each with its own model in memory.")
+    ] = 1,
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run a Celery worker: take questions and ingestion jobs from Redis and run them.
+
+    Give latency-sensitive answers their own workers (--queues answers) so a long ingestion
+    never delays a question. The model and embedder load once per worker process, at start;
+    if they cannot, the worker exits with status 1 and the reason.
+    """
+    settings = _queue_settings()
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(chosen) - set(QUEUES))
+    if unknown or not chosen:
+        fail(
+            f"--queues {queues!r}: unknown queue {', '.join(unknown)}; choose from {', '.join(QUEUES)}"
+        )
+    _check_services(settings)
+    from workers.app import run_worker
+
+    failure = run_worker(settings, chosen, concurrency=concurrency, loglevel=loglevel)
+    if failure:
+        fail(f"worker could not start: {failure}", code=1)
+
+
+def beat(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the scheduler for periodic tasks (housekeeping; retraining once it is set up).
+
+    Run exactly one beat per deployment.
+    """
+    settings = _queue_settings()
+    _check_services(settings)
+    from workers.app import run_beat
+
+    run_beat(settings, loglevel=loglevel)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (safe to run from several processes at once)."""
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.db.migrate import redacted_url, upgrade
+
+    settings = load_settings()
+    try:
+        revision = upgrade(settings)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    out.print(f"database {redacted_url(settings)} is at schema {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the one this version needs."""
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.db.migrate import current_revision, head_revision
+
+    settings = load_settings()
+    try:
+        current = current_revision(settings)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    out.print(f"current: {current or 'none'}  needed: {head_revision()}")
+
+
+def _queue_settings():
+    settings = load_settings()
+    if not settings.redis_url:
+        fail(
+            "FAQBOT_REDIS_URL is not set: without it tasks run inside the process that sends "
+            "them and no worker is needed. Set it (e.g. redis://127.0.0.1:6379/0) to run workers."
+        )
+    return settings
+
+
+def _check_services(settings) -> None:
+    """Redis and the database must answer before anything starts: one line if not."""
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.db.migrate import ensure_schema
+    from faqbot.shared_state import redis_client
+
+    try:
+        redis_client(settings.redis_url).ping()
+    except Exception as exc:  # noqa: BLE001 - any connection failure is one line
+        fail(f"Redis at {settings.redis_url} is unreachable: {exc}")
+    try:
+        ensure_schema(settings)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))

@@ -1,0 +1,114 @@
+"""The interaction log, written so that a redelivered answer task is harmless: it finds the row
+its request id made and carries on from where the last attempt stopped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from faqbot.db.models import Interaction
+from faqbot.tasks import AnswerRequest
+
+FINAL = ("answered", "refused")
+
+
+@dataclass
+class Claim:
+    """What a delivery of an answer task should do: `run` the chain, `deliver` an answer that
+    was stored but never reached the asker, or nothing (`done`)."""
+
+    action: Literal["run", "deliver", "done"]
+    attempts: int
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def find(session: Session, request_id: str, *, lock: bool = False) -> Interaction | None:
+    query = select(Interaction).where(Interaction.request_id == request_id)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def claim(session: Session, request: AnswerRequest) -> Claim:
+    row = find(session, request.request_id, lock=True) or _insert(session, request)
+    if row.status in FINAL:
+        return Claim("done" if row.delivered_at else "deliver", row.attempts)
+    row.status, row.attempts, row.started_at = "running", row.attempts + 1, now()
+    row.error = None
+    return Claim("run", row.attempts)
+
+
+def _insert(session: Session, request: AnswerRequest) -> Interaction:
+    """A new row, or the one a concurrent delivery inserted a moment ago."""
+    row = Interaction(
+        request_id=request.request_id, question=request.question, asker=request.asker,
+        channel=request.channel, thread_ts=request.thread_ts, status="queued", attempts=0,
+        enqueued_at=request.enqueued_at,
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return find(session, request.request_id, lock=True)
+    return row
+
+
+def record_answer(session: Session, request_id: str, answer: dict, retrieved: list[dict]) -> None:
+    row = find(session, request_id, lock=True)
+    row.status = "refused" if answer["refused"] else "answered"
+    row.answer, row.mode = answer["answer"], answer["mode"]
+    row.citations, row.retrieved = answer["citations"], retrieved
+    row.model, row.adapter, row.tokens = answer["model"], answer["adapter"], answer["tokens"]
+    row.finished_at = now()
+    timings = dict(answer["timings_ms"])
+    if row.enqueued_at and row.started_at:
+        started = _aware(row.started_at).timestamp()
+        timings["queue_wait"] = round(max(0.0, started - row.enqueued_at) * 1000, 1)
+        timings["end_to_end"] = round((time.time() - row.enqueued_at) * 1000, 1)
+    row.timings_ms = timings
+
+
+def mark_delivered(session: Session, request_id: str) -> None:
+    find(session, request_id, lock=True).delivered_at = now()
+
+
+def mark_failed(session: Session, request: AnswerRequest, error: str) -> None:
+    row = find(session, request.request_id, lock=True) or _insert(session, request)
+    row.status, row.error, row.finished_at = "failed", error, now()
+
+
+def stored_answer(row: Interaction) -> dict:
+    """The answer as the reply sink wants it, rebuilt from the row."""
+    return {
+        "question": row.question, "answer": row.answer, "citations": row.citations,
+        "refused": row.status == "refused", "mode": row.mode, "model": row.model,
+        "adapter": row.adapter, "timings_ms": row.timings_ms, "tokens": row.tokens,
+        "related": [],
+    }  # fmt: skip
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything here is written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def fail_stale(session: Session, older_than_s: float) -> int:
+    """Questions queued or running for longer than any delivery could take are lost (their
+    message expired or was purged): mark them failed so they show up, instead of waiting."""
+    cutoff = now() - dt.timedelta(seconds=older_than_s)
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.status.in_(("queued", "running")), Interaction.created_at < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        row.status, row.finished_at = "failed", now()
+        row.error = "lost: no worker finished it in time"
+    return len(rows)

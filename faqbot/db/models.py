@@ -1,0 +1,89 @@
+"""The app database: what was asked and answered, the knowledge sources admins manage, and an
+audit log. Small records only; document text lives in the knowledge store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: Json, list[Any]: Json}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Interaction(Base):
+    """One question and what happened to it; `request_id` makes redelivered tasks idempotent."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    question: Mapped[str] = mapped_column(Text)
+    asker: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # queued → running → answered | refused | failed
+    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    answer: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str | None] = mapped_column(String(16))  # generated, extractive, refused
+    citations: Mapped[list[Any]] = mapped_column(default=list)
+    retrieved: Mapped[list[Any]] = mapped_column(default=list)  # chunk ids, sources, scores
+    model: Mapped[str | None] = mapped_column(String(200))
+    adapter: Mapped[str | None] = mapped_column(String(200))
+    timings_ms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tokens: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    enqueued_at: Mapped[float | None] = mapped_column(Float)  # epoch seconds, from the sender
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KnowledgeSource(Base):
+    """A source as admins see it; its chunks are in the knowledge store under the same id."""
+
+    __tablename__ = "knowledge_sources"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # url, file, folder
+    location: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[list[Any]] = mapped_column(default=list)
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    # pending → indexing → ready | failed (the last good index stays searchable)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_indexed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_request_id: Mapped[str | None] = mapped_column(String(64))
+    last_report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
+
+
+class AuditEntry(Base):
+    """Who changed what: every admin action and every source change."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    actor: Mapped[str | None] = mapped_column(String(64))  # Slack user id, or "cli"
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok, refused, failed
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,71 @@
+"""The knowledge-source registry admins see: one row per source, updated around each ingestion.
+The chunks themselves live in the knowledge store under the same id."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from faqbot.db.models import KnowledgeSource
+
+
+def get(session: Session, source_id: str) -> KnowledgeSource | None:
+    return session.get(KnowledgeSource, source_id)
+
+
+def all_sources(session: Session) -> list[KnowledgeSource]:
+    return list(session.scalars(select(KnowledgeSource).order_by(KnowledgeSource.id)))
+
+
+def already_done(session: Session, source_id: str, request_id: str) -> KnowledgeSource | None:
+    """The source, if this very request already indexed it (a redelivered ingest task)."""
+    row = get(session, source_id)
+    if row and row.last_request_id == request_id and row.status in ("ready", "failed"):
+        return row
+    return None
+
+
+def start_indexing(
+    session: Session,
+    source_id: str,
+    *,
+    kind: str,
+    location: str,
+    visibility: list[str],
+    added_by: str | None,
+    request_id: str,
+) -> KnowledgeSource:
+    row = get(session, source_id)
+    if row is None:
+        row = KnowledgeSource(id=source_id, kind=kind, location=location, added_by=added_by)
+        session.add(row)
+    row.visibility, row.status, row.last_request_id = visibility, "indexing", request_id
+    return row
+
+
+def finish_indexing(
+    session: Session, source_id: str, *, report: dict, documents: int, chunks: int
+) -> KnowledgeSource:
+    """Ready when anything is indexed; failed (keeping the last good index) when nothing is."""
+    row = get(session, source_id)
+    errors = report.get("errors") or []
+    row.documents, row.chunk_count, row.last_report = documents, chunks, report
+    row.last_error = "; ".join(errors[:3]) or None
+    row.status = "failed" if errors and not chunks else "ready"
+    row.last_indexed_at = dt.datetime.now(dt.UTC)
+    return row
+
+
+def remove(session: Session, source_id: str) -> bool:
+    row = get(session, source_id)
+    if row:
+        session.delete(row)
+    return row is not None
+
+
+def mark_failed(session: Session, source_id: str, reason: str) -> None:
+    row = get(session, source_id)
+    if row:
+        row.status, row.last_error = "failed", reason

@@ -1,0 +1,70 @@
+"""The Celery app, configured from the settings. The bot uses it only to send tasks by name;
+workers register their tasks on it (workers/app.py). Every reliability setting is here, with
+its reason."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from faqbot.settings import Settings
+from faqbot.tasks import ANSWER, ANSWERS_QUEUE, INGEST, QUEUES, ROUTES
+
+MODEL_LOAD_TIMEOUT_S = 600
+_apps: dict[str | None, Celery] = {}
+
+
+def celery_app(settings: Settings) -> Celery:
+    """One app per process and broker. Without a Redis URL the app has an in-memory broker and
+    tasks are run in-process (see faqbot.dispatch)."""
+    key = settings.redis_url
+    if key not in _apps:
+        _apps[key] = _configured(settings)
+    return _apps[key]
+
+
+def _configured(settings: Settings) -> Celery:
+    url = settings.redis_url
+    app = Celery("faqbot", broker=url or "memory://", backend=url or "cache+memory://")
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_queues=[
+            Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES
+        ],
+        task_default_queue=ANSWERS_QUEUE,
+        task_routes={name: {"queue": queue} for name, queue in ROUTES.items()},
+        # Ack at the start by default: a task that is not idempotent must never run twice.
+        # The answer and ingest tasks are idempotent by request id and opt in to late acks
+        # (and to requeueing when their worker process dies) in their decorators.
+        task_acks_late=False,
+        # Long CPU-bound tasks: a worker process reserves one task at a time, so a question
+        # never waits behind another in a busy worker while an idle one could take it.
+        worker_prefetch_multiplier=1,
+        # Redis hands an unacked task to another worker after this long; it must exceed the
+        # longest hard time limit (checked in Settings) or a slow task would run twice.
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        # Soft limit: the task gets SoftTimeLimitExceeded and fails its interaction cleanly;
+        # hard limit: the worker process is killed and replaced.
+        task_annotations={
+            ANSWER: {
+                "soft_time_limit": settings.answer_soft_time_limit_s,
+                "time_limit": settings.answer_time_limit_s,
+            },
+            INGEST: {
+                "soft_time_limit": settings.ingest_soft_time_limit_s,
+                "time_limit": settings.ingest_time_limit_s,
+            },
+        },
+        # A worker process loads its model before saying it is up (workers/app.py); billiard's
+        # default 4 s would kill it mid-load and respawn it forever.
+        worker_proc_alive_timeout=MODEL_LOAD_TIMEOUT_S,
+        task_track_started=True,
+        result_expires=24 * 3600,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+    )
+    return app

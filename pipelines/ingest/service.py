@@ -1,0 +1,152 @@
+"""Ingestion of one source as a tracked job: the source registry and the audit log are updated
+around the run, and a repeated request (a redelivered task) returns the first run's report."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from faqbot.db import audit, sources
+from faqbot.db.engine import session_scope
+from faqbot.db.migrate import ensure_schema
+from faqbot.errors import TransientError
+from faqbot.settings import Settings
+from faqbot.shared_state import redis_client
+from faqbot.tasks import IngestRequest
+from pipelines.ingest.fetch import is_url
+from pipelines.ingest.pipeline import IngestReport, Progress, default_source_id, ingest, source_root
+from workers.embedder import Embedder
+from workers.replies import ReplySink
+from workers.store.base import KnowledgeStore
+
+
+def report_json(report: IngestReport) -> dict:
+    return {
+        "source_id": report.source_id,
+        "files": report.files,
+        "chunks": report.chunks,
+        "unchanged": report.unchanged,
+        "removed": report.removed,
+        "errors": [str(failure) for failure in report.errors],
+        "seconds": round(report.seconds, 2),
+    }
+
+
+def source_kind(target: str) -> str:
+    if is_url(target):
+        return "url"
+    return "folder" if Path(target).is_dir() else "file"
+
+
+def ingest_source(
+    request: IngestRequest,
+    *,
+    settings: Settings,
+    store: KnowledgeStore,
+    embedder: Embedder,
+    progress: Progress | None = None,
+) -> dict:
+    """Runs `ingest` for one request; returns its report as JSON (with "repeated" when this
+    request had already been carried out)."""
+    source_id = request.source_id or default_source_id(request.target)
+    ensure_schema(settings)
+    with session_scope(settings) as session:
+        done = sources.already_done(session, source_id, request.request_id)
+        if done:
+            return {**done.last_report, "repeated": True}
+        sources.start_indexing(
+            session, source_id, kind=source_kind(request.target),
+            location=source_root(request.target), visibility=request.visibility,
+            added_by=request.added_by, request_id=request.request_id,
+        )  # fmt: skip
+    report = ingest(
+        request.target, settings=settings, store=store, embedder=embedder, source_id=source_id,
+        visibility=request.visibility, progress=progress,
+    )  # fmt: skip
+    result = report_json(report)
+    summary = store.source_summary(source_id)
+    with session_scope(settings) as session:
+        sources.finish_indexing(
+            session, source_id, report=result, documents=summary.documents if summary else 0,
+            chunks=summary.chunks if summary else 0,
+        )  # fmt: skip
+        audit.record(
+            session, "source.ingest", actor=request.added_by, target=source_id,
+            outcome="ok" if report.ok else "failed", request_id=request.request_id,
+            location=request.target, chunks=report.chunks, errors=result["errors"][:5],
+        )  # fmt: skip
+    return result
+
+
+class SourceBusy(TransientError):
+    """Another worker is ingesting the same source right now."""
+
+
+def run_ingest_request(
+    request: IngestRequest, *, settings: Settings, sink: ReplySink, progress: Progress
+) -> dict:
+    """The ingest task's body: one ingestion of a source at a time, across all workers."""
+    from workers.embedder import get_embedder
+    from workers.store import get_store
+
+    source_id = request.source_id or default_source_id(request.target)
+    request = request.model_copy(update={"source_id": source_id})
+    with source_lock(settings, source_id):
+        sink.started()
+        result = ingest_source(
+            request, settings=settings, store=get_store(settings),
+            embedder=get_embedder(settings.embedding_model, settings.embedding_batch_size),
+            progress=progress,
+        )  # fmt: skip
+    sink.finished(result)
+    return result
+
+
+@contextmanager
+def source_lock(settings: Settings, source_id: str) -> Iterator[None]:
+    if not settings.redis_url:
+        with _local_locks.setdefault(source_id, threading.Lock()):
+            yield
+        return
+    lock = redis_client(settings.redis_url).lock(
+        f"faqbot:lock:source:{source_id}", timeout=settings.ingest_time_limit_s,
+        blocking_timeout=5,
+    )  # fmt: skip
+    if not lock.acquire():
+        raise SourceBusy(f"source {source_id!r} is being ingested by another worker",
+                         retry_after=30)  # fmt: skip
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+_local_locks: dict[str, threading.Lock] = {}
+
+
+def fail_ingest(
+    request: IngestRequest, reason: str, *, settings: Settings, sink: ReplySink
+) -> None:
+    source_id = request.source_id or default_source_id(request.target)
+    try:
+        with session_scope(settings) as session:
+            sources.mark_failed(session, source_id, reason)
+            audit.record(session, "source.ingest", actor=request.added_by, target=source_id,
+                         outcome="failed", request_id=request.request_id, reason=reason)  # fmt: skip
+    finally:
+        sink.failed(reason, reference=request.request_id[:8])
+
+
+def remove_source(
+    source_id: str, *, settings: Settings, store: KnowledgeStore, actor: str | None
+) -> int:
+    """Deletes a source's chunks and its registry row; returns the chunks deleted."""
+    ensure_schema(settings)
+    removed = store.delete_source(source_id)
+    with session_scope(settings) as session:
+        known = sources.remove(session, source_id)
+        if removed or known:
+            audit.record(session, "source.remove", actor=actor, target=source_id, chunks=removed)
+    return removed

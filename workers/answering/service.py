@@ -1,0 +1,55 @@
+"""One question, end to end, as the answer task runs it: claim the interaction, answer with
+streaming to the reply sink, store the answer, deliver it. Safe to run twice for one request."""
+
+from __future__ import annotations
+
+from faqbot.db import interactions
+from faqbot.db.engine import session_scope
+from faqbot.db.migrate import ensure_schema
+from faqbot.settings import Settings
+from faqbot.tasks import AnswerRequest
+from workers.answering.chain import answer_question
+from workers.answering.runtime import answer_chain_for
+from workers.replies import ReplySink, throttled
+
+STREAM_INTERVAL_S = 1.0
+
+
+def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySink) -> dict:
+    ensure_schema(settings)
+    with session_scope(settings) as session:
+        claim = interactions.claim(session, request)
+    if claim.action == "done":  # a redelivery of a question already answered and delivered
+        return {"request_id": request.request_id, "status": "already-delivered"}
+    if claim.action == "deliver":
+        with session_scope(settings) as session:
+            result = interactions.stored_answer(interactions.find(session, request.request_id))
+    else:
+        result = _answer(request, settings, sink)
+    sink.finished(result)
+    with session_scope(settings) as session:
+        interactions.mark_delivered(session, request.request_id)
+    return {"request_id": request.request_id, "status": "delivered", "attempts": claim.attempts,
+            "refused": result["refused"]}  # fmt: skip
+
+
+def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict:
+    sink.started()
+    chain = answer_chain_for(settings)
+    answer = answer_question(chain, request.question, channel=request.channel,
+                             on_text=throttled(sink.text, STREAM_INTERVAL_S))  # fmt: skip
+    result = answer.to_json()
+    with session_scope(settings) as session:
+        interactions.record_answer(session, request.request_id, result, result["retrieved"])
+    return result
+
+
+def fail_request(
+    request: AnswerRequest, reason: str, *, settings: Settings, sink: ReplySink
+) -> None:
+    """The question stays on record as failed, and whoever waits hears so, with a reference."""
+    try:
+        with session_scope(settings) as session:
+            interactions.mark_failed(session, request, reason)
+    finally:
+        sink.failed(reason, reference=request.request_id[:8])

@@ -1,0 +1,95 @@
+"""Where a task reports to while it runs and when it ends. The Slack sink (editing the
+placeholder message) plugs in here; a Redis list serves the CLI, tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from faqbot.settings import Settings
+from faqbot.shared_state import redis_client
+from faqbot.tasks import Reply
+
+REPLY_TTL_S = 24 * 3600
+
+
+class ReplySink(Protocol):
+    def started(self) -> None: ...
+
+    def text(self, partial: str) -> None:
+        """The answer so far, while the model writes it."""
+
+    def progress(self, phase: str, done: int, total: int) -> None: ...
+
+    def finished(self, result: dict) -> None:
+        """The final result. Must be idempotent: a redelivered task may send it again."""
+
+    def failed(self, error: str, reference: str) -> None: ...
+
+
+class NullSink:
+    def started(self) -> None:
+        pass
+
+    def text(self, partial: str) -> None:
+        pass
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        pass
+
+    def finished(self, result: dict) -> None:
+        pass
+
+    def failed(self, error: str, reference: str) -> None:
+        pass
+
+
+class RedisListSink:
+    """Appends JSON events to a Redis list that the requester reads (BLPOP) or counts."""
+
+    def __init__(self, url: str, key: str):
+        self.client, self.key = redis_client(url), key
+
+    def _push(self, event: str, **data) -> None:
+        pipe = self.client.pipeline()
+        pipe.rpush(self.key, json.dumps({"event": event, "at": time.time(), **data}))
+        pipe.expire(self.key, REPLY_TTL_S)
+        pipe.execute()
+
+    def started(self) -> None:
+        self._push("started")
+
+    def text(self, partial: str) -> None:
+        self._push("text", text=partial)
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        self._push("progress", phase=phase, done=done, total=total)
+
+    def finished(self, result: dict) -> None:
+        self._push("finished", result=result)
+
+    def failed(self, error: str, reference: str) -> None:
+        self._push("failed", error=error, reference=reference)
+
+
+def sink_for(reply: Reply, settings: Settings) -> ReplySink:
+    if reply.kind == "none":
+        return NullSink()
+    if reply.kind == "redis" and settings.redis_url and reply.key:
+        return RedisListSink(settings.redis_url, reply.key)
+    raise ValueError(f"reply {reply.kind!r}: not available in this process")
+
+
+def throttled(send: Callable[..., None], interval_s: float) -> Callable[..., None]:
+    """Calls `send` at most once per interval (Slack allows about one edit a second)."""
+    last = 0.0
+
+    def call(*args) -> None:
+        nonlocal last
+        if time.monotonic() - last >= interval_s:
+            last = time.monotonic()
+            send(*args)
+
+    return call

@@ -1,0 +1,8 @@
+"""The Celery tasks. Each is thin: it parses its payload, applies the reliability policy and
+calls a plain function that tests call directly."""
+
+from workers.tasks.answer import answer_task
+from workers.tasks.ingest import ingest_task
+from workers.tasks.sweep import sweep_task
+
+__all__ = ["answer_task", "ingest_task", "sweep_task"]

@@ -1,0 +1,26 @@
+"""The answer task."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from faqbot.tasks import ANSWER, AnswerRequest
+from workers.answering.service import answer_request, fail_request
+from workers.replies import sink_for
+from workers.runtime import process_settings
+from workers.tasks.policy import run_reliably
+
+
+# Late ack + requeue when the worker process dies: the task is idempotent by request id (the
+# interaction row says whether it still has to run, deliver, or nothing), so running it again
+# after a crash is how a crash loses no question.
+@shared_task(bind=True, name=ANSWER, acks_late=True, reject_on_worker_lost=True)
+def answer_task(self, payload: dict) -> dict:
+    request = AnswerRequest.model_validate(payload)
+    settings = process_settings()
+    sink = sink_for(request.reply, settings)
+    return run_reliably(
+        self, settings,
+        work=lambda: answer_request(request, settings=settings, sink=sink),
+        give_up=lambda reason: fail_request(request, reason, settings=settings, sink=sink),
+    )  # fmt: skip

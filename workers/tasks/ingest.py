@@ -1,0 +1,32 @@
+"""The ingest task: one source per task, one ingestion of a source at a time."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from faqbot.tasks import INGEST, IngestRequest
+from pipelines.ingest.service import fail_ingest, run_ingest_request
+from workers.replies import sink_for
+from workers.runtime import process_settings
+from workers.tasks.policy import run_reliably
+
+
+# Idempotent too: a redelivered request returns the first run's report, and re-running an
+# interrupted ingestion only embeds what is not yet stored (documents are keyed by hash).
+@shared_task(bind=True, name=INGEST, acks_late=True, reject_on_worker_lost=True)
+def ingest_task(self, payload: dict) -> dict:
+    request = IngestRequest.model_validate(payload)
+    settings = process_settings()
+    sink = sink_for(request.reply, settings)
+
+    def report_progress(phase: str, done: int, total: int) -> None:
+        sink.progress(phase, done, total)
+        if not self.request.is_eager:
+            self.update_state(state="PROGRESS", meta={"phase": phase, "done": done, "total": total})
+
+    return run_reliably(
+        self, settings,
+        work=lambda: run_ingest_request(request, settings=settings, sink=sink,
+                                        progress=report_progress),
+        give_up=lambda reason: fail_ingest(request, reason, settings=settings, sink=sink),
+    )  # fmt: skip
