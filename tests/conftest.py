@@ -33,3 +33,51 @@ def embedder():
     from workers.embedder import get_embedder
 
     return get_embedder("bundled:all-MiniLM-L6-v2", 32)
+
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_reason() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when the server on 127.0.0.1 answers."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        with create_engine(POSTGRES_ADMIN_URL).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means: skip, with the reason
+        return f"PostgreSQL on 127.0.0.1:5432 did not answer: {str(exc).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    reason = postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    name = f"faqbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    from faqbot.db.engine import engine_for
+
+    engine_for.cache_clear()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_settings(request, settings, monkeypatch) -> Settings:
+    """Settings whose app database is an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        monkeypatch.setenv("FAQBOT_DATABASE_URL", url)
+        return Settings(_env_file=None)
+    return settings

@@ -4,6 +4,7 @@ embedder when it starts, before taking a task; if that fails, the whole worker s
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from workers.runtime import warm_up
 from workers.tasks.policy import first_line
 
 SWEEP_EVERY_S = 3600
+READY_MESSAGE = "faqbot worker process"
+log = logging.getLogger("faqbot.worker")
 
 
 @dataclass
@@ -51,6 +54,7 @@ def _load_heavy_objects(**_) -> None:
         _boot.failure_file.write_text(first_line(exc))
         os.kill(os.getppid(), signal.SIGTERM)
         os._exit(1)
+    log.info("%s %d: model and embedder loaded, taking tasks", READY_MESSAGE, os.getpid())
 
 
 def run_worker(

@@ -4,6 +4,8 @@ advisory lock, so two workers booting together never race on the DDL."""
 
 from __future__ import annotations
 
+import threading
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -16,6 +18,7 @@ from faqbot.db.engine import DatabaseUnavailable, engine_of
 from faqbot.settings import Settings
 
 MIGRATION_LOCK = 7_310_452_118  # any constant, shared by every faqbot process
+_in_process = threading.Lock()  # Alembic's context is module-global: one migration per process
 
 
 def alembic_config(url: str) -> Config:
@@ -34,7 +37,7 @@ def upgrade(settings: Settings) -> str:
     """Upgrades to the newest schema; returns the revision now in place."""
     engine = engine_of(settings)
     try:
-        with engine.begin() as connection:
+        with _in_process, engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}

@@ -104,6 +104,17 @@ def list_items(target: str) -> list[Item]:
     raise ItemError("no such file, folder or URL")
 
 
+def _outside(items: list[Item], data_dir: Path) -> list[Item]:
+    """faqbot's own files (the store, the app database) are never ingested, even when the data
+    dir lies inside the folder being ingested."""
+    own = data_dir.resolve()
+    kept = [item for item in items
+            if is_url(item.location) or not Path(item.location).resolve().is_relative_to(own)]  # fmt: skip
+    if not kept:
+        raise ItemError(f"nothing to ingest outside faqbot's data dir ({own})")
+    return kept
+
+
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
@@ -147,7 +158,7 @@ def ingest(
     source_id = source_id or default_source_id(target)
     report = IngestReport(source_id)
     try:
-        items = list_items(target)
+        items = _outside(list_items(target), settings.data_dir)
         _check_same_location(store, source_id, source_root(target))
     except ItemError as exc:
         report.errors.append(ItemFailure(target, str(exc)))

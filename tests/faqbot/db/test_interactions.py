@@ -1,0 +1,102 @@
+"""The interaction log makes a redelivered answer task harmless, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from faqbot.db import audit, interactions, sources
+from faqbot.db.engine import session_scope
+from faqbot.db.migrate import upgrade
+from faqbot.db.models import AuditEntry, Interaction
+from faqbot.tasks import AnswerRequest
+
+ANSWER = {
+    "answer": "Use the TCP profile [1].", "refused": False, "mode": "generated",
+    "citations": [{"n": 1, "source_id": "handbook", "chunk_id": "c1"}], "model": "m",
+    "adapter": None, "tokens": {"prompt": 10, "completion": 5},
+    "timings_ms": {"retrieve": 20.0, "generate": 900.0, "total": 950.0},
+}  # fmt: skip
+
+
+def claim(settings, request):
+    with session_scope(settings) as session:
+        return interactions.claim(session, request)
+
+
+def rows(settings):
+    with session_scope(settings) as session:
+        return session.scalars(select(Interaction)).all()
+
+
+def test_a_question_is_run_once_then_delivered_once(db_settings):
+    upgrade(db_settings)
+    request = AnswerRequest(question="VPN error 809?", asker="U1", channel="C1")
+    assert claim(db_settings, request).action == "run"
+    with session_scope(db_settings) as session:
+        interactions.record_answer(session, request.request_id, ANSWER, [{"chunk_id": "c1"}])
+    # the worker died before delivering: the stored answer is delivered, not regenerated
+    assert claim(db_settings, request).action == "deliver"
+    with session_scope(db_settings) as session:
+        interactions.mark_delivered(session, request.request_id)
+    assert claim(db_settings, request).action == "done"
+    [row] = rows(db_settings)
+    assert (row.status, row.attempts, row.asker, row.channel) == ("answered", 1, "U1", "C1")
+    assert row.citations[0]["chunk_id"] == "c1" and row.retrieved == [{"chunk_id": "c1"}]
+    assert row.timings_ms["queue_wait"] >= 0 and row.timings_ms["end_to_end"] >= 0
+
+
+def test_a_run_cut_short_by_a_crash_runs_again_in_the_same_row(db_settings):
+    upgrade(db_settings)
+    request = AnswerRequest(question="How do I reset my password?")
+    claim(db_settings, request)
+    second = claim(db_settings, request)  # redelivered while still "running"
+    assert (second.action, second.attempts) == ("run", 2)
+    assert len(rows(db_settings)) == 1
+
+
+def test_a_failure_is_kept_with_its_reason(db_settings):
+    upgrade(db_settings)
+    request = AnswerRequest(question="Where is the VPN guide?")
+    with session_scope(db_settings) as session:
+        interactions.mark_failed(session, request, "knowledge store unreachable")
+    [row] = rows(db_settings)
+    assert (row.status, row.error, row.question) == ("failed", "knowledge store unreachable",
+                                                     "Where is the VPN guide?")  # fmt: skip
+
+
+def test_questions_no_worker_will_finish_are_marked_failed(db_settings):
+    upgrade(db_settings)
+    old, fresh = AnswerRequest(question="old"), AnswerRequest(question="fresh")
+    claim(db_settings, old)
+    claim(db_settings, fresh)
+    with session_scope(db_settings) as session:
+        interactions.find(session, old.request_id).created_at -= dt.timedelta(hours=5)
+    with session_scope(db_settings) as session:
+        assert interactions.fail_stale(session, older_than_s=3600) == 1
+    status = {row.question: (row.status, row.error) for row in rows(db_settings)}
+    assert status["old"] == ("failed", "lost: no worker finished it in time")
+    assert status["fresh"][0] == "running"
+
+
+def test_source_registry_and_audit_log(db_settings):
+    upgrade(db_settings)
+    with session_scope(db_settings) as session:
+        sources.start_indexing(session, "wiki", kind="url", location="https://wiki/x",
+                               visibility=["C1"], added_by="U9", request_id="r1")  # fmt: skip
+        audit.record(session, "source.add", actor="U9", target="wiki", channels=["C1"])
+    with session_scope(db_settings) as session:
+        assert sources.already_done(session, "wiki", "r1") is None  # still indexing
+        sources.finish_indexing(session, "wiki", report={"errors": []}, documents=1, chunks=12)
+    with session_scope(db_settings) as session:
+        row = sources.already_done(session, "wiki", "r1")
+        assert (row.status, row.chunk_count, row.visibility, row.added_by) == (
+            "ready", 12, ["C1"], "U9")  # fmt: skip
+        entry = session.scalar(select(AuditEntry))
+        assert (entry.actor, entry.action, entry.detail) == (
+            "U9",
+            "source.add",
+            {"channels": ["C1"]},
+        )
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1

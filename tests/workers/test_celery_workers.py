@@ -1,0 +1,204 @@
+"""Real `faqbot worker` processes on the real Redis, with the app database on PostgreSQL (or
+SQLite when no PostgreSQL answers): questions and ingestion go through the queue, survive a
+killed worker, and fail visibly when they cannot succeed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from faqbot.db import interactions
+from faqbot.db.engine import session_scope
+from faqbot.db.models import KnowledgeSource
+from faqbot.dispatch import CeleryDispatcher
+from faqbot.settings import Settings
+from faqbot.shared_state import redis_client
+from faqbot.tasks import ANSWER, INGEST, AnswerRequest, IngestRequest, Reply
+from pipelines.bench.worker_pool import WorkerPool
+from tests.conftest import POSTGRES_ADMIN_URL, postgres_reason
+
+pytestmark = pytest.mark.slow
+
+SAMPLE_DOCS = Path(__file__).parents[2] / "sample_kb" / "docs"
+REDIS_URL = "redis://127.0.0.1:6379/9"
+FAILING_REDIS_URL = "redis://127.0.0.1:6379/10"
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    if postgres_reason():
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'faqbot.db'}"
+        return
+    name = f"faqbot_workers_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def worker_env(data_dir: Path, model_cache: Path, database_url: str, redis_url: str, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+    env.update(
+        HF_HUB_OFFLINE="1", FAQBOT_DATA_DIR=str(data_dir), FAQBOT_MODEL_CACHE=str(model_cache),
+        FAQBOT_DATABASE_URL=database_url, FAQBOT_REDIS_URL=redis_url,
+        FAQBOT_LLM_MAX_NEW_TOKENS="24",
+        **{f"FAQBOT_{k.upper()}": str(v) for k, v in extra.items()},
+    )  # fmt: skip
+    return env
+
+
+def settings_from(env: dict) -> Settings:
+    return Settings(_env_file=None, **{k[7:].lower(): v for k, v in env.items()
+                                       if k.startswith("FAQBOT_")})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def handbook(tmp_path_factory, model_cache, database_url, embedder):
+    """A data dir with the sample handbook indexed, and its worker environment."""
+    from pipelines.ingest.service import ingest_source
+    from workers.store import open_store
+
+    data_dir = tmp_path_factory.mktemp("data")
+    env = worker_env(data_dir, model_cache, database_url, REDIS_URL)
+    settings = settings_from(env)
+    report = ingest_source(IngestRequest(target=str(SAMPLE_DOCS), source_id="handbook"),
+                           settings=settings, store=open_store(settings), embedder=embedder)  # fmt: skip
+    assert report["chunks"] > 100 and not report["errors"]
+    redis_client(REDIS_URL).flushdb()
+    return env
+
+
+@pytest.fixture(scope="module")
+def pool(handbook, tmp_path_factory):
+    with WorkerPool(handbook, tmp_path_factory.mktemp("logs")) as workers:
+        workers.start(1, queues="answers,ingest")
+        yield workers
+
+
+def events(key: str, redis_url: str = REDIS_URL) -> list[dict]:
+    return [json.loads(item) for item in redis_client(redis_url).lrange(key, 0, -1)]
+
+
+def wait_for(key: str, kinds: set[str], timeout_s: float = 180, redis_url: str = REDIS_URL):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        seen = events(key, redis_url)
+        if any(event["event"] in kinds for event in seen):
+            return seen
+        time.sleep(0.2)
+    raise AssertionError(f"no {kinds} event on {key} in {timeout_s} s: {events(key, redis_url)}")
+
+
+def ask(settings: Settings, question: str, **fields) -> AnswerRequest:
+    request = AnswerRequest(question=question, reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"),
+                            **fields)  # fmt: skip
+    CeleryDispatcher(settings).submit(ANSWER, request)
+    return request
+
+
+def stored(settings: Settings, request_id: str):
+    with session_scope(settings) as session:
+        return interactions.find(session, request_id)
+
+
+def test_a_question_goes_through_the_queue_and_comes_back_cited(pool, handbook):
+    settings = settings_from(handbook)
+    request = ask(settings, "My VPN says error 809 at the hotel, what do I do?", asker="U1",
+                  channel="C1")  # fmt: skip
+    seen = wait_for(request.reply.key, {"finished", "failed"})
+    kinds = [event["event"] for event in seen]
+    assert kinds[0] == "started" and kinds[-1] == "finished" and kinds.count("finished") == 1
+    result = seen[-1]["result"]
+    assert not result["refused"] and result["citations"]
+    assert result["citations"][0]["source_id"] == "handbook"
+    row = stored(settings, request.request_id)
+    assert (row.status, row.attempts, row.asker, row.channel) == ("answered", 1, "U1", "C1")
+    assert row.delivered_at is not None and row.model and row.retrieved
+    assert row.timings_ms["queue_wait"] >= 0 and row.timings_ms["end_to_end"] > 0
+
+
+def test_a_question_sent_twice_is_answered_once(pool, handbook):
+    settings = settings_from(handbook)
+    request = ask(settings, "How do I reset my password?")
+    wait_for(request.reply.key, {"finished"})
+    CeleryDispatcher(settings).submit(ANSWER, request)  # e.g. a retried Slack event
+    time.sleep(3)
+    assert [e["event"] for e in events(request.reply.key)].count("finished") == 1
+    assert stored(settings, request.request_id).attempts == 1
+
+
+def test_a_worker_killed_mid_answer_loses_nothing_and_answers_once(pool, handbook):
+    settings = settings_from(handbook)
+    request = ask(settings, "How many days of annual leave do I get?")
+    wait_for(request.reply.key, {"started"})
+    victim = pool.workers[0].busy_child()
+    os.kill(victim, signal.SIGKILL)  # what the OOM killer does
+    seen = wait_for(request.reply.key, {"finished", "failed"})
+    assert [e["event"] for e in seen].count("finished") == 1, seen
+    row = stored(settings, request.request_id)
+    assert (row.status, row.attempts) == ("answered", 2)
+    assert victim not in pool.workers[0].ready_children()
+
+
+def test_a_source_is_ingested_through_the_queue_exactly_once(pool, handbook, tmp_path):
+    settings = settings_from(handbook)
+    folder = tmp_path / "travel"
+    folder.mkdir()
+    shutil.copy(SAMPLE_DOCS / "expenses-travel.md", folder)
+    request = IngestRequest(target=str(folder), source_id="travel", added_by="U7",
+                            reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"))  # fmt: skip
+    CeleryDispatcher(settings).submit(INGEST, request)
+    seen = wait_for(request.reply.key, {"finished", "failed"})
+    assert any(e["event"] == "progress" for e in seen)
+    report = seen[-1]["result"]
+    assert report["chunks"] > 0 and not report["errors"]
+    CeleryDispatcher(settings).submit(INGEST, request)  # redelivered or re-sent
+    deadline = time.monotonic() + 60
+    while [e["event"] for e in events(request.reply.key)].count("finished") < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert events(request.reply.key)[-1]["result"]["repeated"] is True
+    with session_scope(settings) as session:
+        row = session.scalar(select(KnowledgeSource).where(KnowledgeSource.id == "travel"))
+        assert (row.status, row.chunk_count, row.added_by) == ("ready", report["chunks"], "U7")
+
+
+def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(handbook, tmp_path):
+    env = {**handbook, "FAQBOT_REDIS_URL": FAILING_REDIS_URL,
+           "FAQBOT_WEAVIATE_URL": "http://127.0.0.1:1",  # a store that never answers
+           "FAQBOT_TASK_MAX_RETRIES": "2", "FAQBOT_TASK_RETRY_BACKOFF_S": "0.2"}  # fmt: skip
+    redis_client(FAILING_REDIS_URL).flushdb()
+    settings = settings_from(env)
+    with WorkerPool(env, tmp_path / "logs") as workers:
+        workers.start(1, queues="answers")
+        request = AnswerRequest(question="Where is the VPN guide?",
+                                reply=Reply(kind="redis", key="reply:failing"))  # fmt: skip
+        CeleryDispatcher(settings).submit(ANSWER, request)
+        seen = wait_for("reply:failing", {"failed"}, redis_url=FAILING_REDIS_URL)
+    failures = [e for e in seen if e["event"] == "failed"]
+    assert len(failures) == 1 and "127.0.0.1:1" in failures[0]["error"]
+    assert "gave up after 3 attempts" in failures[0]["error"]
+    assert failures[0]["reference"] == request.request_id[:8]
+    row = stored(settings, request.request_id)
+    assert row.status == "failed" and "gave up after 3 attempts" in row.error
+
+
+def test_a_worker_that_cannot_load_its_model_exits_with_the_reason(handbook):
+    env = {**handbook, "FAQBOT_LLM_MODEL": "/nonexistent/phi-3"}
+    result = subprocess.run([sys.executable, "-m", "faqbot", "worker", "--queues=answers"],
+                            check=False, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 1
+    assert "error: worker could not start:" in result.stderr
+    assert "/nonexistent/phi-3" in result.stderr.splitlines()[-1]
