@@ -32,6 +32,7 @@ pytestmark = pytest.mark.slow
 SAMPLE_DOCS = Path(__file__).parents[2] / "sample_kb" / "docs"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 FAILING_REDIS_URL = "redis://127.0.0.1:6379/10"
+HOST_LOST_REDIS_URL = "redis://127.0.0.1:6379/8"
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +203,34 @@ def test_a_worker_that_cannot_load_its_model_exits_with_the_reason(handbook):
     assert result.returncode == 1
     assert "error: worker could not start:" in result.stderr
     assert "/nonexistent/phi-3" in result.stderr.splitlines()[-1]
+
+
+def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp_path):
+    """The host is lost: no process is left to requeue the task, so Redis hands it to another
+    worker once the visibility timeout passes (short here, with time limits to match)."""
+    limits = {"FAQBOT_ANSWER_SOFT_TIME_LIMIT_S": "15", "FAQBOT_ANSWER_TIME_LIMIT_S": "20",
+              "FAQBOT_INGEST_SOFT_TIME_LIMIT_S": "15", "FAQBOT_INGEST_TIME_LIMIT_S": "20",
+              "FAQBOT_VISIBILITY_TIMEOUT_S": "25"}  # fmt: skip
+    env = {**handbook, **limits, "FAQBOT_REDIS_URL": HOST_LOST_REDIS_URL}
+    redis_client(HOST_LOST_REDIS_URL).flushdb()
+    settings = settings_from(env)
+    with (
+        WorkerPool(env, tmp_path / "first") as first,
+        WorkerPool(env, tmp_path / "second") as second,
+    ):
+        first.start(1, queues="answers")
+        request = AnswerRequest(question="Who do I tell about a lost laptop?",
+                                reply=Reply(kind="redis", key="reply:host-lost"))  # fmt: skip
+        CeleryDispatcher(settings).submit(ANSWER, request)
+        wait_for("reply:host-lost", {"started"}, redis_url=HOST_LOST_REDIS_URL)
+        os.killpg(first.workers[0].process.pid, signal.SIGKILL)  # the worker and its children
+        second.start(1, queues="answers")
+        seen = wait_for("reply:host-lost", {"finished", "failed"}, timeout_s=120,
+                        redis_url=HOST_LOST_REDIS_URL)  # fmt: skip
+        time.sleep(2)  # a second answer, if one were coming, would land now
+    assert [e["event"] for e in events("reply:host-lost", HOST_LOST_REDIS_URL)].count(
+        "finished"
+    ) == 1
+    assert seen[-1]["event"] == "finished"
+    row = stored(settings, request.request_id)
+    assert (row.status, row.attempts) == ("answered", 2)
