@@ -126,26 +126,52 @@ def _hit_json(rank: int, hit) -> dict:
 def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print sources as JSON.")] = False,
 ) -> None:
-    """List the knowledge sources with their documents, chunks and visibility."""
-    _, store, _ = runtime(with_embedder=False)
-    sources = store.list_sources()
+    """List the knowledge sources: documents, chunks, visibility, and the registry's status
+    (ready, indexing, failed with its last error) and who added each."""
+    settings, store, _ = runtime(with_embedder=False)
+    sources = [_source_json(s, registry) for s, registry in _with_registry(settings, store)]
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {**s.__dict__, "indexed_at": s.indexed_at.isoformat() if s.indexed_at else None}
-                    for s in sources
-                ]
-            )
-        )
+        print(json.dumps(sources))
         return
-    table = Table("source", "location", "visibility", "documents", "chunks", "indexed at")
+    table = Table("source", "status", "location", "visibility", "documents", "chunks",
+                  "indexed at", "added by")  # fmt: skip
     for s in sources:
-        when = s.indexed_at.strftime("%Y-%m-%d %H:%M") if s.indexed_at else "-"
-        table.add_row(
-            s.source_id, s.location, ",".join(s.visibility), str(s.documents), str(s.chunks), when
-        )
+        when = s["indexed_at"][:16].replace("T", " ") if s["indexed_at"] else "-"
+        status = s["status"] + (f": {s['last_error']}" if s["last_error"] else "")
+        table.add_row(s["source_id"], status, s["location"], ",".join(s["visibility"]),
+                      str(s["documents"]), str(s["chunks"]), when, s["added_by"] or "-")  # fmt: skip
     out.print(table if sources else "No sources yet: add one with `faqbot ingest PATH_OR_URL`.")
+
+
+def _with_registry(settings, store):
+    """Store summaries joined with registry rows; a source that never indexed shows too."""
+    from faqbot.db import sources as registry
+    from faqbot.db.engine import DatabaseUnavailable, session_scope
+    from faqbot.db.migrate import ensure_schema
+
+    try:
+        ensure_schema(settings)
+        with session_scope(settings) as session:
+            rows = {row.id: row for row in registry.all_sources(session)}
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    summaries = {s.source_id: s for s in store.list_sources()}
+    return [(summaries.get(key), rows.get(key)) for key in sorted(summaries.keys() | rows.keys())]
+
+
+def _source_json(summary, row) -> dict:
+    indexed = (summary and summary.indexed_at) or (row and row.last_indexed_at)
+    return {
+        "source_id": summary.source_id if summary else row.id,
+        "status": row.status if row else "ready",
+        "location": summary.location if summary else row.location,
+        "visibility": summary.visibility if summary else row.visibility,
+        "documents": summary.documents if summary else 0,
+        "chunks": summary.chunks if summary else 0,
+        "indexed_at": indexed.isoformat() if indexed else None,
+        "added_by": row.added_by if row else None,
+        "last_error": row.last_error if row else None,
+    }
 
 
 @sources_app.command("remove")

@@ -42,6 +42,7 @@ def test_ingest_search_list_and_remove(faqbot, tmp_path):
 
     listed = json.loads(faqbot("sources", "list", "--json").stdout)
     assert [(s["source_id"], s["documents"]) for s in listed] == [("it-docs", 2)]
+    assert (listed[0]["status"], listed[0]["added_by"]) == ("ready", "cli")
 
     assert faqbot("sources", "remove", "it-docs").exit_code == 0
     assert json.loads(faqbot("sources", "list", "--json").stdout) == []
@@ -65,6 +66,17 @@ def test_a_failed_item_sets_the_exit_status_and_names_the_item(faqbot, tmp_path)
     assert len(failures) == 1
     assert "notes.docx: not a readable Word document" in failures[0]
     assert "1 files" in result.stdout
+
+
+def test_a_source_that_never_indexed_is_listed_as_failed_with_the_reason(faqbot, tmp_path):
+    broken = tmp_path / "notes.docx"
+    broken.write_bytes(b"not a zip")
+    assert faqbot("ingest", str(broken), "--source-id", "notes").exit_code == 1
+    [listed] = json.loads(faqbot("sources", "list", "--json").stdout)
+    assert (listed["source_id"], listed["status"], listed["chunks"]) == ("notes", "failed", 0)
+    assert "not a readable Word document" in listed["last_error"]
+    table = faqbot("sources", "list").stdout
+    assert "notes" in table and "failed" in table
 
 
 @pytest.mark.parametrize(
