@@ -33,6 +33,7 @@ SAMPLE_DOCS = Path(__file__).parents[2] / "sample_kb" / "docs"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 FAILING_REDIS_URL = "redis://127.0.0.1:6379/10"
 HOST_LOST_REDIS_URL = "redis://127.0.0.1:6379/8"
+SLOW_REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +235,18 @@ def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp
     assert seen[-1]["event"] == "finished"
     row = stored(settings, request.request_id)
     assert (row.status, row.attempts) == ("answered", 2)
+
+
+def test_an_answer_over_its_time_limit_fails_visibly(handbook, tmp_path):
+    env = {**handbook, "FAQBOT_REDIS_URL": SLOW_REDIS_URL, "FAQBOT_ANSWER_SOFT_TIME_LIMIT_S": "1",
+           "FAQBOT_LLM_MAX_NEW_TOKENS": "200"}  # fmt: skip
+    redis_client(SLOW_REDIS_URL).flushdb()
+    settings = settings_from(env)
+    with WorkerPool(env, tmp_path / "logs") as workers:
+        workers.start(1, queues="answers")
+        request = AnswerRequest(question="My VPN says error 809 at the hotel, what do I do?",
+                                reply=Reply(kind="redis", key="reply:slow"))  # fmt: skip
+        CeleryDispatcher(settings).submit(ANSWER, request)
+        seen = wait_for("reply:slow", {"failed", "finished"}, redis_url=SLOW_REDIS_URL)
+    assert seen[-1]["event"] == "failed" and "time limit" in seen[-1]["error"]
+    assert stored(settings, request.request_id).status == "failed"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from threading import Thread
+from threading import Event, Thread
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from workers.generation.loading import LoadedModel
 
+GENERATE_THREAD = "faqbot-generate"
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
@@ -56,7 +57,7 @@ class LocalChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         tokenizer, model = self.loaded.tokenizer, self.loaded.model
         inputs = self._encode(messages)
@@ -66,17 +67,22 @@ class LocalChatModel(BaseChatModel):
             repetition_penalty=self.repetition_penalty,
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )  # fmt: skip
-        worker = Thread(target=model.generate, kwargs=options, daemon=True)
+        cancelled = Event()
+        options["stopping_criteria"] = StoppingCriteriaList([_StopWhenSet(cancelled)])
+        worker = Thread(target=model.generate, kwargs=options, daemon=True, name=GENERATE_THREAD)
         worker.start()
         produced = ""
-        for piece in streamer:
-            if not piece:
-                continue
-            produced += piece
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
+        try:
+            for piece in streamer:
+                if not piece:
+                    continue
+                produced += piece
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                if run_manager:
+                    run_manager.on_llm_new_token(piece, chunk=chunk)
+                yield chunk
+        finally:  # the caller stopped early (time limit, error): stop generating too
+            cancelled.set()
         worker.join()
         prompt_tokens = int(inputs["input_ids"].shape[1])
         output_tokens = len(tokenizer(produced, add_special_tokens=False)["input_ids"])
@@ -92,3 +98,17 @@ class LocalChatModel(BaseChatModel):
         return self.loaded.tokenizer.apply_chat_template(
             turns, add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(self.loaded.model.device)
+
+
+class _StopWhenSet:
+    """Ends generation at the next token once the consumer has gone (a soft time limit hit
+    the task), so the worker's CPU is free for the next question."""
+
+    def __init__(self, event: Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool,
+                          device=input_ids.device)  # fmt: skip

@@ -100,3 +100,22 @@ def test_the_bundled_smollm2_is_converted_once_then_loads_from_cache(tmp_path):
     assert len(reply.content.split()) >= 3
     assert reply.usage_metadata["output_tokens"] > 0
     assert chat.model_id == "SmolLM2-135M-Instruct"
+
+
+def test_generation_stops_when_the_caller_stops_reading(tiny_phi3, tmp_path):
+    """A task cut short by its time limit must not leave the model generating on its CPU."""
+    import threading
+    import time
+
+    from workers.generation.chat_model import GENERATE_THREAD
+
+    loaded = load_model(str(tiny_phi3), cache_dir=tmp_path)
+    loaded.model.generation_config.eos_token_id = None  # random weights: never stop on their own
+    chat = LocalChatModel(loaded=loaded, max_new_tokens=4000)
+    stream = chat.stream([HumanMessage("Hi")])
+    next(stream)
+    stream.close()
+    deadline = time.monotonic() + 5
+    while any(t.name == GENERATE_THREAD for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "generation went on after the caller stopped"
+        time.sleep(0.05)
