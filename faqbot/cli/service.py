@@ -61,29 +61,30 @@ def beat(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date (safe to run from several processes at once)."""
-    from faqbot.db.engine import DatabaseUnavailable
     from faqbot.db.migrate import redacted_url, upgrade
 
     settings = load_settings()
-    try:
-        revision = upgrade(settings)
-    except DatabaseUnavailable as exc:
-        fail(str(exc))
+    revision = _on_database(upgrade, settings)
     out.print(f"database {redacted_url(settings)} is at schema {revision}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's schema revision and the one this version needs."""
-    from faqbot.db.engine import DatabaseUnavailable
     from faqbot.db.migrate import current_revision, head_revision
 
-    settings = load_settings()
+    current = _on_database(current_revision, load_settings())
+    out.print(f"current: {current or 'none'}  needed: {head_revision()}")
+
+
+def _on_database(action, settings):
+    """Runs a schema action; an unreachable database is one line."""
+    from faqbot.db.engine import DatabaseUnavailable
+
     try:
-        current = current_revision(settings)
+        return action(settings)
     except DatabaseUnavailable as exc:
         fail(str(exc))
-    out.print(f"current: {current or 'none'}  needed: {head_revision()}")
 
 
 def _queue_settings():
@@ -98,7 +99,6 @@ def _queue_settings():
 
 def _check_services(settings) -> None:
     """Redis and the database must answer before anything starts: one line if not."""
-    from faqbot.db.engine import DatabaseUnavailable
     from faqbot.db.migrate import ensure_schema
     from faqbot.shared_state import redis_client
 
@@ -106,7 +106,4 @@ def _check_services(settings) -> None:
         redis_client(settings.redis_url).ping()
     except Exception as exc:  # noqa: BLE001 - any connection failure is one line
         fail(f"Redis at {settings.redis_url} is unreachable: {exc}")
-    try:
-        ensure_schema(settings)
-    except DatabaseUnavailable as exc:
-        fail(str(exc))
+    _on_database(ensure_schema, settings)

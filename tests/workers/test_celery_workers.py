@@ -177,18 +177,25 @@ def test_a_source_is_ingested_through_the_queue_exactly_once(pool, handbook, tmp
         assert (row.status, row.chunk_count, row.added_by) == ("ready", report["chunks"], "U7")
 
 
-def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(handbook, tmp_path):
-    env = {**handbook, "FAQBOT_REDIS_URL": FAILING_REDIS_URL,
-           "FAQBOT_WEAVIATE_URL": "http://127.0.0.1:1",  # a store that never answers
-           "FAQBOT_TASK_MAX_RETRIES": "2", "FAQBOT_TASK_RETRY_BACKOFF_S": "0.2"}  # fmt: skip
-    redis_client(FAILING_REDIS_URL).flushdb()
+def ask_own_worker(handbook, tmp_path, redis_url: str, question: str, **overrides):
+    """One question to a worker of its own, configured with `overrides`, on its own Redis DB."""
+    env = {**handbook, "FAQBOT_REDIS_URL": redis_url, **overrides}
+    redis_client(redis_url).flushdb()
     settings = settings_from(env)
     with WorkerPool(env, tmp_path / "logs") as workers:
         workers.start(1, queues="answers")
-        request = AnswerRequest(question="Where is the VPN guide?",
-                                reply=Reply(kind="redis", key="reply:failing"))  # fmt: skip
+        request = AnswerRequest(question=question, reply=Reply(kind="redis", key="reply:own"))
         CeleryDispatcher(settings).submit(ANSWER, request)
-        seen = wait_for("reply:failing", {"failed"}, redis_url=FAILING_REDIS_URL)
+        seen = wait_for("reply:own", {"failed", "finished"}, redis_url=redis_url)
+    return settings, request, seen
+
+
+def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(handbook, tmp_path):
+    settings, request, seen = ask_own_worker(
+        handbook, tmp_path, FAILING_REDIS_URL, "Where is the VPN guide?",
+        FAQBOT_WEAVIATE_URL="http://127.0.0.1:1",  # a store that never answers
+        FAQBOT_TASK_MAX_RETRIES="2", FAQBOT_TASK_RETRY_BACKOFF_S="0.2",
+    )  # fmt: skip
     failures = [e for e in seen if e["event"] == "failed"]
     assert len(failures) == 1 and "127.0.0.1:1" in failures[0]["error"]
     assert "gave up after 3 attempts" in failures[0]["error"]
@@ -238,15 +245,9 @@ def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp
 
 
 def test_an_answer_over_its_time_limit_fails_visibly(handbook, tmp_path):
-    env = {**handbook, "FAQBOT_REDIS_URL": SLOW_REDIS_URL, "FAQBOT_ANSWER_SOFT_TIME_LIMIT_S": "1",
-           "FAQBOT_LLM_MAX_NEW_TOKENS": "200"}  # fmt: skip
-    redis_client(SLOW_REDIS_URL).flushdb()
-    settings = settings_from(env)
-    with WorkerPool(env, tmp_path / "logs") as workers:
-        workers.start(1, queues="answers")
-        request = AnswerRequest(question="My VPN says error 809 at the hotel, what do I do?",
-                                reply=Reply(kind="redis", key="reply:slow"))  # fmt: skip
-        CeleryDispatcher(settings).submit(ANSWER, request)
-        seen = wait_for("reply:slow", {"failed", "finished"}, redis_url=SLOW_REDIS_URL)
+    settings, request, seen = ask_own_worker(
+        handbook, tmp_path, SLOW_REDIS_URL, "My VPN says error 809 at the hotel, what do I do?",
+        FAQBOT_ANSWER_SOFT_TIME_LIMIT_S="1", FAQBOT_LLM_MAX_NEW_TOKENS="200",
+    )  # fmt: skip
     assert seen[-1]["event"] == "failed" and "time limit" in seen[-1]["error"]
     assert stored(settings, request.request_id).status == "failed"
