@@ -73,6 +73,85 @@ def bench_answer(
     out.print(table)
 
 
+@bench_app.command("workers")
+def bench_workers(
+    questions: Annotated[
+        int, typer.Option(min=1, help="Questions pushed at once, spread over the sample set.")
+    ] = 20,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Answer workers (processes); each gets cores / W torch threads."),
+    ] = 1,
+    ingest: Annotated[
+        bool,
+        typer.Option(
+            "--ingest/--no-ingest",
+            help="Also time ingestion: in-process, then through the ingest queue with 1 and 2 "
+            "workers.",
+        ),
+    ] = True,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis to run on (default: redis://127.0.0.1:6379/15, never FAQBOT_REDIS_URL, "
+            "the live queue). Its database is FLUSHED at start: give one nothing else uses."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds to wait for all replies (default: from N and W)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Throughput and latency of questions through Redis and real worker processes.
+
+    Starts W `faqbot worker --queues answers` processes, pushes N questions at once, and
+    reports throughput, p50/p95 queue wait and end-to-end time, and whether any question was
+    lost or answered twice. With --ingest (the default), also reports ingestion chunks/s
+    through the ingest queue with 1 and 2 workers against in-process. Runs in a fresh
+    temporary data dir and database. The Redis database is flushed at start (FLUSHDB on that
+    database only).
+    """
+    from pipelines.bench.workers import BenchUnavailable, run_workers_benchmark
+    from workers.embedder import EmbedderUnavailable
+
+    settings = load_settings()
+    try:
+        result = run_workers_benchmark(
+            settings, questions=questions, workers=workers, redis_url=redis_url,
+            ingest_workers=(1, 2) if ingest else (), timeout_s=timeout,
+            progress=ProgressBar(as_json),
+        )  # fmt: skip
+    except (BenchUnavailable, EmbedderUnavailable, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    _print_workers_bench(result)
+
+
+def _print_workers_bench(result: dict) -> None:
+    title = f"answers: {result['questions']} questions, {result['workers']} workers"
+    table = Table("figure", "value", title=title)
+    for key, value in result.items():
+        if key not in ("questions", "workers", "ingest"):
+            table.add_row(key, str(value))
+    out.print(table)
+    if "ingest" not in result:
+        return
+    ingest = {k: v for k, v in result["ingest"].items() if k != "sources"}
+    table = Table(title=f"ingestion: {result['ingest']['sources']} sources")
+    columns = ("workers", "torch_threads", "chunks", "seconds", "chunks_per_s", "vs_in_process")
+    for column in ("run", *columns, "errors"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    for name, run in ingest.items():
+        table.add_row(name, *(str(run[c]) for c in columns), str(len(run["errors"])))
+    out.print(table)
+    for name, run in ingest.items():
+        for error in run["errors"]:
+            out.print(f"{name}: {error}", highlight=False, markup=False)
+
+
 def _print_bench(result: dict) -> None:
     for split_name, systems in _bench_tables(result):
         table = Table(title=split_name)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import random
 import re
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import lancedb
 import numpy as np
@@ -27,6 +31,8 @@ from workers.store.base import (
 from workers.store.fusion import newest_edition_only, relative_score_fusion
 
 TABLE = "chunks"
+COMMIT_ATTEMPTS = 6
+log = logging.getLogger("faqbot.store")
 _SUMMARY_COLUMNS = [
     "source_id",
     "doc_key",
@@ -131,20 +137,30 @@ class LanceKnowledgeStore:
         now = datetime.now(UTC)
         rows = [_row(item, now) for item in chunks]
         stale = _documents_filter(source_id, doc_keys)
+        data = pa.Table.from_pylist(rows, schema=table.schema)
         # One merge is one commit: readers see either the old document or the new one.
-        (
-            table.merge_insert("chunk_id")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .when_not_matched_by_source_delete(stale)
-            .execute(pa.Table.from_pylist(rows, schema=table.schema))
+        retry_commit_conflicts(
+            lambda: (
+                table.merge_insert("chunk_id")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .when_not_matched_by_source_delete(stale)
+                .execute(data)
+            )
         )
         self._refresh_fts()
 
     def _refresh_fts(self) -> None:
-        # Rows added since the index was built are still searched (flat), but rebuilding keeps
-        # BM25 statistics right and queries fast.
-        self._table.create_index("search_text", config=FTS(with_position=False), replace=True)
+        """Rows added since the index was built are still searched (flat), but rebuilding keeps
+        BM25 statistics right and queries fast. Workers ingesting at once race on it: a rebuild
+        that keeps losing is left to the next write, since the data is already committed."""
+        try:
+            retry_commit_conflicts(lambda: self._table.create_index(
+                "search_text", config=FTS(with_position=False), replace=True))  # fmt: skip
+        except RuntimeError as exc:
+            if not is_commit_conflict(exc):
+                raise
+            log.warning("full-text index rebuild deferred: %s", str(exc).splitlines()[0])
 
     def delete_source(self, source_id: str) -> int:
         if self._table is None:
@@ -257,3 +273,20 @@ def _escape(value: str) -> str:
 def _fts_terms(text: str) -> str:
     """Plain words only: the FTS parser would read quotes, colons and dashes as syntax."""
     return " ".join(re.findall(r"\w+", text))
+
+
+def is_commit_conflict(exc: BaseException) -> bool:
+    return "Retryable commit conflict" in str(exc)
+
+
+def retry_commit_conflicts(action: Callable[[], Any], attempts: int = COMMIT_ATTEMPTS) -> Any:
+    """Lance commits optimistically: two processes writing the same table at once make one of
+    them retry. Jittered backoff keeps the retries from colliding again."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except RuntimeError as exc:
+            if not is_commit_conflict(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+    raise AssertionError("unreachable")  # the loop returns or raises
