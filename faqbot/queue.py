@@ -44,7 +44,13 @@ def _configured(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         # Redis hands an unacked task to another worker after this long; it must exceed the
         # longest hard time limit (checked in Settings) or a slow task would run twice.
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        # Workers look for such tasks every ~10 s (kombu's default is ~100 s: one scan per ten
+        # 10-second ticks); the scan is one sorted-set range under a mutex, cheap for Redis.
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_s,
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 2,
+        },
         result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         # Soft limit: the task gets SoftTimeLimitExceeded and fails its interaction cleanly;
         # hard limit: the worker process is killed and replaced.

@@ -112,7 +112,8 @@ def bench_workers(
     temporary data dir and database. The Redis database is flushed at start (FLUSHDB on that
     database only).
     """
-    from pipelines.bench.workers import BenchUnavailable, run_workers_benchmark
+    from pipelines.bench.queue_runs import BenchUnavailable
+    from pipelines.bench.workers import run_workers_benchmark
     from workers.embedder import EmbedderUnavailable
 
     settings = load_settings()

@@ -7,7 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from faqbot.cli import app
-from pipelines.bench.workers import Outcome, spread, summarise_answers
+from pipelines.bench.queue_runs import Outcome
+from pipelines.bench.workers import spread, summarise_answers
 
 ISSUE_KEYS = ("questions", "workers", "answered", "lost", "duplicated", "throughput_qps",
               "p50_ms", "p95_ms")  # fmt: skip
