@@ -1,0 +1,50 @@
+"""`faqbot beat` runs the housekeeping schedule; the sweep fails questions no worker will finish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from faqbot.db import interactions
+from faqbot.db.engine import session_scope
+from faqbot.db.migrate import upgrade
+from faqbot.tasks import AnswerRequest
+
+BEAT_REDIS_URL = "redis://127.0.0.1:6379/6"
+
+
+def test_the_sweep_marks_lost_questions_failed(settings):
+    import workers.tasks  # noqa: F401 - registers the tasks
+    from faqbot.queue import celery_app
+    from faqbot.tasks import SWEEP
+
+    upgrade(settings)
+    lost = AnswerRequest(question="asked before a Redis flush")
+    with session_scope(settings) as session:
+        interactions.claim(session, lost)
+    with session_scope(settings) as session:
+        interactions.find(session, lost.request_id).created_at -= dt.timedelta(days=2)
+    result = celery_app(settings).tasks[SWEEP].apply().get()
+    assert result == {"failed_stale": 1}
+    with session_scope(settings) as session:
+        assert interactions.find(session, lost.request_id).status == "failed"
+
+
+def test_beat_starts_with_the_sweep_scheduled_and_stops_cleanly(settings, tmp_path):
+    env = {**os.environ, "FAQBOT_REDIS_URL": BEAT_REDIS_URL}
+    log = tmp_path / "beat.log"
+    with log.open("w") as out:
+        beat = subprocess.Popen([sys.executable, "-m", "faqbot", "beat", "--loglevel=debug"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "fail-lost-questions" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    beat.send_signal(signal.SIGTERM)
+    assert beat.wait(30) == 0, log.read_text()
+    assert "fail-lost-questions" in log.read_text()
+    assert (settings.data_dir / "beat-schedule").exists() or any(
+        settings.data_dir.glob("beat-schedule*"))  # fmt: skip
