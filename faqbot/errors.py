@@ -10,3 +10,9 @@ class TransientError(RuntimeError):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line: what users and logs see instead of a traceback."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -13,11 +13,11 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_process_init
 
+from faqbot.errors import first_line
 from faqbot.queue import celery_app
 from faqbot.settings import Settings
 from faqbot.tasks import SWEEP
 from workers.runtime import warm_up
-from workers.tasks.policy import first_line
 
 SWEEP_EVERY_S = 3600
 READY_MESSAGE = "faqbot worker process"

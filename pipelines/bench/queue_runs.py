@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faqbot.errors import first_line
 from faqbot.settings import Settings
 from faqbot.tasks import Reply
 from pipelines.bench.worker_pool import WorkerPool
@@ -100,11 +101,6 @@ def _log_tail(pool: WorkerPool) -> str:
     """The last non-empty line any worker logged: with `faqbot worker`, the reason it stopped."""
     lines = [line for worker in pool.workers for line in worker.log().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no output"
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def new_reply() -> Reply:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.errors import first_line
 from faqbot.settings import Settings
 from pipelines.ingest.chunking import chunk_document
 from pipelines.ingest.context import context_vectors
@@ -22,7 +23,6 @@ from pipelines.ingest.documents import ItemError, LoadedDocument
 from pipelines.ingest.fetch import fetch, is_url, too_large_message
 from pipelines.ingest.loaders import (
     PARSERS,
-    first_line,
     parse_bytes,
     title_from_name,
     unsupported_type,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from faqbot.errors import first_line
 from faqbot.settings import BUNDLED_LLM
 from workers.embedder import quiet_transformers
 
@@ -105,7 +106,7 @@ def _from_pretrained(path: str | Path, name: str, four_bit: bool):
         model = AutoModelForCausalLM.from_pretrained(path, **options)
     except OSError as exc:
         raise ModelUnavailable(
-            f"model {name!r} could not be loaded ({_first_line(exc)}). Without hub access, "
+            f"model {name!r} could not be loaded ({first_line(exc)}). Without hub access, "
             "download it on a connected machine (huggingface-cli download NAME --local-dir DIR) "
             "and set FAQBOT_LLM_MODEL to DIR, or unset it for the bundled SmolLM2."
         ) from exc
@@ -146,7 +147,3 @@ def _with_adapter(model, adapter: str):
 
 def _adapter_id(adapter: str | None) -> str | None:
     return Path(adapter).name if adapter else None
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

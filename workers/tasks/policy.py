@@ -14,7 +14,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
-from faqbot.errors import TransientError
+from faqbot.errors import TransientError, first_line
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
 
@@ -88,8 +88,3 @@ def _gave_up(give_up: Callable[[str], None], reason: str) -> dict:
     log.error("gave up: %s", reason)
     give_up(reason)
     return {"status": "failed", "error": reason}
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
