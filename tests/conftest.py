@@ -25,6 +25,9 @@ def settings(tmp_path, monkeypatch, model_cache) -> Settings:
             monkeypatch.delenv(name)
     monkeypatch.setenv("FAQBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FAQBOT_MODEL_CACHE", str(model_cache))
+    from workers.runtime import process_settings
+
+    process_settings.cache_clear()  # tasks run in this process read this test's settings
     return Settings(_env_file=None)
 
 
