@@ -4,6 +4,7 @@ on a background thread of this process (one process only, for trying faqbot out)
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
@@ -12,6 +13,8 @@ from pydantic import BaseModel
 from faqbot.queue import celery_app
 from faqbot.settings import Settings
 from faqbot.tasks import ROUTES
+
+RECENT_FUTURES = 1000
 
 
 class Dispatcher(Protocol):
@@ -41,7 +44,9 @@ class InProcessDispatcher:
         self.app = celery_app(settings)
         self._pools = {queue: ThreadPoolExecutor(1, thread_name_prefix=f"faqbot-{queue}")
                        for queue in set(ROUTES.values())}  # fmt: skip
-        self.futures: list[Future] = []
+        self.futures: deque[Future] = deque(
+            maxlen=RECENT_FUTURES
+        )  # bounded: the bot runs for weeks
 
     def submit(self, task: str, payload: BaseModel) -> str:
         import workers.tasks  # noqa: F401 - registers the tasks on the app

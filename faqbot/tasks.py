@@ -26,12 +26,10 @@ def new_request_id() -> str:
 
 class Reply(BaseModel):
     """Where a task reports progress and its result: `redis` (a list that a waiting client
-    reads), `slack` (a placeholder message to edit) or `none`."""
+    reads) or `none`."""
 
     kind: str = "none"
     key: str | None = None  # redis: the list's key
-    channel: str | None = None  # slack: where the placeholder is
-    ts: str | None = None  # slack: the placeholder's timestamp
 
 
 class AnswerRequest(BaseModel):

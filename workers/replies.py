@@ -1,5 +1,5 @@
-"""Where a task reports to while it runs and when it ends. The Slack sink (editing the
-placeholder message) plugs in here; a Redis list serves the CLI, tests and benchmarks."""
+"""Where a task reports to while it runs and when it ends: a Redis list serves the CLI, tests
+and benchmarks; a Slack sink (editing the placeholder message) is another implementation."""
 
 from __future__ import annotations
 
