@@ -1,1 +1,3 @@
-"""The Slack Bolt process. It stays light: no torch, transformers, langchain or vector store."""
+"""The Slack process: a Bolt app that verifies, acknowledges and dedupes Slack's requests, sends
+questions and admin jobs to the workers by task name, and records votes. It loads no model and
+no vector store, so it starts in about a second and stays small."""

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
 BUNDLED_LLM = "bundled:SmolLM2-135M-Instruct"
+
+# Comma-separated in the environment (FAQBOT_ADMIN_USER_IDS=U01,U02), a list in Python.
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -195,6 +199,83 @@ class Settings(BaseSettings):
         ),
     )
 
+    slack_bot_token: SecretStr | None = Field(
+        None, description="Bot User OAuth Token (xoxb-…) for the Slack Web API."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        description=(
+            "App-level token (xapp-…, scope connections:write). Set: the bot connects in Socket "
+            "Mode and needs no public URL. Unset: it serves the HTTP Events API."
+        ),
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Signing secret that HTTP requests from Slack are verified with (requests older "
+            "than 5 minutes are refused). Required in HTTP mode."
+        ),
+    )
+    slack_host: str = Field("0.0.0.0", description="Address the HTTP Events API listens on.")
+    slack_port: int = Field(
+        3000, ge=1, le=65535, description="Port of the HTTP Events API (/slack/events, /healthz)."
+    )
+    slack_http_threads: int = Field(
+        16, ge=1, description="Threads serving Slack's HTTP requests in the bot process."
+    )
+    slack_api_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of the Slack Web API (default https://slack.com/api/): a Slack-compatible "
+            "gateway or a test stand-in."
+        ),
+    )
+    admin_user_ids: CommaList = Field(
+        default_factory=list,
+        description="Slack user IDs allowed to use /faq-admin, comma-separated (U01ABC,U02DEF).",
+    )
+    admin_usergroup: str | None = Field(
+        None,
+        description=(
+            "Slack user group ID (S0…) whose members may use /faq-admin, besides "
+            "ADMIN_USER_IDS. Membership is looked up with usergroups:read, cached a minute."
+        ),
+    )
+    vote_up_reactions: CommaList = Field(
+        default_factory=lambda: ["+1", "white_check_mark"],
+        description="Emoji names that count as a 👍 vote on an answer.",
+    )
+    vote_down_reactions: CommaList = Field(
+        default_factory=lambda: ["-1", "x"],
+        description="Emoji names that count as a 👎 vote on an answer.",
+    )
+    slack_dedupe_ttl_s: float = Field(
+        86400.0,
+        gt=0,
+        description=(
+            "How long a Slack message is remembered as already taken, so Slack's retries and "
+            "the message twin of an @mention never produce a second answer."
+        ),
+    )
+    thread_follow_up_hours: float = Field(
+        168.0,
+        ge=0,
+        description=(
+            "How long after answering in a thread the bot answers follow-ups there without a "
+            "new @mention (0: only when mentioned)."
+        ),
+    )
+    thread_context_turns: int = Field(
+        3, ge=0, le=10, description="Earlier questions and answers of a thread given as context."
+    )
+
+    @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return [part.strip().strip(":") for part in value.split(",") if part.strip()]
+        return value
+
     @model_validator(mode="after")
     def _redelivery_after_time_limits(self) -> Settings:
         longest = max(self.answer_time_limit_s, self.ingest_time_limit_s)
@@ -210,6 +291,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{kind}_soft_time_limit_s ({soft:g}) must be below "
                                  f"{kind}_time_limit_s ({hard:g})")  # fmt: skip
         return self
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Files admins upload in Slack, kept so a reindex can read them again."""
+        return self.data_dir / "uploads"
 
     @property
     def lancedb_dir(self) -> Path:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 ANSWER = "faqbot.answer"
 INGEST = "faqbot.ingest"
+REMOVE_SOURCE = "faqbot.remove_source"
 SWEEP = "faqbot.sweep"
 
 ANSWERS_QUEUE = "answers"  # latency-sensitive: give it workers of its own
@@ -17,7 +19,8 @@ INGEST_QUEUE = "ingest"
 TRAINING_QUEUE = "training"
 QUEUES = (ANSWERS_QUEUE, INGEST_QUEUE, TRAINING_QUEUE)
 
-ROUTES = {ANSWER: ANSWERS_QUEUE, INGEST: INGEST_QUEUE, SWEEP: INGEST_QUEUE}
+ROUTES = {ANSWER: ANSWERS_QUEUE, INGEST: INGEST_QUEUE, REMOVE_SOURCE: INGEST_QUEUE,
+          SWEEP: INGEST_QUEUE}  # fmt: skip
 
 
 def new_request_id() -> str:
@@ -26,10 +29,19 @@ def new_request_id() -> str:
 
 class Reply(BaseModel):
     """Where a task reports progress and its result: `redis` (a list that a waiting client
-    reads) or `none`."""
+    reads), `slack` (a message the task edits, or a slash command's response URL) or `none`."""
 
-    kind: str = "none"
-    key: str | None = None  # redis: the list's key
+    kind: Literal["none", "redis", "slack"] = "none"
+    # redis: the list's key. slack: the shared key under which the bot leaves "channel ts" of
+    # the placeholder message it posted (the task posts its own if none appears in time).
+    key: str | None = None
+    channel: str | None = None  # slack: where the reply goes (a user ID opens a DM)
+    thread_ts: str | None = None  # slack: the thread to reply in
+    response_url: str | None = None  # slack: /ask — replace the ephemeral placeholder here
+
+
+def placeholder_key(request_id: str) -> str:
+    return f"faqbot:slack:placeholder:{request_id}"
 
 
 class AnswerRequest(BaseModel):
@@ -50,3 +62,10 @@ class IngestRequest(BaseModel):
     added_by: str | None = None
     reply: Reply = Field(default_factory=Reply)
     enqueued_at: float = Field(default_factory=time.time)
+
+
+class RemoveSourceRequest(BaseModel):
+    request_id: str = Field(default_factory=new_request_id)
+    source_id: str
+    actor: str | None = None
+    reply: Reply = Field(default_factory=Reply)

@@ -1,5 +1,5 @@
 """Where a task reports to while it runs and when it ends: a Redis list serves the CLI, tests
-and benchmarks; a Slack sink (editing the placeholder message) is another implementation."""
+and benchmarks; Slack sinks (workers/slack/replies.py) edit the asker's placeholder message."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ class ReplySink(Protocol):
 
     def failed(self, error: str, reference: str) -> None: ...
 
+    def location(self) -> tuple[str, str] | None:
+        """The Slack channel and ts of the message that carries the result, if there is one."""
+
 
 class NullSink:
     def started(self) -> None:
@@ -44,6 +47,9 @@ class NullSink:
 
     def failed(self, error: str, reference: str) -> None:
         pass
+
+    def location(self) -> tuple[str, str] | None:
+        return None
 
 
 class RedisListSink:
@@ -73,12 +79,26 @@ class RedisListSink:
     def failed(self, error: str, reference: str) -> None:
         self._push("failed", error=error, reference=reference)
 
+    def location(self) -> tuple[str, str] | None:
+        return None
 
-def sink_for(reply: Reply, settings: Settings) -> ReplySink:
+
+def sink_for(
+    reply: Reply, settings: Settings, *, request_id: str, view: str = "answer"
+) -> ReplySink:
+    """`view`: how a Slack reply renders the result ("answer", or "report" for admin jobs)."""
     if reply.kind == "none":
         return NullSink()
     if reply.kind == "redis" and settings.redis_url and reply.key:
         return RedisListSink(settings.redis_url, reply.key)
+    if reply.kind == "slack" and reply.response_url:
+        from workers.slack.replies import SlackResponseUrlSink
+
+        return SlackResponseUrlSink(reply, request_id, view)
+    if reply.kind == "slack" and reply.channel:
+        from workers.slack.replies import SlackMessageSink
+
+        return SlackMessageSink(settings, reply, request_id, view)
     raise ValueError(f"reply {reply.kind!r}: not available in this process")
 
 

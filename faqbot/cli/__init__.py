@@ -7,7 +7,7 @@ import typer
 from faqbot.cli.answers import ask
 from faqbot.cli.bench import bench_app
 from faqbot.cli.knowledge import ingest, search, sources_app
-from faqbot.cli.service import beat, db_app, worker
+from faqbot.cli.service import beat, bot, db_app, worker
 
 app = typer.Typer(
     help="faqbot: a self-hosted Slack FAQ bot that answers from your company's documents.",
@@ -18,6 +18,7 @@ app.command()(ingest)
 app.command()(search)
 app.command()(ask)
 app.add_typer(sources_app, name="sources")
+app.command()(bot)
 app.command()(worker)
 app.command()(beat)
 app.add_typer(db_app, name="db")

@@ -1,4 +1,4 @@
-"""Service commands: the worker, beat and the database schema."""
+"""Service commands: the Slack bot, the worker, beat and the database schema."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from faqbot.cli.console import fail, out
+from faqbot.cli.console import err, fail, out
 from faqbot.settings import load_settings
 from faqbot.tasks import ANSWERS_QUEUE, INGEST_QUEUE, QUEUES
 
@@ -56,6 +56,44 @@ def beat(
     from workers.app import run_beat
 
     run_beat(settings, loglevel=loglevel)
+
+
+def bot(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the Slack bot: Socket Mode if FAQBOT_SLACK_APP_TOKEN is set, else the HTTP Events API
+    on FAQBOT_SLACK_PORT (/slack/events, and /healthz for probes).
+
+    The bot only acknowledges, dedupes and enqueues; answers come from `faqbot worker`.
+    Without FAQBOT_REDIS_URL it answers inside this process (for trying faqbot out).
+    """
+    import logging
+
+    from faqbot.dispatch import running_without_workers
+
+    logging.basicConfig(
+        level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    warning = running_without_workers(settings)
+    if warning:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if settings.redis_url:
+        _check_services(settings)
+    else:
+        from faqbot.db.migrate import ensure_schema
+
+        _on_database(ensure_schema, settings)
+    from bot.app import SlackSetupError, build_app
+    from bot.server import serve
+    from bot.services import bot_services
+
+    services = bot_services(settings)
+    try:
+        app = build_app(services)
+    except SlackSetupError as exc:
+        fail(str(exc))
+    serve(app, services)
 
 
 @db_app.command("upgrade")

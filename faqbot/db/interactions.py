@@ -75,8 +75,30 @@ def record_answer(session: Session, request_id: str, answer: dict, retrieved: li
     row.timings_ms = timings
 
 
-def mark_delivered(session: Session, request_id: str) -> None:
-    find(session, request_id, lock=True).delivered_at = now()
+def mark_delivered(
+    session: Session, request_id: str, location: tuple[str, str] | None = None
+) -> None:
+    """`location`: the Slack message carrying the answer, where reactions count as votes."""
+    row = find(session, request_id, lock=True)
+    row.delivered_at = now()
+    if location:
+        row.reply_channel, row.reply_ts = location
+
+
+def thread_history(session: Session, request: AnswerRequest, turns: int) -> list[dict]:
+    """The thread's earlier answered questions, oldest first: context for a follow-up."""
+    if not (request.channel and request.thread_ts and turns):
+        return []
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.channel == request.channel,
+               Interaction.thread_ts == request.thread_ts,
+               Interaction.request_id != request.request_id,
+               Interaction.status == "answered")
+        .order_by(Interaction.id.desc())
+        .limit(turns)
+    ).all()  # fmt: skip
+    return [{"question": row.question, "answer": row.answer} for row in reversed(rows)]
 
 
 def mark_failed(session: Session, request: AnswerRequest, error: str) -> None:

@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,6 +36,7 @@ class Interaction(Base):
     """One question and what happened to it; `request_id` makes redelivered tasks idempotent."""
 
     __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_reply", "reply_channel", "reply_ts"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -32,6 +44,9 @@ class Interaction(Base):
     asker: Mapped[str | None] = mapped_column(String(64), index=True)
     channel: Mapped[str | None] = mapped_column(String(64))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # The Slack message that carries the answer: reactions on it are votes on this answer.
+    reply_channel: Mapped[str | None] = mapped_column(String(64))
+    reply_ts: Mapped[str | None] = mapped_column(String(32))
     # queued → running → answered | refused | failed
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
     answer: Mapped[str | None] = mapped_column(Text)
@@ -87,3 +102,36 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok, refused, failed
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Vote(Base):
+    """One user's current vote on one answer: the latest wins; 0 means retracted."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("interaction_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(SmallInteger)  # +1, -1, or 0 when retracted
+    via: Mapped[str] = mapped_column(String(80))  # "button" or "reaction:<emoji name>"
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
+
+
+class Correction(Base):
+    """What a user said the right answer would have been (from the 👎 modal)."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -104,12 +104,16 @@ def list_items(target: str) -> list[Item]:
     raise ItemError("no such file, folder or URL")
 
 
-def _outside(items: list[Item], data_dir: Path) -> list[Item]:
+def _outside(items: list[Item], settings: Settings) -> list[Item]:
     """faqbot's own files (the store, the app database) are never ingested, even when the data
-    dir lies inside the folder being ingested."""
-    own = data_dir.resolve()
-    kept = [item for item in items
-            if is_url(item.location) or not Path(item.location).resolve().is_relative_to(own)]  # fmt: skip
+    dir lies inside the folder being ingested; files admins uploaded in Slack are."""
+    own, uploads = settings.data_dir.resolve(), settings.uploads_dir.resolve()
+
+    def allowed(location: str) -> bool:
+        path = Path(location).resolve()
+        return path.is_relative_to(uploads) or not path.is_relative_to(own)
+
+    kept = [item for item in items if is_url(item.location) or allowed(item.location)]
     if not kept:
         raise ItemError(f"nothing to ingest outside faqbot's data dir ({own})")
     return kept
@@ -158,7 +162,7 @@ def ingest(
     source_id = source_id or default_source_id(target)
     report = IngestReport(source_id)
     try:
-        items = _outside(list_items(target), settings.data_dir)
+        items = _outside(list_items(target), settings)
         _check_same_location(store, source_id, source_root(target))
     except ItemError as exc:
         report.errors.append(ItemFailure(target, str(exc)))

@@ -14,9 +14,10 @@ from faqbot.db.migrate import ensure_schema
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
-from faqbot.tasks import IngestRequest
+from faqbot.tasks import IngestRequest, RemoveSourceRequest
 from pipelines.ingest.fetch import is_url
 from pipelines.ingest.pipeline import IngestReport, Progress, default_source_id, ingest, source_root
+from pipelines.ingest.slack_files import download, is_slack_file
 from workers.embedder import Embedder
 from workers.replies import ReplySink
 from workers.store.base import KnowledgeStore
@@ -35,6 +36,8 @@ def report_json(report: IngestReport) -> dict:
 
 
 def source_kind(target: str) -> str:
+    if is_slack_file(target):
+        return "slack-file"
     if is_url(target):
         return "url"
     return "folder" if Path(target).is_dir() else "file"
@@ -47,9 +50,11 @@ def ingest_source(
     store: KnowledgeStore,
     embedder: Embedder,
     progress: Progress | None = None,
+    location: str | None = None,
 ) -> dict:
     """Runs `ingest` for one request; returns its report as JSON (with "repeated" when this
-    request had already been carried out)."""
+    request had already been carried out). `location`: what the registry records as the
+    source's origin when it is not the target itself (an upload in Slack)."""
     source_id = request.source_id or default_source_id(request.target)
     ensure_schema(settings)
     with session_scope(settings) as session:
@@ -58,7 +63,7 @@ def ingest_source(
             return {**done.last_report, "repeated": True}
         sources.start_indexing(
             session, source_id, kind=source_kind(request.target),
-            location=source_root(request.target), visibility=request.visibility,
+            location=location or source_root(request.target), visibility=request.visibility,
             added_by=request.added_by, request_id=request.request_id,
         )  # fmt: skip
     report = ingest(
@@ -91,6 +96,10 @@ def run_ingest_request(
     from workers.embedder import get_embedder
     from workers.store import get_store
 
+    location = None
+    if is_slack_file(request.target):  # ingest the downloaded copy; remember the upload
+        location = request.target
+        request = request.model_copy(update={"target": str(download(request.target, settings))})
     source_id = request.source_id or default_source_id(request.target)
     request = request.model_copy(update={"source_id": source_id})
     with source_lock(settings, source_id):
@@ -98,7 +107,7 @@ def run_ingest_request(
         result = ingest_source(
             request, settings=settings, store=get_store(settings),
             embedder=get_embedder(settings.embedding_model, settings.embedding_batch_size),
-            progress=progress,
+            progress=progress, location=location,
         )  # fmt: skip
     sink.finished(result)
     return result
@@ -150,3 +159,28 @@ def remove_source(
         if removed or known:
             audit.record(session, "source.remove", actor=actor, target=source_id, chunks=removed)
     return removed
+
+
+def run_removal_request(
+    request: RemoveSourceRequest, *, settings: Settings, sink: ReplySink
+) -> dict:
+    from workers.store import get_store
+
+    with source_lock(settings, request.source_id):
+        sink.started()
+        removed = remove_source(request.source_id, settings=settings, store=get_store(settings),
+                                actor=request.actor)  # fmt: skip
+    result = {"source_id": request.source_id, "removed_chunks": removed}
+    sink.finished(result)
+    return result
+
+
+def fail_removal(
+    request: RemoveSourceRequest, reason: str, *, settings: Settings, sink: ReplySink
+) -> None:
+    try:
+        with session_scope(settings) as session:
+            audit.record(session, "source.remove", actor=request.actor, target=request.source_id,
+                         outcome="failed", request_id=request.request_id, reason=reason)  # fmt: skip
+    finally:
+        sink.failed(reason, reference=request.request_id[:8])

@@ -30,7 +30,12 @@ from workers.answering.grounding import (
     relevance,
     supported_answer,
 )
-from workers.answering.prompt import ANSWER_PROMPT, format_sources
+from workers.answering.prompt import (
+    ANSWER_PROMPT,
+    format_history,
+    format_sources,
+    retrieval_query,
+)
 from workers.answering.records import Answer
 from workers.embedder import Embedder
 from workers.retrieval import retrieve
@@ -47,7 +52,7 @@ def build_answer_chain(
     chat_model: BaseChatModel,
     adapter: str | None = None,
 ) -> Runnable:
-    """Input: {"question", "channel"}. Output: an `Answer`."""
+    """Input: {"question", "channel", "history"}. Output: an `Answer`."""
     identity = {"model": getattr(chat_model, "model_id", type(chat_model).__name__),
                 "adapter": adapter}  # fmt: skip
     generate = RunnableLambda(partial(_generate, ANSWER_PROMPT | chat_model))
@@ -68,24 +73,28 @@ def answer_question(
     question: str,
     *,
     channel: str | None = None,
+    history: list[dict] | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> Answer:
-    """Runs the chain; `on_text` gets the sanitised answer so far as tokens arrive."""
+    """Runs the chain; `on_text` gets the sanitised answer so far as tokens arrive. `history`:
+    earlier {"question", "answer"} turns of the conversation, oldest first."""
     callbacks = [_TextSink(on_text)] if on_text else []
-    return chain.invoke({"question": question, "channel": channel}, {"callbacks": callbacks})
+    inputs = {"question": question, "channel": channel, "history": history or []}
+    return chain.invoke(inputs, {"callbacks": callbacks})
 
 
 def _retrieve(
     state: dict, *, settings: Settings, store: KnowledgeStore, embedder: Embedder
 ) -> dict:
     started = time.perf_counter()
-    vector = embedder.embed_query(state["question"])
+    query = retrieval_query(state["question"], state.get("history") or [])
+    vector = embedder.embed_query(query)
     hits = retrieve(
-        state["question"], settings=settings, store=store, embedder=embedder,
+        query, settings=settings, store=store, embedder=embedder,
         channel=state.get("channel"), k=settings.answer_passages, vector=vector,
     )  # fmt: skip
     evidence = gather_evidence(hits, embedder)
-    score = relevance(state["question"], vector, hits, evidence)
+    score = relevance(query, vector, hits, evidence)
     return {
         **state,
         "hits": hits,
@@ -101,7 +110,8 @@ def _retrieve(
 def _generate(prompt_and_model: Runnable, state: dict, config: RunnableConfig) -> Any:
     """Streams (so `on_text` sees tokens from any chat model) and merges the chunks."""
     started = time.perf_counter()
-    inputs = {"question": state["question"], "sources": format_sources(state["hits"])}
+    inputs = {"question": state["question"], "sources": format_sources(state["hits"]),
+              "history": format_history(state.get("history") or [])}  # fmt: skip
     message = None
     for chunk in prompt_and_model.stream(inputs, config):
         message = chunk if message is None else message + chunk

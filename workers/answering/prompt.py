@@ -14,7 +14,7 @@ SYSTEM = (
     "say that you don't know."
 )
 
-USER = "Sources:\n{sources}\n\nQuestion: {question}"
+USER = "{history}Sources:\n{sources}\n\nQuestion: {question}"
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", USER)])
 
@@ -28,3 +28,17 @@ def format_sources(hits: list[Hit]) -> str:
         quoted = "\n".join(f"> {line}" for line in c.text.splitlines() if line.strip())
         blocks.append(f"[{n}] {heading}\n{quoted}")
     return "\n\n".join(blocks)
+
+
+def format_history(turns: list[dict]) -> str:
+    """Earlier questions and answers of the thread, so a follow-up like "and on a Mac?" has
+    its subject. Empty when there are none."""
+    if not turns:
+        return ""
+    lines = [f"Q: {turn['question']}\nA: {turn['answer']}" for turn in turns]
+    return "Earlier in this conversation:\n" + "\n".join(lines) + "\n\n"
+
+
+def retrieval_query(question: str, turns: list[dict]) -> str:
+    """What is searched for: a follow-up together with the question before it."""
+    return f"{turns[-1]['question']} {question}" if turns else question

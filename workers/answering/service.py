@@ -28,15 +28,17 @@ def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySin
         result = _answer(request, settings, sink)
     sink.finished(result)
     with session_scope(settings) as session:
-        interactions.mark_delivered(session, request.request_id)
+        interactions.mark_delivered(session, request.request_id, sink.location())
     return {"request_id": request.request_id, "status": "delivered", "attempts": claim.attempts,
             "refused": result["refused"]}  # fmt: skip
 
 
 def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict:
     sink.started()
+    with session_scope(settings) as session:
+        history = interactions.thread_history(session, request, settings.thread_context_turns)
     chain = answer_chain_for(settings)
-    answer = answer_question(chain, request.question, channel=request.channel,
+    answer = answer_question(chain, request.question, channel=request.channel, history=history,
                              on_text=throttled(sink.text, STREAM_INTERVAL_S))  # fmt: skip
     result = answer.to_json()
     with session_scope(settings) as session:

@@ -18,7 +18,7 @@ from workers.tasks.policy import run_reliably
 def answer_task(self, payload: dict) -> dict:
     request = AnswerRequest.model_validate(payload)
     settings = process_settings()
-    sink = sink_for(request.reply, settings)
+    sink = sink_for(request.reply, settings, request_id=request.request_id)
     return run_reliably(
         self, settings,
         work=lambda: answer_request(request, settings=settings, sink=sink),

@@ -1,11 +1,16 @@
-"""The ingest task: one source per task, one ingestion of a source at a time."""
+"""The ingest tasks: one source per task, one ingestion of a source at a time; and removal."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from faqbot.tasks import INGEST, IngestRequest
-from pipelines.ingest.service import fail_ingest, run_ingest_request
+from faqbot.tasks import INGEST, REMOVE_SOURCE, IngestRequest, RemoveSourceRequest
+from pipelines.ingest.service import (
+    fail_ingest,
+    fail_removal,
+    run_ingest_request,
+    run_removal_request,
+)
 from workers.replies import sink_for
 from workers.runtime import process_settings
 from workers.tasks.policy import run_reliably
@@ -17,7 +22,7 @@ from workers.tasks.policy import run_reliably
 def ingest_task(self, payload: dict) -> dict:
     request = IngestRequest.model_validate(payload)
     settings = process_settings()
-    sink = sink_for(request.reply, settings)
+    sink = sink_for(request.reply, settings, request_id=request.request_id, view="report")
 
     def report_progress(phase: str, done: int, total: int) -> None:
         sink.progress(phase, done, total)
@@ -29,4 +34,16 @@ def ingest_task(self, payload: dict) -> dict:
         work=lambda: run_ingest_request(request, settings=settings, sink=sink,
                                         progress=report_progress),
         give_up=lambda reason: fail_ingest(request, reason, settings=settings, sink=sink),
+    )  # fmt: skip
+
+
+@shared_task(bind=True, name=REMOVE_SOURCE, acks_late=True, reject_on_worker_lost=True)
+def remove_source_task(self, payload: dict) -> dict:
+    request = RemoveSourceRequest.model_validate(payload)
+    settings = process_settings()
+    sink = sink_for(request.reply, settings, request_id=request.request_id, view="report")
+    return run_reliably(
+        self, settings,
+        work=lambda: run_removal_request(request, settings=settings, sink=sink),
+        give_up=lambda reason: fail_removal(request, reason, settings=settings, sink=sink),
     )  # fmt: skip

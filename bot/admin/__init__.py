@@ -1,0 +1,1 @@
+"""`/faq-admin`: knowledge sources managed from Slack by the people allowed to."""

@@ -1,0 +1,155 @@
+"""What each /faq-admin subcommand does. Slow work (indexing, removal) goes to the ingest queue;
+its progress and result come back in the admin's DM with the bot. Every call, refused ones
+included, is written to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot import ui
+from bot.admin.parsing import (
+    AdminCommand,
+    AdminInputError,
+    source_id_arg,
+    url_arg,
+    visibility_args,
+)
+from bot.questions import post_placeholder
+from bot.services import BotServices
+from faqbot.db import audit, sources
+from faqbot.db.engine import session_scope
+from faqbot.db.models import KnowledgeSource
+from faqbot.tasks import (
+    INGEST,
+    REMOVE_SOURCE,
+    IngestRequest,
+    RemoveSourceRequest,
+    Reply,
+    placeholder_key,
+)
+
+
+@dataclass
+class AdminCall:
+    services: BotServices
+    client: WebClient
+    user: str
+    args: list[str]
+    trigger_id: str | None = None
+
+
+Handler = Callable[[AdminCall], dict]
+
+
+def run(services: BotServices, client: WebClient, user: str, command: AdminCommand,
+        trigger_id: str | None) -> dict:  # fmt: skip
+    """The ephemeral reply to the admin (a Slack message payload)."""
+    call = AdminCall(services, client, user, command.args, trigger_id)
+    try:
+        reply = HANDLERS[command.name](call)
+    except AdminInputError as exc:
+        record(services, user, command.name, " ".join(command.args), "invalid", reason=str(exc))
+        return {"text": f":warning: {exc}"}
+    record(services, user, command.name, " ".join(command.args), "ok")
+    return reply
+
+
+def record(services: BotServices, user: str, name: str, target: str, outcome: str,
+           **detail) -> None:  # fmt: skip
+    with session_scope(services.settings) as session:
+        audit.record(session, f"admin.{name}", actor=user, target=target[:200] or None,
+                     outcome=outcome, **detail)  # fmt: skip
+
+
+def queue_job(call: AdminCall, task: str, request: IngestRequest | RemoveSourceRequest,
+              note: str) -> None:  # fmt: skip
+    """Sends the job with the admin's DM as its reply, then posts the DM the worker edits."""
+    request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=call.user)
+    call.services.dispatcher.submit(task, request)
+    call.services.later(post_placeholder, call.services, call.client, request, note)
+
+
+def add(call: AdminCall) -> dict:
+    if not call.args:
+        if not call.trigger_id:
+            raise AdminInputError("`add` needs a URL, or run it alone to upload files")
+        call.client.views_open(trigger_id=call.trigger_id, view=ui.add_source_modal())
+        return {}
+    url, visibility = url_arg(call.args[0]), visibility_args(call.args[1:])
+    request = IngestRequest(target=url, visibility=visibility, added_by=call.user)
+    queue_job(call, INGEST, request, f":hourglass: Queued: indexing {url}…")
+    return {"text": f"Indexing {url} (visible to: {ui.visibility_text(visibility)}). Progress "
+                    "and the result will arrive in your DM with me."}  # fmt: skip
+
+
+def registered(call: AdminCall, command: str) -> KnowledgeSource:
+    source_id = source_id_arg(call.args, command)
+    with session_scope(call.services.settings) as session:
+        row = sources.get(session, source_id)
+    if row is None:
+        raise AdminInputError(f"no source `{source_id}`; `/faq-admin list` shows the sources")
+    return row
+
+
+def reindex(call: AdminCall, visibility: list[str] | None = None) -> dict:
+    row = registered(call, "visibility" if visibility else "reindex")
+    request = IngestRequest(target=row.location, source_id=row.id, added_by=call.user,
+                            visibility=visibility or row.visibility)  # fmt: skip
+    queue_job(call, INGEST, request, f":hourglass: Queued: reindexing `{row.id}`…")
+    return {"text": f"Reindexing `{row.id}` (visible to: "
+                    f"{ui.visibility_text(request.visibility)}); the result will arrive in your "
+                    "DM."}  # fmt: skip
+
+
+def change_visibility(call: AdminCall) -> dict:
+    if len(call.args) < 2:
+        raise AdminInputError("usage: `/faq-admin visibility <id> public|#channel…`")
+    return reindex(call, visibility_args(call.args[1:]))
+
+
+def remove(call: AdminCall) -> dict:
+    row = registered(call, "remove")
+    request = RemoveSourceRequest(source_id=row.id, actor=call.user)
+    queue_job(call, REMOVE_SOURCE, request, f":hourglass: Queued: removing `{row.id}`…")
+    return {"text": f"Removing `{row.id}`; I'll confirm in your DM."}
+
+
+def list_sources(call: AdminCall) -> dict:
+    with session_scope(call.services.settings) as session:
+        rows = sources.all_sources(session)
+    return ui.sources_message(rows)
+
+
+def status(call: AdminCall) -> dict:
+    if call.args:
+        return ui.source_status_message(registered(call, "status"))
+    with session_scope(call.services.settings) as session:
+        rows = sources.all_sources(session)
+    return ui.status_summary_message(rows)
+
+
+HANDLERS: dict[str, Handler] = {
+    "add": add,
+    "list": list_sources,
+    "status": status,
+    "remove": remove,
+    "reindex": reindex,
+    "visibility": change_visibility,
+    "help": lambda call: ui.admin_help_message(),
+}
+
+
+def add_uploads(services: BotServices, client: WebClient, user: str, files: list[dict],
+                visibility: list[str]) -> None:  # fmt: skip
+    """One ingest job per uploaded file, each reporting in the admin's DM."""
+    call = AdminCall(services, client, user, [])
+    for uploaded in files:
+        request = IngestRequest(target=f"slack-file:{uploaded['id']}", visibility=visibility,
+                                added_by=user)  # fmt: skip
+        name = uploaded.get("name") or uploaded["id"]
+        queue_job(call, INGEST, request, f":hourglass: Queued: indexing {name}…")
+        record(services, user, "add", f"slack-file:{uploaded['id']}", "ok", name=name,
+               visibility=visibility)  # fmt: skip

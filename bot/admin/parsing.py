@@ -1,0 +1,69 @@
+"""The text after /faq-admin, parsed into a subcommand and checked arguments. Slack sends
+channels as <#C123|name> and links as <https://…> when the command escapes them (the manifest
+sets should_escape)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+PUBLIC = "public"
+SUBCOMMANDS = ("add", "list", "status", "remove", "reindex", "visibility", "help")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
+_SOURCE_ID = re.compile(r"^[A-Za-z0-9][\w.\-]{0,99}$")
+
+
+class AdminInputError(ValueError):
+    """A one-line reason the command was not run; nothing was changed."""
+
+
+@dataclass
+class AdminCommand:
+    name: str
+    args: list[str]
+
+
+def parse(text: str) -> AdminCommand:
+    words = (text or "").split()
+    if not words:
+        return AdminCommand("help", [])
+    name = words[0].lower()
+    if name not in SUBCOMMANDS:
+        raise AdminInputError(f"`{words[0]}` is not a /faq-admin command; try "
+                              f"{', '.join(f'`{s}`' for s in SUBCOMMANDS)}")  # fmt: skip
+    return AdminCommand(name, words[1:])
+
+
+def url_arg(word: str) -> str:
+    """<https://x|label> or <https://x> or https://x → https://x; only http(s) is accepted."""
+    url = word[1:-1].split("|", 1)[0] if word.startswith("<") and word.endswith(">") else word
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise AdminInputError(f"`{url}`: only http and https URLs can be added")
+    return url
+
+
+def visibility_args(words: list[str]) -> list[str]:
+    """`public`, nothing (public), or #channel mentions → channel IDs."""
+    if not words or [w.lower() for w in words] == [PUBLIC]:
+        return [PUBLIC]
+    channels = []
+    for word in words:
+        match = _CHANNEL.match(word)
+        if not match:
+            raise AdminInputError(
+                f"`{word}` is not a channel: pick channels with # so Slack sends their IDs, "
+                "or write `public`"
+            )
+        channels.append(match.group(1) or match.group(2))
+    return sorted(set(channels))
+
+
+def source_id_arg(args: list[str], command: str) -> str:
+    if not args:
+        raise AdminInputError(f"`{command}` needs a source id: `/faq-admin {command} <id>` "
+                              "(`/faq-admin list` shows them)")  # fmt: skip
+    if not _SOURCE_ID.match(args[0]):
+        raise AdminInputError(f"`{args[0]}` is not a source id")
+    return args[0]

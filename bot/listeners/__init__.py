@@ -1,0 +1,13 @@
+"""Bolt listeners, one module per kind of Slack request; each has `register(app, services)`."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands, events, views
+from bot.services import BotServices
+
+
+def register_all(app: App, services: BotServices) -> None:
+    for module in (events, commands, actions, views):
+        module.register(app, services)

@@ -1,0 +1,47 @@
+"""Slash commands: /ask (an answer only the asker sees) and /faq-admin."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ui
+from bot.admin import commands as admin
+from bot.admin.auth import AdminCheck, refusal
+from bot.admin.parsing import AdminInputError, parse
+from bot.questions import PLACEHOLDER, problem
+from bot.services import BotServices
+from faqbot.slack import escape
+from faqbot.tasks import ANSWER, AnswerRequest, Reply
+
+
+def register(app: App, services: BotServices) -> None:
+    admins = AdminCheck(services.settings)
+
+    @app.command("/ask")
+    def on_ask(ack: Ack, command: dict) -> None:
+        question = " ".join((command.get("text") or "").split())
+        hint = problem(question)
+        if hint:
+            ack(ui.ask_usage() if not question else hint)
+            return
+        request = AnswerRequest(question=question, asker=command["user_id"],
+                                channel=command.get("channel_id"))  # fmt: skip
+        request.reply = Reply(kind="slack", response_url=command["response_url"])
+        services.dispatcher.submit(ANSWER, request)
+        ack(response_type="ephemeral", text=f"{PLACEHOLDER}\n>{escape(question)}")
+
+    @app.command("/faq-admin")
+    def on_admin(ack: Ack, command: dict, client: WebClient) -> None:
+        user, text = command["user_id"], command.get("text") or ""
+        if not admins.allows(user, client):
+            admin.record(services, user, "command", text, "refused")
+            ack(refusal(services.settings))
+            return
+        try:
+            parsed = parse(text)
+        except AdminInputError as exc:
+            admin.record(services, user, "command", text, "invalid", reason=str(exc))
+            ack(f":warning: {exc}")
+            return
+        ack(**admin.run(services, client, user, parsed, command.get("trigger_id")))

@@ -1,0 +1,38 @@
+"""Events: @mentions, DMs and follow-ups in threads the bot answered become questions;
+reactions on the bot's answers become votes."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot import feedback
+from bot.questions import is_followed_thread, take_message
+from bot.services import BotServices
+
+log = logging.getLogger("faqbot.bot")
+
+
+def register(app: App, services: BotServices) -> None:
+    @app.event("app_mention")
+    def on_mention(event: dict, client: WebClient, context: BoltContext) -> None:
+        take_message(services, client, event, bot_user_id=context.bot_user_id, direct=False)
+
+    @app.event("message")
+    def on_message(event: dict, client: WebClient, context: BoltContext) -> None:
+        if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, other bots' and our own messages
+        if event.get("channel_type") == "im":
+            take_message(services, client, event, bot_user_id=context.bot_user_id, direct=True)
+        elif is_followed_thread(services, event):
+            take_message(services, client, event, bot_user_id=context.bot_user_id, direct=False)
+
+    @app.event("reaction_added")
+    def on_reaction_added(event: dict) -> None:
+        feedback.on_reaction(services.settings, event, added=True)
+
+    @app.event("reaction_removed")
+    def on_reaction_removed(event: dict) -> None:
+        feedback.on_reaction(services.settings, event, added=False)

@@ -1,0 +1,38 @@
+"""Modal submissions: a correction after 👎, and files to index from `/faq-admin add`."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import feedback, ui
+from bot.admin import commands as admin
+from bot.admin.auth import AdminCheck, refusal
+from bot.services import BotServices
+
+
+def register(app: App, services: BotServices) -> None:
+    admins = AdminCheck(services.settings)
+
+    @app.view(ui.CORRECTION_VIEW)
+    def on_correction(ack: Ack, body: dict, view: dict) -> None:
+        ack()
+        text = view["state"]["values"]["correction"]["text"].get("value") or ""
+        feedback.on_correction(services.settings, view["private_metadata"], body["user"]["id"],
+                               text)  # fmt: skip
+
+    @app.view(ui.ADD_SOURCE_VIEW)
+    def on_add_source(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        user = body["user"]["id"]
+        if not admins.allows(user, client):
+            admin.record(services, user, "add", "upload", "refused")
+            ack(response_action="errors", errors={"files": refusal(services.settings)})
+            return
+        values = view["state"]["values"]
+        files = values["files"]["files"].get("files") or []
+        channels = values.get("visibility", {}).get("channels", {}).get("selected_conversations")
+        if not files:
+            ack(response_action="errors", errors={"files": "Attach at least one document."})
+            return
+        ack()
+        admin.add_uploads(services, client, user, files, channels or ["public"])

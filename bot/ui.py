@@ -1,0 +1,119 @@
+"""Block Kit the bot itself shows: modals, admin replies and help. (Answers are drawn by the
+workers, in workers/slack/blocks.py.)"""
+
+from __future__ import annotations
+
+from faqbot.db.models import KnowledgeSource
+from faqbot.slack import escape
+
+ADD_SOURCE_VIEW = "add_source"
+CORRECTION_VIEW = "correction"
+UPLOAD_TYPES = ["pdf", "docx", "md", "markdown", "txt", "text", "html", "htm"]
+LIST_LIMIT = 40  # sources shown in one message (Slack allows 50 blocks)
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
+
+
+def visibility_text(visibility: list[str]) -> str:
+    return "everyone" if visibility in ([], ["public"]) else " ".join(f"<#{c}>" for c in visibility)
+
+
+def admin_help_message() -> dict:
+    text = (
+        "*/faq-admin* manages the knowledge base:\n"
+        "• `add <url> [#channel…]` index a web page (visible only in those channels if given)\n"
+        "• `add` upload files (PDF, DOCX, Markdown, text, HTML) in a form\n"
+        "• `list` all sources · `status [id]` indexing state and errors\n"
+        "• `reindex <id>` fetch and index again · `remove <id>` delete from the knowledge base\n"
+        "• `visibility <id> public|#channel…` who may see a source's passages in answers"
+    )
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def add_source_modal() -> dict:
+    return {
+        "type": "modal",
+        "callback_id": ADD_SOURCE_VIEW,
+        "title": _plain("Add to knowledge base"),
+        "submit": _plain("Index"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {"type": "input", "block_id": "files", "label": _plain("Documents"),
+             "element": {"type": "file_input", "action_id": "files",
+                         "filetypes": UPLOAD_TYPES, "max_files": 10}},
+            {"type": "input", "block_id": "visibility", "optional": True,
+             "label": _plain("Visible only in these channels (empty: everyone)"),
+             "element": {"type": "multi_conversations_select", "action_id": "channels",
+                         "filter": {"include": ["public", "private"]}}},
+        ],
+    }  # fmt: skip
+
+
+def correction_modal(request_id: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": CORRECTION_VIEW,
+        "private_metadata": request_id,
+        "title": _plain("Thanks for the feedback"),
+        "submit": _plain("Send"),
+        "close": _plain("Skip"),
+        "blocks": [
+            {"type": "input", "block_id": "correction", "optional": True,
+             "label": _plain("What would the right answer be? (optional)"),
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                         "max_length": 3000}},
+        ],
+    }  # fmt: skip
+
+
+def _source_line(row: KnowledgeSource) -> str:
+    when = row.last_indexed_at.strftime("%Y-%m-%d %H:%M") if row.last_indexed_at else "never"
+    return (f"`{escape(row.id)}` · {row.status} · {row.chunk_count} chunks · "
+            f"{visibility_text(row.visibility)} · indexed {when}")  # fmt: skip
+
+
+def sources_message(rows: list[KnowledgeSource]) -> dict:
+    if not rows:
+        return {"text": "No sources yet: `/faq-admin add <url>` or `/faq-admin add` to upload."}
+    lines = [_source_line(row) for row in rows[:LIST_LIMIT]]
+    if len(rows) > LIST_LIMIT:
+        lines.append(f"… and {len(rows) - LIST_LIMIT} more (`faqbot sources list` shows all)")
+    text = f"*{len(rows)} knowledge sources*"
+    return {"text": text, "blocks": [_section(text), *(_section(line) for line in lines)]}
+
+
+def source_status_message(row: KnowledgeSource) -> dict:
+    report = row.last_report or {}
+    text = (f"*{escape(row.id)}* ({row.kind}) — *{row.status}*\n{escape(row.location)}\n"
+            f"{row.documents} documents, {row.chunk_count} chunks · visible to "
+            f"{visibility_text(row.visibility)} · added by "
+            f"{f'<@{row.added_by}>' if row.added_by and row.added_by != 'cli' else 'the CLI'}")  # fmt: skip
+    if report:
+        text += (f"\nLast run: {report.get('files', 0)} files, {report.get('chunks', 0)} chunks "
+                 f"indexed, {report.get('unchanged', 0)} unchanged in {report.get('seconds', 0)} s")  # fmt: skip
+    if row.last_error:
+        text += f"\n:warning: {escape(row.last_error)}"
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def status_summary_message(rows: list[KnowledgeSource]) -> dict:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    states = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none yet"
+    chunks = sum(row.chunk_count for row in rows)
+    text = f"*{len(rows)} sources* ({states}), {chunks} chunks in all."
+    failing = [row for row in rows if row.status == "failed"]
+    for row in failing[:10]:
+        text += f"\n:warning: `{escape(row.id)}`: {escape(row.last_error or 'failed')}"
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def ask_usage() -> str:
+    return "Usage: `/ask <question>`. Only you will see the answer."

@@ -1,0 +1,177 @@
+"""A local HTTP server that stands in for the Slack Web API (Slack cannot be reached from the
+machines tests and benchmarks run on). It answers the methods faqbot calls the way Slack does,
+serves response URLs and uploaded files, and records every call for assertions."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+from urllib.parse import parse_qsl
+
+BOT_USER_ID, BOT_ID, TEAM_ID = "UFAQBOT01", "BFAQBOT01", "T0TEST001"
+TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, "response" for a response URL, "file" for a download
+    params: dict
+    path: str
+    at: float = field(default_factory=time.time)
+
+
+class SlackStandIn:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> latest state
+        self.usergroups: dict[str, list[str]] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (name, bytes)
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base}/response/{name}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # What tests read
+
+    def called(self, method: str, **match) -> list[Call]:
+        with self._lock:
+            calls = list(self.calls)
+        return [c for c in calls if c.method == method
+                and all(c.params.get(k) == v for k, v in match.items())]  # fmt: skip
+
+    def wait_for(self, check: Callable[[], object], timeout_s: float = 120) -> object:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"the stand-in never saw it in {timeout_s} s; calls: "
+                             f"{[(c.method, c.params.get('channel')) for c in self.calls][-20:]}")  # fmt: skip
+
+    # The Web API
+
+    def api(self, method: str, params: dict) -> dict:
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        return handler(params) if handler else {"ok": True}
+
+    def _auth_test(self, params: dict) -> dict:
+        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "faqbot",
+                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}  # fmt: skip
+
+    def _chat_postMessage(self, params: dict) -> dict:
+        channel = params["channel"]
+        if channel.startswith("U"):  # posting to a user opens the app's DM with them
+            channel = "D" + channel[1:]
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        with self._lock:
+            self.messages[(channel, ts)] = {**params, "channel": channel, "ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {"text": params.get("text"), "ts": ts}}  # fmt: skip
+
+    def _chat_update(self, params: dict) -> dict:
+        key = (params["channel"], params["ts"])
+        with self._lock:
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key] = {**self.messages[key], **params}
+        return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+
+    def _chat_delete(self, params: dict) -> dict:
+        with self._lock:
+            self.messages.pop((params["channel"], params["ts"]), None)
+        return {"ok": True}
+
+    def _views_open(self, params: dict) -> dict:
+        return {"ok": True, "view": {"id": "V0TEST", **_json(params.get("view"))}}
+
+    def _usergroups_users_list(self, params: dict) -> dict:
+        group = params.get("usergroup")
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.usergroups[group]}
+
+    def _files_info(self, params: dict) -> dict:
+        file_id = params.get("file")
+        if file_id not in self.files:
+            return {"ok": False, "error": "file_not_found"}
+        name, data = self.files[file_id]
+        return {"ok": True, "file": {"id": file_id, "name": name, "size": len(data),
+                                     "url_private_download": f"{self.base}/files/{file_id}"}}  # fmt: skip
+
+
+def _json(value) -> dict:
+    if isinstance(value, str):
+        return json.loads(value)
+    return value or {}
+
+
+def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def _params(self) -> dict:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            if "json" in (self.headers.get("Content-Type") or ""):
+                return json.loads(body or "{}")
+            return dict(parse_qsl(body))
+
+        def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            params = self._params()
+            kind, _, name = self.path.lstrip("/").partition("/")
+            method = name if kind == "api" else "response"
+            with standin._lock:
+                standin.calls.append(Call(method, params, self.path))
+            if kind == "api":
+                self._reply(200, json.dumps(standin.api(method, params)).encode())
+            else:
+                self._reply(200, b"ok", "text/plain")
+
+        def do_GET(self) -> None:
+            file_id = self.path.rsplit("/", 1)[-1]
+            with standin._lock:
+                standin.calls.append(Call("file", {"file": file_id}, self.path))
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._reply(403, b"not authorised", "text/plain")
+            elif file_id not in standin.files:
+                self._reply(404, b"no such file", "text/plain")
+            else:
+                self._reply(200, standin.files[file_id][1], "application/octet-stream")
+
+    return Handler

@@ -1,0 +1,118 @@
+"""Block Kit for what the workers post: the cited answer with vote buttons, ingestion progress
+and reports, apologies. Everything from documents or the model is escaped; Slack's limits
+(3000 characters a section, 50 blocks a message) are kept by splitting."""
+
+from __future__ import annotations
+
+import re
+
+from faqbot.slack import VOTE_DOWN, VOTE_UP, escape
+
+SECTION_CHARS = 3000
+MESSAGE_BLOCKS = 50
+BAR_CELLS = 20
+
+
+def section(mrkdwn: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def context(mrkdwn: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def split_text(text: str, limit: int = SECTION_CHARS) -> list[str]:
+    """Pieces of at most `limit` characters, cut at a paragraph, line or word where possible
+    and never inside an escape like &amp;."""
+    pieces = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit
+            entity = window.rfind("&", limit - 5)
+            if entity != -1 and ";" not in window[entity:]:
+                cut = entity
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+def split_messages(blocks: list[dict], limit: int = MESSAGE_BLOCKS) -> list[list[dict]]:
+    return [blocks[i : i + limit] for i in range(0, len(blocks), limit)] or [[]]
+
+
+def link(url: str | None, label: str) -> str:
+    """<url|label> for a web page; the bare label for a file (no URL to open)."""
+    if not url or not re.match(r"https?://", url):
+        return f"*{label}*"
+    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    return f"<{safe_url}|{label}>"
+
+
+def citation_block(cited: dict) -> dict:
+    label = escape(f"[{cited['n']}] {cited['title'] or cited['document']}")
+    quote = escape(cited["snippet"]).replace("\n", " ")
+    return section(f"{link(cited.get('url'), label)}\n>{quote}"[:SECTION_CHARS])
+
+
+def footer(result: dict, reference: str) -> str:
+    adapter = f"adapter `{escape(result['adapter'])}`" if result.get("adapter") else "no adapter"
+    mode = {"extractive": " · quoted from the sources", "refused": " · not in the knowledge base"}
+    return (f"Answered by `{escape(result.get('model') or '?')}` with {adapter}"
+            f"{mode.get(result.get('mode'), '')} · ref `{reference}`")  # fmt: skip
+
+
+def vote_buttons(request_id: str) -> dict:
+    def button(action_id: str, text: str) -> dict:
+        return {"type": "button", "action_id": action_id, "value": request_id,
+                "text": {"type": "plain_text", "text": text, "emoji": True}}  # fmt: skip
+
+    return {"type": "actions", "block_id": f"votes:{request_id[:40]}",
+            "elements": [button(VOTE_UP, "👍 Helpful"), button(VOTE_DOWN, "👎 Not helpful")]}  # fmt: skip
+
+
+def answer_blocks(result: dict, request_id: str) -> list[dict]:
+    blocks = [section(piece) for piece in split_text(escape(result["answer"]))]
+    cited = result.get("citations") or result.get("related") or []
+    if cited:
+        heading = "*Sources*" if result.get("citations") else "*Related documents*"
+        blocks += [{"type": "divider"}, section(heading)]
+        blocks += [citation_block(c) for c in cited]
+    blocks += [context(footer(result, request_id[:8])), vote_buttons(request_id)]
+    return blocks
+
+
+def streaming_blocks(partial: str) -> list[dict]:
+    text = split_text(escape(partial))[-1] if partial else "…"
+    return [section(text + " ▍"), context("Writing… the sources are checked before it is final.")]
+
+
+def apology_text(reason: str, reference: str) -> str:
+    return (f":warning: Sorry, I couldn't finish this ({escape(reason)}). Reference `{reference}` "
+            "— please try again in a few minutes.")  # fmt: skip
+
+
+def progress_text(phase: str, done: int, total: int) -> str:
+    filled = round(BAR_CELLS * done / total) if total else 0
+    bar = "▓" * filled + "░" * (BAR_CELLS - filled)
+    return f":hourglass_flowing_sand: {escape(phase)} {bar} {done}/{total}"
+
+
+def report_text(result: dict) -> str:
+    """An ingestion or removal report as the admin reads it in their DM."""
+    source = escape(str(result.get("source_id")))
+    if "removed_chunks" in result:
+        return f":wastebasket: Removed source `{source}` ({result['removed_chunks']} chunks)."
+    errors = result.get("errors") or []
+    mark = ":white_check_mark:" if result.get("chunks") or not errors else ":x:"
+    text = (f"{mark} Source `{source}`: {result.get('files', 0)} files read, "
+            f"{result.get('chunks', 0)} chunks indexed, {result.get('unchanged', 0)} unchanged, "
+            f"{result.get('removed', 0)} removed in {result.get('seconds', 0)} s.")  # fmt: skip
+    if result.get("repeated"):
+        text += " (This request had already run; this is its report.)"
+    for error in errors[:5]:
+        text += f"\n• {escape(error)}"
+    if len(errors) > 5:
+        text += f"\n• … and {len(errors) - 5} more"
+    return text

@@ -1,0 +1,158 @@
+"""Reply sinks that write to Slack: a message the task edits in place (answers in threads and
+DMs, ingestion reports in the admin's DM) and a slash command's response URL (/ask)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from faqbot.errors import TransientError
+from faqbot.settings import Settings
+from faqbot.shared_state import shared_keys
+from faqbot.slack import escape, web_client
+from faqbot.tasks import Reply
+from workers.slack import blocks as ui
+
+log = logging.getLogger("faqbot.slack")
+PLACEHOLDER_WAIT_S = 5.0
+PLACEHOLDER_TTL_S = 24 * 3600
+View = Literal["answer", "report"]
+
+
+def rendered(view: View, result: dict, request_id: str) -> tuple[str, list[dict]]:
+    """The fallback text (notifications, screen readers) and the blocks of a final result."""
+    if view == "answer":
+        return escape(result["answer"])[:3000], ui.answer_blocks(result, request_id)
+    text = ui.report_text(result)
+    return text, [ui.section(piece) for piece in ui.split_text(text)]
+
+
+def transient(exc: SlackApiError) -> TransientError | None:
+    """Rate limits and Slack's own outages are worth a retry; a missing channel is not."""
+    status = exc.response.status_code
+    if status == 429 or status >= 500:
+        retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get(
+            "Retry-After"
+        )
+        return TransientError(f"Slack answered {status}",
+                              retry_after=float(retry_after) if retry_after else None)  # fmt: skip
+    return None
+
+
+class SlackMessageSink:
+    """Edits the placeholder the bot posted; posts one itself if the bot's never shows up (the
+    bot died between enqueueing and posting), so the asker always gets a reply."""
+
+    def __init__(self, settings: Settings, reply: Reply, request_id: str, view: View):
+        self.client, self.keys = web_client(settings), shared_keys(settings)
+        self.reply, self.request_id, self.view = reply, request_id, view
+        self._where: tuple[str, str] | None = None
+
+    def location(self) -> tuple[str, str] | None:
+        return self._where
+
+    def _message(self) -> tuple[str, str]:
+        if self._where is None:
+            self._where = self._placeholder() or self._own_placeholder()
+        return self._where
+
+    def _placeholder(self, wait_s: float = PLACEHOLDER_WAIT_S) -> tuple[str, str] | None:
+        deadline = time.monotonic() + wait_s
+        while True:
+            value = self.keys.get(self.reply.key) if self.reply.key else None
+            if value or time.monotonic() >= deadline:
+                return tuple(value.split(" ", 1)) if value else None
+            time.sleep(0.1)
+
+    def _own_placeholder(self) -> tuple[str, str]:
+        posted = self.client.chat_postMessage(channel=self.reply.channel, text="Working on it…",
+                                              thread_ts=self.reply.thread_ts)  # fmt: skip
+        mine = f"{posted['channel']} {posted['ts']}"
+        if not self.reply.key or self.keys.claim(self.reply.key, mine, PLACEHOLDER_TTL_S):
+            return posted["channel"], posted["ts"]
+        self.client.chat_delete(channel=posted["channel"], ts=posted["ts"])  # the bot's came
+        return self._placeholder(wait_s=0)
+
+    def _update(self, text: str, blocks: list[dict] | None = None) -> None:
+        channel, ts = self._message()
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+
+    def _update_quietly(self, text: str, blocks: list[dict] | None = None) -> None:
+        """Streaming and progress edits are best effort: a failed one must not fail the task."""
+        try:
+            self._update(text, blocks)
+        except SlackApiError as exc:
+            log.warning("Slack edit failed (%s); carrying on", exc.response.get("error"))
+
+    def started(self) -> None:
+        self._message()
+
+    def text(self, partial: str) -> None:
+        self._update_quietly(partial[:3000] or "…", ui.streaming_blocks(partial))
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        self._update_quietly(ui.progress_text(phase, done, total))
+
+    def finished(self, result: dict) -> None:
+        text, blocks = rendered(self.view, result, self.request_id)
+        first, *rest = ui.split_messages(blocks)
+        try:
+            self._update(text, first)
+            channel, ts = self._message()
+            for more in rest:
+                self.client.chat_postMessage(channel=channel, thread_ts=self.reply.thread_ts or ts,
+                                             text=text[:200], blocks=more)  # fmt: skip
+        except SlackApiError as exc:
+            retry = transient(exc)
+            if retry:
+                raise retry from exc
+            raise
+
+    def failed(self, error: str, reference: str) -> None:
+        self._update(ui.apology_text(error, reference))
+
+
+class SlackResponseUrlSink:
+    """/ask answers are ephemeral: only the response URL can replace them, at most five times,
+    so only the final answer (or the apology) is sent."""
+
+    def __init__(self, reply: Reply, request_id: str, view: View):
+        self.webhook, self.request_id, self.view = (
+            WebhookClient(reply.response_url),
+            request_id,
+            view,
+        )
+
+    def location(self) -> tuple[str, str] | None:
+        return None
+
+    def started(self) -> None:
+        pass
+
+    def text(self, partial: str) -> None:
+        pass
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        pass
+
+    def _send(self, text: str, blocks: list[dict], replace: bool = True) -> None:
+        response = self.webhook.send(text=text, blocks=blocks, replace_original=replace,
+                                     response_type="ephemeral")  # fmt: skip
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"Slack answered {response.status_code} on the response URL")
+        if response.status_code >= 400:
+            raise RuntimeError(f"Slack refused the reply: {response.status_code} {response.body}")
+
+    def finished(self, result: dict) -> None:
+        text, blocks = rendered(self.view, result, self.request_id)
+        first, *rest = ui.split_messages(blocks)
+        self._send(text, first)
+        for more in rest:
+            self._send(text[:200], more, replace=False)
+
+    def failed(self, error: str, reference: str) -> None:
+        self._send(ui.apology_text(error, reference), [])
