@@ -35,4 +35,8 @@ def _logged(work: Callable[..., None], *args) -> None:
 
 
 def bot_services(settings: Settings) -> BotServices:
+    """Raises DatabaseUnavailable when the app database cannot be reached or migrated."""
+    from faqbot.db.migrate import ensure_schema
+
+    ensure_schema(settings)
     return BotServices(settings, dispatcher_for(settings), shared_keys(settings))

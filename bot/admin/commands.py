@@ -151,5 +151,5 @@ def add_uploads(services: BotServices, client: WebClient, user: str, files: list
                                 added_by=user)  # fmt: skip
         name = uploaded.get("name") or uploaded["id"]
         queue_job(call, INGEST, request, f":hourglass: Queued: indexing {name}…")
-        record(services, user, "add", f"slack-file:{uploaded['id']}", "ok", name=name,
+        record(services, user, "add", f"slack-file:{uploaded['id']}", "ok", file=name,
                visibility=visibility)  # fmt: skip

@@ -62,7 +62,7 @@ def ingest_source(
         if done:
             return {**done.last_report, "repeated": True}
         sources.start_indexing(
-            session, source_id, kind=source_kind(request.target),
+            session, source_id, kind=source_kind(location or request.target),
             location=location or source_root(request.target), visibility=request.visibility,
             added_by=request.added_by, request_id=request.request_id,
         )  # fmt: skip

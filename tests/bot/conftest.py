@@ -79,7 +79,8 @@ def running_bot(settings, standin):
     """A bot whose tasks queue up in Redis DB 5 (emptied first) with no worker behind it."""
     redis_client(QUEUE_REDIS_URL).flushdb()
     configured = Settings(_env_file=None, data_dir=settings.data_dir, redis_url=QUEUE_REDIS_URL,
-                          admin_user_ids=["U0ADMIN01"], **slack_settings(standin))  # fmt: skip
+                          admin_user_ids=["U0ADMIN01"], admin_usergroup="S0ADMINS",
+                          **slack_settings(standin))  # fmt: skip
     bot, server = start_bot(configured, standin)
     yield bot
     server.close()

@@ -91,7 +91,10 @@ def test_an_empty_mention_gets_a_hint_and_no_task(running_bot):
 def test_the_bots_own_and_other_bots_messages_are_ignored(running_bot):
     own = {**message("an answer", channel="D0DIRECT2", channel_type="im"), "user": BOT_USER_ID}
     other = {**message("beep", channel="D0DIRECT2", channel_type="im"), "bot_id": "B0OTHER"}
-    edit = {**message("edited", channel="D0DIRECT2", channel_type="im"), "subtype": "message_changed"}
+    edit = {
+        **message("edited", channel="D0DIRECT2", channel_type="im"),
+        "subtype": "message_changed",
+    }
     for event in (own, other, edit):
         assert running_bot.event(event).status_code == 200
     assert running_bot.queued() == []

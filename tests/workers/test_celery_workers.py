@@ -25,7 +25,7 @@ from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
 from faqbot.tasks import ANSWER, INGEST, AnswerRequest, IngestRequest, Reply
 from pipelines.bench.worker_pool import WorkerPool
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_reason
+from tests.conftest import POSTGRES_ADMIN_URL, postgres_reason, settings_from, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -48,22 +48,6 @@ def database_url(tmp_path_factory):
     yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-
-
-def worker_env(data_dir: Path, model_cache: Path, database_url: str, redis_url: str, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
-    env.update(
-        HF_HUB_OFFLINE="1", FAQBOT_DATA_DIR=str(data_dir), FAQBOT_MODEL_CACHE=str(model_cache),
-        FAQBOT_DATABASE_URL=database_url, FAQBOT_REDIS_URL=redis_url,
-        FAQBOT_LLM_MAX_NEW_TOKENS="24",
-        **{f"FAQBOT_{k.upper()}": str(v) for k, v in extra.items()},
-    )  # fmt: skip
-    return env
-
-
-def settings_from(env: dict) -> Settings:
-    return Settings(_env_file=None, **{k[7:].lower(): v for k, v in env.items()
-                                       if k.startswith("FAQBOT_")})  # fmt: skip
 
 
 @pytest.fixture(scope="module")

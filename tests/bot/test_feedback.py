@@ -1,0 +1,124 @@
+"""Votes by reaction and by button, and corrections from the 👎 modal, as stored rows."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from faqbot.db import interactions
+from faqbot.db.engine import session_scope
+from faqbot.db.migrate import ensure_schema
+from faqbot.db.models import Correction, Vote
+from faqbot.tasks import AnswerRequest
+from pipelines.bench.slack_requests import new_ts, reaction
+from pipelines.bench.slack_standin import TEAM_ID
+
+CHANNEL = "C0HELP010"
+
+
+def delivered_answer(settings, ts: str) -> str:
+    """An answered question whose answer is the bot's message `ts` in CHANNEL."""
+    ensure_schema(settings)
+    request = AnswerRequest(question="How do I reset my password?", asker="U0ASKER01",
+                            channel=CHANNEL, thread_ts=ts)  # fmt: skip
+    answer = {"refused": False, "answer": "Use the self-service portal [1].", "mode": "generated",
+              "citations": [], "model": "m", "adapter": None, "tokens": {}, "timings_ms": {}}  # fmt: skip
+    with session_scope(settings) as session:
+        interactions.claim(session, request)
+        interactions.record_answer(session, request.request_id, answer, [])
+        interactions.mark_delivered(session, request.request_id, (CHANNEL, ts))
+    return request.request_id
+
+
+def votes(settings) -> list[tuple[str, int, str]]:
+    with session_scope(settings) as session:
+        rows = session.scalars(select(Vote).order_by(Vote.id)).all()
+        return [(v.user_id, v.value, v.via) for v in rows]
+
+
+def button(action_id: str, request_id: str, user: str, standin) -> dict:
+    return {
+        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user},
+        "api_app_id": "A0TEST", "token": "unused", "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
+        "container": {"type": "message", "channel_id": CHANNEL}, "channel": {"id": CHANNEL},
+        "response_url": standin.response_url("vote"),
+        "actions": [{"action_id": action_id, "block_id": "votes", "value": request_id,
+                     "type": "button", "action_ts": new_ts()}],
+    }  # fmt: skip
+
+
+def correction_submission(request_id: str, user: str, text: str | None) -> dict:
+    return {
+        "type": "view_submission", "team": {"id": TEAM_ID}, "user": {"id": user},
+        "api_app_id": "A0TEST", "token": "unused", "trigger_id": "1.t",
+        "view": {"id": "V0TEST", "type": "modal", "callback_id": "correction",
+                 "private_metadata": request_id,
+                 "state": {"values": {"correction": {"text": {"type": "plain_text_input",
+                                                               "value": text}}}}},
+    }  # fmt: skip
+
+
+def test_a_thumbs_up_reaction_is_a_vote_and_removing_it_retracts_it(running_bot):
+    settings, ts = running_bot.services.settings, new_ts()
+    delivered_answer(settings, ts)
+    running_bot.event(reaction("+1", channel=CHANNEL, ts=ts))
+    assert votes(settings) == [("U0ASKER01", 1, "reaction:+1")]
+    running_bot.event(reaction("+1", channel=CHANNEL, ts=ts, added=False))
+    assert votes(settings) == [("U0ASKER01", 0, "reaction:+1")]
+
+
+def test_one_vote_per_user_per_answer_and_the_latest_wins(running_bot):
+    settings, ts = running_bot.services.settings, new_ts()
+    delivered_answer(settings, ts)
+    running_bot.event(reaction("white_check_mark", channel=CHANNEL, ts=ts, user="U1"))
+    running_bot.event(reaction("x", channel=CHANNEL, ts=ts, user="U1"))
+    running_bot.event(reaction("-1", channel=CHANNEL, ts=ts, user="U2"))
+    # Removing the earlier ✅ does not undo the later ❌ that replaced it.
+    running_bot.event(reaction("white_check_mark", channel=CHANNEL, ts=ts, user="U1", added=False))
+    assert sorted(votes(settings)) == [("U1", -1, "reaction:x"), ("U2", -1, "reaction:-1")]
+
+
+def test_reactions_on_other_messages_or_with_other_emoji_are_ignored(running_bot):
+    settings, ts = running_bot.services.settings, new_ts()
+    delivered_answer(settings, ts)
+    running_bot.event(reaction("+1", channel=CHANNEL, ts=new_ts()))  # someone else's message
+    running_bot.event(reaction("tada", channel=CHANNEL, ts=ts))  # not a vote emoji
+    assert votes(settings) == []
+
+
+def test_thumbs_down_button_votes_and_opens_the_correction_modal(running_bot):
+    settings, standin = running_bot.services.settings, running_bot.standin
+    request_id = delivered_answer(settings, new_ts())
+    response = running_bot.interaction(button("vote_down", request_id, "U0ASKER01", standin))
+    assert response.status_code == 200
+    assert votes(settings) == [("U0ASKER01", -1, "button")]
+    [opened] = standin.called("views.open")
+    view = opened.params["view"]
+    assert view["private_metadata"] == request_id
+    assert view["blocks"][0]["label"]["text"] == "What would the right answer be? (optional)"
+
+
+def test_the_correction_is_stored_with_the_answer_and_an_empty_one_is_not(running_bot):
+    settings = running_bot.services.settings
+    request_id = delivered_answer(settings, new_ts())
+    running_bot.interaction(correction_submission(request_id, "U0ASKER01", None))
+    text = "Reset it at https://id.example.com, then enrol MFA again."
+    assert (
+        running_bot.interaction(correction_submission(request_id, "U0ASKER01", text)).status_code
+        == 200
+    )
+    with session_scope(settings) as session:
+        stored = [(c.user_id, c.text) for c in session.scalars(select(Correction))]
+        answer = interactions.find(session, request_id)
+        assert stored == [("U0ASKER01", text)]
+        assert session.scalar(select(Correction.interaction_id)) == answer.id
+
+
+def test_thumbs_up_button_votes_and_thanks_the_user_privately(running_bot):
+    settings, standin = running_bot.services.settings, running_bot.standin
+    request_id = delivered_answer(settings, new_ts())
+    running_bot.interaction(button("vote_up", request_id, "U3", standin))
+    assert votes(settings) == [("U3", 1, "button")]
+    [thanks] = standin.wait_for(lambda: standin.called("response"), timeout_s=5)
+    assert thanks.params["response_type"] == "ephemeral" and "Thanks" in thanks.params["text"]
