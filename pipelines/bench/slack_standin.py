@@ -32,6 +32,7 @@ class SlackStandIn:
         self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> latest state
         self.usergroups: dict[str, list[str]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (name, bytes)
+        self.failures: dict[str, list[tuple[int, dict]]] = {}  # method -> queued failures
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -56,6 +57,16 @@ class SlackStandIn:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def fail(self, method: str, times: int = 1, status: int = 429, retry_after: int = 0) -> None:
+        """The next `times` calls of `method` fail as Slack fails them (429: rate limited)."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def _failure(self, method: str) -> tuple[int, dict] | None:
+        with self._lock:
+            queued = self.failures.get(method)
+            return queued.pop(0) if queued else None
 
     # What tests read
 
@@ -145,8 +156,11 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 return json.loads(body or "{}")
             return dict(parse_qsl(body))
 
-        def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        def _reply(self, status: int, body: bytes, kind: str = "application/json",
+                   headers: dict | None = None) -> None:  # fmt: skip
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -158,7 +172,13 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             method = name if kind == "api" else "response"
             with standin._lock:
                 standin.calls.append(Call(method, params, self.path))
-            if kind == "api":
+            failure = standin._failure(method) if kind == "api" else None
+            if failure:
+                status, headers = failure
+                error = "ratelimited" if status == 429 else "internal_error"
+                self._reply(status, json.dumps({"ok": False, "error": error}).encode(),
+                            headers=headers)  # fmt: skip
+            elif kind == "api":
                 self._reply(200, json.dumps(standin.api(method, params)).encode())
             else:
                 self._reply(200, b"ok", "text/plain")

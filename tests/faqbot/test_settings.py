@@ -33,3 +33,12 @@ def test_the_readme_configuration_table_lists_every_setting():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"`FAQBOT_{name.upper()}`" not in readme]
     assert missing == []
+
+
+def test_lists_are_comma_separated_in_the_environment(monkeypatch):
+    monkeypatch.setenv("FAQBOT_ADMIN_USER_IDS", "U01ABC, U02DEF")
+    monkeypatch.setenv("FAQBOT_VOTE_UP_REACTIONS", ":+1:,heart")
+    settings = Settings(_env_file=None)
+    assert settings.admin_user_ids == ["U01ABC", "U02DEF"]
+    assert settings.vote_up_reactions == ["+1", "heart"]
+    assert settings.vote_down_reactions == ["-1", "x"]

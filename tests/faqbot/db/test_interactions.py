@@ -100,3 +100,17 @@ def test_source_registry_and_audit_log(db_settings):
             {"channels": ["C1"]},
         )
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+def test_a_follow_up_sees_its_threads_earlier_answers_and_only_those(db_settings):
+    upgrade(db_settings)
+    first = AnswerRequest(question="How do I set up the VPN?", channel="C1", thread_ts="10.0")
+    other = AnswerRequest(question="Where is the canteen?", channel="C1", thread_ts="11.0")
+    for request in (first, other):
+        claim(db_settings, request)
+        with session_scope(db_settings) as session:
+            interactions.record_answer(session, request.request_id, ANSWER, [])
+    follow_up = AnswerRequest(question="and on a Mac?", channel="C1", thread_ts="10.0")
+    with session_scope(db_settings) as session:
+        history = interactions.thread_history(session, follow_up, turns=3)
+    assert history == [{"question": "How do I set up the VPN?", "answer": ANSWER["answer"]}]

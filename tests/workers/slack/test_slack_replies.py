@@ -1,0 +1,131 @@
+"""How the workers' replies look in Slack and how they behave when Slack or the bot misbehaves:
+escaped text, Slack's size limits, a missing placeholder, rate limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from faqbot.errors import TransientError
+from faqbot.settings import Settings
+from faqbot.shared_state import shared_keys
+from faqbot.tasks import Reply, placeholder_key
+from pipelines.bench.slack_standin import TOKEN, SlackStandIn
+from workers.slack import blocks as ui
+from workers.slack import replies
+
+
+def answer(text: str = "Reset it in the portal [1].", citations: int = 1) -> dict:
+    cited = [{"n": n, "source_id": "hb", "title": f"Guide <{n}> & co", "document": "guide.md",
+              "url": "https://intra.example/guide?a=1&b=2", "chunk_id": f"c{n}",
+              "snippet": "Press <b>Reset</b> & wait"} for n in range(1, citations + 1)]  # fmt: skip
+    return {"answer": text, "citations": cited, "related": [], "refused": False,
+            "mode": "generated", "model": "microsoft/Phi-3-mini-4k-instruct",
+            "adapter": "2026-11-20-a"}  # fmt: skip
+
+
+@pytest.fixture
+def slack():
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def slack_settings(settings, slack) -> Settings:
+    return Settings(_env_file=None, **settings.model_dump() | {"slack_bot_token": TOKEN,
+                                                               "slack_api_url": slack.api_url})  # fmt: skip
+
+
+def test_text_from_documents_and_the_model_cannot_ping_or_inject_markup():
+    result = answer("Ask <!channel> & <@U123> about <https://evil.example|this>")
+    rendered = str(ui.answer_blocks(result, "r" * 32))
+    assert "<!channel>" not in rendered and "<@U123>" not in rendered
+    assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in rendered
+    assert "<https://intra.example/guide?a=1&b=2|[1] Guide &lt;1&gt; &amp; co>" in rendered
+    assert ">Press &lt;b&gt;Reset&lt;/b&gt; &amp; wait" in rendered
+
+
+def test_the_answer_block_has_sources_a_footer_naming_model_and_adapter_and_vote_buttons():
+    blocks = ui.answer_blocks(answer(), "abcdef0123456789")
+    kinds = [block["type"] for block in blocks]
+    assert kinds == ["section", "divider", "section", "section", "context", "actions"]
+    assert blocks[2]["text"]["text"] == "*Sources*"
+    footer = blocks[4]["elements"][0]["text"]
+    assert "microsoft/Phi-3-mini-4k-instruct" in footer and "2026-11-20-a" in footer
+    assert "`abcdef01`" in footer
+    assert [b["action_id"] for b in blocks[5]["elements"]] == ["vote_up", "vote_down"]
+    assert {b["value"] for b in blocks[5]["elements"]} == {"abcdef0123456789"}
+
+
+def test_long_answers_are_split_within_slacks_limits():
+    long_text = " ".join(["The VPN & the proxy <both> need a restart."] * 400)  # ~17,000 chars
+    blocks = ui.answer_blocks(answer(long_text, citations=60), "r" * 32)
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    messages = ui.split_messages(blocks)
+    assert len(messages) == 2 and all(len(m) <= 50 for m in messages)
+    joined = " ".join(b["text"]["text"] for b in blocks[:7] if b["type"] == "section")
+    assert "&amp;" in joined and "&am " not in joined  # never cut inside an escape
+
+
+def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(slack_settings,
+                                                                                slack):  # fmt: skip
+    from slack_sdk import WebClient
+
+    posted = WebClient(token=TOKEN, base_url=slack.api_url).chat_postMessage(
+        channel="C0IT00001", thread_ts="1.000001", text="Searching the knowledge base…")
+    reply = Reply(kind="slack", key=placeholder_key("req1"), channel="C0IT00001", thread_ts="1.000001")
+    shared_keys(slack_settings).put(reply.key, f"C0IT00001 {posted['ts']}", 60)
+    sink = replies.SlackMessageSink(slack_settings, reply, "req1", "answer")
+    sink.started()
+    sink.text("Reset it in")
+    sink.finished(answer(citations=60))
+    assert sink.location() == ("C0IT00001", posted["ts"])
+    final = slack.messages[("C0IT00001", posted["ts"])]
+    assert len(final["blocks"]) == 50
+    [overflow] = [c for c in slack.called("chat.postMessage") if c.params.get("blocks")]
+    assert overflow.params["thread_ts"] == "1.000001"
+
+
+def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(slack_settings, slack,
+                                                                          monkeypatch):  # fmt: skip
+    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0.2)
+    reply = Reply(kind="slack", key=placeholder_key("req2"), channel="C0IT00002", thread_ts="2.0")
+    sink = replies.SlackMessageSink(slack_settings, reply, "req2", "answer")
+    sink.finished(answer())
+    [own] = slack.called("chat.postMessage", channel="C0IT00002")
+    assert own.params["thread_ts"] == "2.0"
+    assert "vote_up" in str(slack.messages[sink.location()]["blocks"])
+    # The bot's late placeholder then loses: the key already names the worker's message.
+    assert shared_keys(slack_settings).get(reply.key) == " ".join(sink.location())
+
+
+def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(slack_settings,
+                                                                           slack, monkeypatch):  # fmt: skip
+    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    reply = Reply(kind="slack", key=placeholder_key("req3"), channel="C0IT00003")
+    sink = replies.SlackMessageSink(slack_settings, reply, "req3", "answer")
+    sink.failed("the knowledge store is unreachable", reference="req3abcd")
+    text = slack.messages[sink.location()]["text"]
+    assert text.startswith(":warning: Sorry") and "`req3abcd`" in text
+
+
+def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(slack_settings,
+                                                                              slack, monkeypatch):  # fmt: skip
+    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    reply = Reply(kind="slack", key=placeholder_key("req4"), channel="C0IT00004")
+    sink = replies.SlackMessageSink(slack_settings, reply, "req4", "answer")
+    sink.started()
+    slack.fail("chat.update", times=3, status=429, retry_after=0)  # more than the client retries
+    with pytest.raises(TransientError) as raised:
+        sink.finished(answer())
+    assert raised.value.retry_after == 0 or raised.value.retry_after is None
+    sink.finished(answer())  # the task's retry: delivered
+    assert "vote_up" in str(slack.messages[sink.location()]["blocks"])
+
+
+def test_ingestion_reports_reach_the_admin_as_text():
+    text, blocks = replies.rendered("report", {"source_id": "parking-1a2b3c", "files": 1,
+                                               "chunks": 3, "unchanged": 0, "removed": 0,
+                                               "seconds": 1.2, "errors": ["a.pdf: <bad> file"]},
+                                    "r")  # fmt: skip
+    assert text.startswith(":white_check_mark: Source `parking-1a2b3c`: 1 files read, 3 chunks")
+    assert "a.pdf: &lt;bad&gt; file" in text and blocks[0]["type"] == "section"
