@@ -20,9 +20,9 @@ class SlackSetupError(RuntimeError):
 
 
 def build_app(services: BotServices) -> App:
-    """HTTP mode verifies each request's signature; Socket Mode needs no signing secret.
-    Listeners run before Slack gets its 200 (process_before_response), so a 200 means the
-    question is already on the queue; they only enqueue and return, well inside Slack's 3 s."""
+    """Listeners run before Bolt answers (process_before_response): for a command that means
+    its task is on the queue before Slack hears back. Signatures are verified in front of Bolt
+    (bot/server.py) because events reach it later, from the inbox; Socket Mode needs none."""
     settings = services.settings
     socket_mode = settings.slack_app_token is not None
     if not socket_mode and settings.slack_signing_secret is None:
@@ -37,7 +37,7 @@ def build_app(services: BotServices) -> App:
             signing_secret=None
             if socket_mode
             else settings.slack_signing_secret.get_secret_value(),
-            request_verification_enabled=not socket_mode,
+            request_verification_enabled=False,
             process_before_response=True,
             logger=logging.getLogger("faqbot.bolt"),
         )

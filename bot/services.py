@@ -19,12 +19,20 @@ class BotServices:
     keys: SharedKeys
     # Slack calls that can wait until Slack has its 200 (placeholders, DMs to admins).
     background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="faqbot-bot")
+        default_factory=lambda: ThreadPoolExecutor(
+            8, thread_name_prefix="faqbot-bot", initializer=_background_priority
+        )
     )
 
     def later(self, work: Callable[..., None], *args) -> None:
         """Runs `work` after the current request is answered; its failure is logged."""
         self.background.submit(_logged, work, *args)
+
+
+def _background_priority() -> None:
+    from bot.inbox import lower_priority
+
+    lower_priority()
 
 
 def _logged(work: Callable[..., None], *args) -> None:

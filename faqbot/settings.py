@@ -220,8 +220,24 @@ class Settings(BaseSettings):
     slack_port: int = Field(
         3000, ge=1, le=65535, description="Port of the HTTP Events API (/slack/events, /healthz)."
     )
+    slack_http_processes: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Bot processes serving Slack's HTTP requests (gunicorn workers); about one per "
+            "core. Forced to 1 without a Redis URL."
+        ),
+    )
     slack_http_threads: int = Field(
-        16, ge=1, description="Threads serving Slack's HTTP requests in the bot process."
+        8, ge=1, description="Threads serving Slack's HTTP requests in each bot process."
+    )
+    slack_inbox_threads: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Threads per bot process that take Slack events from the Redis inbox and run them "
+            "(dedupe, enqueue the answer, post the placeholder)."
+        ),
     )
     slack_api_url: str | None = Field(
         None,

@@ -131,6 +131,48 @@ def bench_workers(
     _print_workers_bench(result)
 
 
+@bench_app.command("slack-ack")
+def bench_slack_ack(
+    requests: Annotated[
+        int, typer.Option(min=1, help="Signed events to send (after a warm-up).")
+    ] = 1000,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Connections sending at once, each waiting for its 200.")
+    ] = 50,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis to run on (default: redis://127.0.0.1:6379/13, never FAQBOT_REDIS_URL). "
+            "Its database is FLUSHED at start: give one nothing else uses."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Ack latency of the bot's HTTP endpoint under concurrent signed Slack events.
+
+    Starts the real bot (`faqbot bot`, gunicorn) and a Slack Web API stand-in as their own
+    processes, sends N signed @mentions over C keep-alive connections, and reports p50/p99
+    from request to 200 (Slack allows 3 s), plus how long each event took to become an
+    answer task on the queue. errors counts non-200 replies and events with no task.
+    FAQBOT_SLACK_HTTP_* and FAQBOT_SLACK_INBOX_THREADS tune the bot as in production.
+    """
+    from pipelines.bench.queue_runs import BenchUnavailable
+    from pipelines.bench.slack_ack import run_slack_ack_benchmark
+
+    try:
+        result = run_slack_ack_benchmark(requests=requests, concurrency=concurrency,
+                                         redis_url=redis_url, progress=ProgressBar(as_json))  # fmt: skip
+    except BenchUnavailable as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table("figure", "value", title=f"Slack ack: {requests} events, {concurrency} at once")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
 def _print_workers_bench(result: dict) -> None:
     title = f"answers: {result['questions']} questions, {result['workers']} workers"
     table = Table("figure", "value", title=title)

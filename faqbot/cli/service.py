@@ -88,12 +88,11 @@ def bot(
     from bot.server import serve
     from bot.services import bot_services
 
-    services = bot_services(settings)
     try:
-        app = build_app(services)
+        build_app(bot_services(settings))  # fail here, in one line, not in every process
     except SlackSetupError as exc:
         fail(str(exc))
-    serve(app, services)
+    serve(settings)
 
 
 @db_app.command("upgrade")

@@ -195,3 +195,15 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, standin.files[file_id][1], "application/octet-stream")
 
     return Handler
+
+
+def main() -> None:
+    """`python -m pipelines.bench.slack_standin`: serve until killed (benchmarks run it as its
+    own process, so its work does not slow the load generator); prints its base URL."""
+    standin = SlackStandIn()
+    print(standin.base, flush=True)
+    standin.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

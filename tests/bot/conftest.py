@@ -6,13 +6,15 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
 
-from bot.app import build_app
-from bot.server import http_server
+from bot.server import SlackHttpApp, http_application
 from bot.services import BotServices, bot_services
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
@@ -45,13 +47,24 @@ class RunningBot:
     url: str
     services: BotServices
     standin: SlackStandIn
+    http: SlackHttpApp
+
+    def settle(self, timeout_s: float = 10) -> None:
+        """Waits until the inbox consumers have run every event sent so far."""
+        deadline = time.monotonic() + timeout_s
+        while self.http.consumer and not self.http.consumer.idle():
+            if time.monotonic() > deadline:
+                raise AssertionError("Slack events still waiting in the inbox")
+            time.sleep(0.02)
 
     def post(self, body: bytes, content_type: str = "application/json", **header_overrides):
         headers = {**signed_headers(body, content_type=content_type), **header_overrides}
         return httpx.post(f"{self.url}/slack/events", content=body, headers=headers, timeout=10)
 
     def event(self, event: dict, event_id: str | None = None, **headers):
-        return self.post(event_body(event, event_id), **headers)
+        response = self.post(event_body(event, event_id), **headers)
+        self.settle()
+        return response
 
     def command(self, command: str, text: str, **fields):
         return self.post(command_body(command, text, **fields), FORM)
@@ -66,12 +79,30 @@ class RunningBot:
         return [json.loads(base64.b64decode(m["body"]))[1]["payload"] for m in messages]
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
 def start_bot(settings: Settings, standin: SlackStandIn):
+    """The bot's WSGI app (gunicorn runs the same one in production) in a server thread, with
+    its inbox consumers."""
     services = bot_services(settings)
-    server = http_server(build_app(services), services, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return RunningBot(f"http://127.0.0.1:{server.effective_port}", services, standin), server
+    http = http_application(services)
+    server = make_server("127.0.0.1", 0, http, server_class=_ThreadingWSGIServer,
+                         handler_class=_QuietHandler)  # fmt: skip
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return RunningBot(f"http://127.0.0.1:{server.server_port}", services, standin, http), server
+
+
+def stop_bot(bot: RunningBot, server) -> None:
+    server.shutdown()
+    if bot.http.consumer:
+        bot.http.consumer.stop()
 
 
 @pytest.fixture
@@ -83,4 +114,4 @@ def running_bot(settings, standin):
                           **slack_settings(standin))  # fmt: skip
     bot, server = start_bot(configured, standin)
     yield bot
-    server.close()
+    stop_bot(bot, server)

@@ -18,7 +18,7 @@ from faqbot.tasks import IngestRequest
 from pipelines.bench.slack_requests import SECRET, mention, message, reaction
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 from pipelines.bench.worker_pool import WorkerPool
-from tests.bot.conftest import start_bot
+from tests.bot.conftest import start_bot, stop_bot
 from tests.conftest import settings_from, worker_env
 
 pytestmark = pytest.mark.slow
@@ -82,7 +82,7 @@ def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack):
         pool.start(1, queues="answers,ingest")
         bot, server = start_bot(settings, slack)
         yield bot
-        server.close()
+        stop_bot(bot, server)
 
 
 def final_message(slack: SlackStandIn, channel: str, thread_ts: str | None = None) -> dict:

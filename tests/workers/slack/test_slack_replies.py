@@ -71,8 +71,11 @@ def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(
     from slack_sdk import WebClient
 
     posted = WebClient(token=TOKEN, base_url=slack.api_url).chat_postMessage(
-        channel="C0IT00001", thread_ts="1.000001", text="Searching the knowledge base…")
-    reply = Reply(kind="slack", key=placeholder_key("req1"), channel="C0IT00001", thread_ts="1.000001")
+        channel="C0IT00001", thread_ts="1.000001", text="Searching the knowledge base…"
+    )
+    reply = Reply(
+        kind="slack", key=placeholder_key("req1"), channel="C0IT00001", thread_ts="1.000001"
+    )
     shared_keys(slack_settings).put(reply.key, f"C0IT00001 {posted['ts']}", 60)
     sink = replies.SlackMessageSink(slack_settings, reply, "req1", "answer")
     sink.started()
