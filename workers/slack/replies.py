@@ -15,6 +15,7 @@ from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
 from faqbot.slack import escape, web_client
 from faqbot.tasks import Reply
+from workers.replies import NullSink
 from workers.slack import blocks as ui
 
 log = logging.getLogger("faqbot.slack")
@@ -116,9 +117,9 @@ class SlackMessageSink:
         self._update(ui.apology_text(error, reference))
 
 
-class SlackResponseUrlSink:
+class SlackResponseUrlSink(NullSink):
     """/ask answers are ephemeral: only the response URL can replace them, at most five times,
-    so only the final answer (or the apology) is sent."""
+    so only the final answer (or the apology) is sent; progress is not."""
 
     def __init__(self, reply: Reply, request_id: str, view: View):
         self.webhook, self.request_id, self.view = (
@@ -126,18 +127,6 @@ class SlackResponseUrlSink:
             request_id,
             view,
         )
-
-    def location(self) -> tuple[str, str] | None:
-        return None
-
-    def started(self) -> None:
-        pass
-
-    def text(self, partial: str) -> None:
-        pass
-
-    def progress(self, phase: str, done: int, total: int) -> None:
-        pass
 
     def _send(self, text: str, blocks: list[dict], replace: bool = True) -> None:
         response = self.webhook.send(text=text, blocks=blocks, replace_original=replace,
