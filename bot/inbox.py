@@ -53,9 +53,6 @@ class Inbox:
         self.redis.lpush(INBOX, json.dumps({"body": body.decode(), "headers": headers,
                                             "received_at": time.time()}))  # fmt: skip
 
-    def backlog(self) -> int:
-        return self.redis.llen(INBOX)
-
 
 class InboxConsumer:
     """`threads` consumers in this process, each taking one event at a time."""

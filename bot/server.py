@@ -15,6 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.inbox import Inbox, InboxConsumer, is_event
 from bot.services import BotServices
+from faqbot.errors import first_line
 
 log = logging.getLogger("faqbot.bot")
 EVENTS_PATH = "/slack/events"
@@ -34,9 +35,7 @@ def health(services: BotServices) -> tuple[bool, dict]:
             redis_client(services.settings.redis_url).ping()
             status["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means: not ready, with the reason
-            status["redis"] = (
-                f"down: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            )
+            status["redis"] = f"down: {first_line(exc)}"
             return False, status
     return True, status
 
