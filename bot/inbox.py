@@ -3,7 +3,7 @@ handler verifies the signature and pushes the raw event onto an inbox list (one 
 and consumer threads in every bot process run it through the Bolt listeners (dedupe, enqueue
 the answer task, post the placeholder). A bot that dies mid-event loses nothing: each consumer
 works from its own processing list, and a live consumer hands a dead one's list back to the
-inbox (the standard Redis reliable-queue pattern). Commands and button clicks still go straight
+inbox (the standard Redis reliable-queue pattern), at start and every ALIVE_TTL_S after. Commands and button clicks still go straight
 through Bolt: their responses carry content."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 
+from redis.asyncio import Redis as AsyncRedis
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
@@ -46,12 +47,17 @@ def is_event(body: bytes) -> bool:
 
 
 class Inbox:
+    """Written from the HTTP front's event loop (async), read by consumer threads (sync)."""
+
     def __init__(self, redis_url: str):
         self.redis = redis_client(redis_url)
+        # Made now, not on the first event: its first use would stall that worker's loop.
+        self._async_redis = AsyncRedis.from_url(redis_url, socket_connect_timeout=5,
+                                                socket_timeout=5)  # fmt: skip
 
-    def accept(self, body: bytes, headers: dict[str, str]) -> None:
-        self.redis.lpush(INBOX, json.dumps({"body": body.decode(), "headers": headers,
-                                            "received_at": time.time()}))  # fmt: skip
+    async def accept(self, body: bytes, headers: dict[str, str]) -> None:
+        await self._async_redis.lpush(INBOX, json.dumps({"body": body.decode(), "headers": headers,
+                                                         "received_at": time.time()}))  # fmt: skip
 
 
 class InboxConsumer:
@@ -100,9 +106,13 @@ class InboxConsumer:
     def _run(self, consumer: str) -> None:
         lower_priority()
         redis, processing = self.inbox.redis, PROCESSING + consumer
+        recovered_at = time.monotonic()
         while not self._stop.is_set():
             try:
                 redis.set(ALIVE + consumer, "1", ex=ALIVE_TTL_S)
+                if consumer.endswith(":0") and time.monotonic() - recovered_at > ALIVE_TTL_S:
+                    recovered_at = time.monotonic()
+                    self.recover_orphans()
                 item = redis.blmove(INBOX, processing, POLL_S, "RIGHT", "LEFT")
                 if item is None:
                     continue

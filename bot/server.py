@@ -1,17 +1,22 @@
 """How the bot listens: Socket Mode (an outgoing WebSocket, no public URL) when an app token is
 set, else the HTTP Events API on /slack/events with /healthz beside it. HTTP runs under
 gunicorn with several processes; each verifies Slack's signature itself, puts events in the
-Redis inbox and answers 200 at once, and hands commands and clicks to Bolt."""
+Redis inbox and answers 200 at once, and hands commands and clicks to Bolt. The inbox process
+beside them (bot/processes.py) runs the events."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import logging
-import sys
+from concurrent.futures import ThreadPoolExecutor
 
+from redis.exceptions import RedisError
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
+from uvicorn_worker import UvicornWorker
 
 from bot.inbox import Inbox, InboxConsumer, is_event
 from bot.services import BotServices
@@ -20,7 +25,6 @@ from faqbot.errors import first_line
 log = logging.getLogger("faqbot.bot")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-ACK_SWITCH_INTERVAL_S = 0.0005
 SLACK_HEADERS = ("X-Slack-Request-Timestamp", "X-Slack-Signature", "X-Slack-Retry-Num",
                  "X-Slack-Retry-Reason", "Content-Type")  # fmt: skip
 
@@ -41,66 +45,106 @@ def health(services: BotServices) -> tuple[bool, dict]:
 
 
 class SlackHttpApp:
-    """The WSGI application: verification, the inbox for events, Bolt for the rest."""
+    """The ASGI application: verification, the inbox for events, Bolt for the rest. Bolt is
+    synchronous and may call Slack, so it runs in a thread pool; an event's path never leaves
+    the event loop (signature, one async LPUSH, 200)."""
 
     def __init__(self, app: App, services: BotServices, inbox: Inbox | None,
                  consumer: InboxConsumer | None = None):  # fmt: skip
         self.app, self.services, self.inbox, self.consumer = app, services, inbox, consumer
         secret = services.settings.slack_signing_secret.get_secret_value()
         self.verifier = SignatureVerifier(secret)  # also refuses timestamps over 5 minutes old
+        self.bolt_threads = ThreadPoolExecutor(services.settings.slack_http_threads,
+                                               thread_name_prefix="faqbot-bolt")  # fmt: skip
 
-    def __call__(self, environ, start_response):
-        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":  # lifespan is switched off; nothing else is expected
+            return
+        path, method = scope["path"], scope["method"]
         if path == HEALTH_PATH:
-            ok, status = health(self.services)
-            return _reply(start_response, 200 if ok else 503, json.dumps({"ok": ok, **status}))
+            ok, status = await self._in_thread(health, self.services)
+            return await _reply(send, 200 if ok else 503, json.dumps({"ok": ok, **status}))
         if path != EVENTS_PATH or method != "POST":
-            return _reply(start_response, 404, "not found", "text/plain")
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        headers = {name: environ.get("HTTP_" + name.upper().replace("-", "_"))
-                   for name in SLACK_HEADERS}  # fmt: skip
-        headers["Content-Type"] = environ.get("CONTENT_TYPE", "")
-        signature = headers["X-Slack-Signature"]
-        if not self.verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], signature):
-            return _reply(start_response, 401, json.dumps({"error": "invalid request"}))
-        headers = {name: value for name, value in headers.items() if value}
+            return await _reply(send, 404, "not found", "text/plain")
+        body = await _read_body(receive)
+        headers = _slack_headers(scope)
+        signature = headers.get("X-Slack-Signature")
+        if not self.verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"), signature):
+            return await _reply(send, 401, json.dumps({"error": "invalid request"}))
         if self.inbox is not None and is_event(body):
-            self.inbox.accept(body, headers)
-            return _reply(start_response, 200, "", "text/plain")
-        query = environ.get("QUERY_STRING", "")
-        response = self.app.dispatch(BoltRequest(body=body.decode(), query=query,
-                                                 headers={k: [v] for k, v in headers.items()}))  # fmt: skip
+            try:
+                await self.inbox.accept(body, headers)
+            except RedisError as exc:  # Slack retries what we do not acknowledge
+                log.error("Slack event refused, the inbox is unavailable: %s", first_line(exc))
+                return await _reply(send, 503, json.dumps({"error": "inbox unavailable"}))
+            return await _reply(send, 200, "", "text/plain")
+        query = scope.get("query_string", b"").decode()
+        request = BoltRequest(body=body.decode(), query=query,
+                              headers={k: [v] for k, v in headers.items()})  # fmt: skip
+        response = await self._in_thread(self.app.dispatch, request)
         kind = response.headers.get("content-type", ["text/plain"])[0]
-        return _reply(start_response, response.status, response.body, kind)
+        await _reply(send, response.status, response.body, kind)
+
+    async def _in_thread(self, work, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.bolt_threads, work, *args)
 
 
-def _reply(start_response, status: int, body: str, kind: str = "application/json"):
+async def _read_body(receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _slack_headers(scope) -> dict[str, str]:
+    wanted = {name.lower(): name for name in SLACK_HEADERS}
+    return {wanted[key.decode().lower()]: value.decode() for key, value in scope["headers"]
+            if key.decode().lower() in wanted and value}  # fmt: skip
+
+
+async def _reply(send, status: int, body: str, kind: str = "application/json") -> None:
     data = body.encode()
-    reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 503: "Service Unavailable"}
-    start_response(f"{status} {reason.get(status, 'Error')}",
-                   [("Content-Type", kind), ("Content-Length", str(len(data)))])  # fmt: skip
-    return [data]
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind.encode()),
+                            (b"content-length", str(len(data)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": data})
 
 
-def http_application(services: BotServices) -> SlackHttpApp:
-    """One process's WSGI app, with its inbox consumers started (none without Redis: then
-    events go through Bolt directly, in this process)."""
+def http_application(services: BotServices, *, consume: bool = True) -> SlackHttpApp:
+    """One process's WSGI app; with `consume`, inbox consumers run in it too (one process
+    doing everything, as in tests). Without Redis events go through Bolt directly."""
     from bot.app import build_app
 
     app = build_app(services)
     if not services.settings.redis_url:
         return SlackHttpApp(app, services, None)
-    inbox = Inbox(services.settings.redis_url)
-    consumer = InboxConsumer(inbox, app, services.settings.slack_inbox_threads)
-    consumer.start()
+    inbox, consumer = Inbox(services.settings.redis_url), None
+    if consume:
+        consumer = InboxConsumer(inbox, app, services.settings.slack_inbox_threads)
+        consumer.start()
     return SlackHttpApp(app, services, inbox, consumer)
 
 
-def serve(settings) -> None:
+def serve(settings) -> int:
+    """Runs until stopped; returns the exit status."""
     if settings.slack_app_token:
         _serve_socket_mode(settings)
-    else:
-        _serve_http(settings)
+        return 0
+    if not settings.redis_url:  # tasks run inside the bot: one process, or each loads a model
+        return _serve_http(settings, consume=True)
+    from bot.processes import supervise
+
+    return supervise(settings, serve_http_only)
+
+
+def serve_http_only(settings, loglevel: int) -> None:
+    """gunicorn without inbox consumers (the inbox process runs them), in its own process."""
+    from bot.processes import LOG_FORMAT
+
+    logging.basicConfig(level=loglevel, format=LOG_FORMAT)
+    raise SystemExit(_serve_http(settings, consume=False))
 
 
 def _serve_socket_mode(settings) -> None:
@@ -114,19 +158,27 @@ def _serve_socket_mode(settings) -> None:
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
 
 
-def _serve_http(settings) -> None:
+def uvicorn_config(**fields) -> dict:
+    """uvicorn as the bot runs it: the C HTTP parser and uvloop, no lifespan protocol."""
+    return {"http": "httptools", "loop": "uvloop", "lifespan": "off", **fields}
+
+
+class SlackWorker(UvicornWorker):
+    CONFIG_KWARGS = uvicorn_config()
+
+
+def _serve_http(settings, *, consume: bool) -> int:
     from gunicorn.app.base import BaseApplication
 
     from bot.services import bot_services
 
-    # Without Redis the tasks run inside the bot: one process, or each would load a model.
     processes = settings.slack_http_processes if settings.redis_url else 1
 
     class Gunicorn(BaseApplication):
         def load_config(self):
             for key, value in {
                 "bind": f"{settings.slack_host}:{settings.slack_port}", "workers": processes,
-                "worker_class": "gthread", "threads": settings.slack_http_threads,
+                "worker_class": "bot.server.SlackWorker",
                 "keepalive": 75, "timeout": 30, "graceful_timeout": 10,
                 "proc_name": "faqbot-bot",
             }.items():  # fmt: skip
@@ -136,11 +188,17 @@ def _serve_http(settings) -> None:
             from faqbot.db.engine import engine_for
 
             engine_for.cache_clear()
-            # Inbox consumers are CPU-bound for a moment per event; a short GIL switch
-            # interval lets a waiting request thread answer Slack without queueing behind them.
-            sys.setswitchinterval(ACK_SWITCH_INTERVAL_S)
-            return http_application(bot_services(settings))
+            application = http_application(bot_services(settings), consume=consume)
+            # What is loaded now lives as long as the process: out of the collector's sight,
+            # a full collection no longer walks it while acks wait.
+            gc.collect()
+            gc.freeze()
+            return application
 
     log.info("listening for Slack on http://%s:%s%s (%d processes)", settings.slack_host,
              settings.slack_port, EVENTS_PATH, processes)  # fmt: skip
-    Gunicorn().run()
+    try:
+        Gunicorn().run()
+    except SystemExit as exc:  # gunicorn's way of saying it has stopped
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0

@@ -221,22 +221,28 @@ class Settings(BaseSettings):
         3000, ge=1, le=65535, description="Port of the HTTP Events API (/slack/events, /healthz)."
     )
     slack_http_processes: int = Field(
-        2,
+        1,
         ge=1,
         description=(
-            "Bot processes serving Slack's HTTP requests (gunicorn workers); about one per "
-            "core. Forced to 1 without a Redis URL."
+            "Bot processes serving Slack's HTTP requests (gunicorn managing uvicorn workers). "
+            "One event loop acknowledges thousands of events a second; more only pay off on "
+            "cores the inbox process and the workers do not need. Forced to 1 without Redis."
         ),
     )
     slack_http_threads: int = Field(
-        8, ge=1, description="Threads serving Slack's HTTP requests in each bot process."
-    )
-    slack_inbox_threads: int = Field(
-        2,
+        8,
         ge=1,
         description=(
-            "Threads per bot process that take Slack events from the Redis inbox and run them "
-            "(dedupe, enqueue the answer, post the placeholder)."
+            "Threads per HTTP process that run slash commands, button clicks and modals "
+            "through Bolt (events never need one)."
+        ),
+    )
+    slack_inbox_threads: int = Field(
+        4,
+        ge=1,
+        description=(
+            "Threads in the bot's inbox process that take Slack events from the Redis inbox "
+            "and run them (dedupe, enqueue the answer, post the placeholder)."
         ),
     )
     slack_api_url: str | None = Field(

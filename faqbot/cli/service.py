@@ -69,11 +69,10 @@ def bot(
     """
     import logging
 
+    from bot.processes import LOG_FORMAT
     from faqbot.dispatch import running_without_workers
 
-    logging.basicConfig(
-        level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=loglevel.upper(), format=LOG_FORMAT)
     settings = load_settings()
     warning = running_without_workers(settings)
     if warning:
@@ -92,7 +91,7 @@ def bot(
         build_app(bot_services(settings))  # fail here, in one line, not in every process
     except SlackSetupError as exc:
         fail(str(exc))
-    serve(settings)
+    raise typer.Exit(serve(settings))
 
 
 @db_app.command("upgrade")

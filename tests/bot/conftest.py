@@ -1,4 +1,4 @@
-"""The real Bolt app over HTTP (waitress on a free port), with a local stand-in for the Slack
+"""The real Bolt app over HTTP (uvicorn on a free port, as in production), with a local stand-in for the Slack
 Web API, and helpers that send correctly signed Slack requests to it."""
 
 from __future__ import annotations
@@ -8,13 +8,12 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
+import uvicorn
 
-from bot.server import SlackHttpApp, http_application
+from bot.server import SlackHttpApp, http_application, uvicorn_config
 from bot.services import BotServices, bot_services
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
@@ -79,28 +78,24 @@ class RunningBot:
         return [json.loads(base64.b64decode(m["body"]))[1]["payload"] for m in messages]
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
 def start_bot(settings: Settings, standin: SlackStandIn):
-    """The bot's WSGI app (gunicorn runs the same one in production) in a server thread, with
-    its inbox consumers."""
+    """The bot's ASGI app (gunicorn's uvicorn workers run the same one in production) in a
+    server thread, with its inbox consumers."""
     services = bot_services(settings)
     http = http_application(services)
-    server = make_server("127.0.0.1", 0, http, server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)  # fmt: skip
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return RunningBot(f"http://127.0.0.1:{server.server_port}", services, standin, http), server
+    server = uvicorn.Server(uvicorn.Config(http, **uvicorn_config(host="127.0.0.1", port=0,
+                                                                  log_level="warning")))  # fmt: skip
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the bot's HTTP server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return RunningBot(f"http://127.0.0.1:{port}", services, standin, http), server
 
 
-def stop_bot(bot: RunningBot, server) -> None:
-    server.shutdown()
+def stop_bot(bot: RunningBot, server: uvicorn.Server) -> None:
+    server.should_exit = True
     if bot.http.consumer:
         bot.http.consumer.stop()
 
