@@ -290,6 +290,22 @@ class Settings(BaseSettings):
     thread_context_turns: int = Field(
         3, ge=0, le=10, description="Earlier questions and answers of a thread given as context."
     )
+    dataset_eval_fraction: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        description=(
+            "Share of question clusters held out as the dataset's eval split (a cluster is a "
+            "question with its paraphrases; it is never split)."
+        ),
+    )
+    dataset_approved_only: bool = Field(
+        False,
+        description=(
+            "Build datasets only from candidates an admin approved with `faqbot dataset "
+            "review`; by default everything not rejected is used."
+        ),
+    )
 
     @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions", mode="before")
     @classmethod
@@ -313,6 +329,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{kind}_soft_time_limit_s ({soft:g}) must be below "
                                  f"{kind}_time_limit_s ({hard:g})")  # fmt: skip
         return self
+
+    @property
+    def datasets_dir(self) -> Path:
+        """Versioned training datasets, one folder each with its manifest."""
+        return self.data_dir / "datasets"
 
     @property
     def uploads_dir(self) -> Path:

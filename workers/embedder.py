@@ -84,10 +84,14 @@ class Embedder:
 
 def quiet_transformers() -> None:
     """Load messages and long-input warnings from token counting are noise on a terminal."""
+    import logging as std_logging
+
     from transformers.utils import logging
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
+    # bitsandbytes looks for optional CPU kernels on import and warns that they are missing.
+    std_logging.getLogger("bitsandbytes").setLevel(std_logging.ERROR)
 
 
 @lru_cache(maxsize=2)

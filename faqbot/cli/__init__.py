@@ -6,6 +6,7 @@ import typer
 
 from faqbot.cli.answers import ask
 from faqbot.cli.bench import bench_app
+from faqbot.cli.datasets import dataset_app
 from faqbot.cli.knowledge import ingest, search, sources_app
 from faqbot.cli.service import beat, bot, db_app, worker
 
@@ -22,4 +23,5 @@ app.command()(bot)
 app.command()(worker)
 app.command()(beat)
 app.add_typer(db_app, name="db")
+app.add_typer(dataset_app, name="dataset")
 app.add_typer(bench_app, name="bench")

@@ -65,6 +65,7 @@ def record_answer(session: Session, request_id: str, answer: dict, retrieved: li
     row.status = "refused" if answer["refused"] else "answered"
     row.answer, row.mode = answer["answer"], answer["mode"]
     row.citations, row.retrieved = answer["citations"], retrieved
+    row.context = answer.get("context") or {}
     row.model, row.adapter, row.tokens = answer["model"], answer["adapter"], answer["tokens"]
     row.finished_at = now()
     timings = dict(answer["timings_ms"])

@@ -53,6 +53,9 @@ class Interaction(Base):
     mode: Mapped[str | None] = mapped_column(String(16))  # generated, extractive, refused
     citations: Mapped[list[Any]] = mapped_column(default=list)
     retrieved: Mapped[list[Any]] = mapped_column(default=list)  # chunk ids, sources, scores
+    # What the model was shown besides the question (the numbered sources, the thread so far):
+    # the training set is built from it, in exactly the format the chain serves.
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     model: Mapped[str | None] = mapped_column(String(200))
     adapter: Mapped[str | None] = mapped_column(String(200))
     timings_ms: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -135,3 +138,35 @@ class Correction(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class DatasetReview(Base):
+    """An admin's decision on a training candidate: rejected ones never reach a dataset."""
+
+    __tablename__ = "dataset_reviews"
+
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    decision: Mapped[str] = mapped_column(String(16))  # approved, rejected
+    reviewer: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Adapter(Base):
+    """A trained LoRA adapter and how it measured; exactly one is `promoted` at a time (or
+    none: the base model answers)."""
+
+    __tablename__ = "adapters"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    base_model: Mapped[str] = mapped_column(String(200))
+    dataset_version: Mapped[str | None] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(Text)
+    # candidate → promoted → retired; or rejected by the gate
+    status: Mapped[str] = mapped_column(String(16), index=True, default="candidate")
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    training: Mapped[dict[str, Any]] = mapped_column(default=dict)  # steps, loss, seconds
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

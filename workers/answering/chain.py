@@ -110,8 +110,7 @@ def _retrieve(
 def _generate(prompt_and_model: Runnable, state: dict, config: RunnableConfig) -> Any:
     """Streams (so `on_text` sees tokens from any chat model) and merges the chunks."""
     started = time.perf_counter()
-    inputs = {"question": state["question"], "sources": format_sources(state["hits"]),
-              "history": format_history(state.get("history") or [])}  # fmt: skip
+    inputs = {"question": state["question"], **prompt_context(state)}
     message = None
     for chunk in prompt_and_model.stream(inputs, config):
         message = chunk if message is None else message + chunk
@@ -146,7 +145,13 @@ def _finalise(
             "completion": usage.get("output_tokens", 0),
         },
         retrieved=_retrieved(hits),
+        context=prompt_context(state),
     )
+
+
+def prompt_context(state: dict) -> dict[str, str]:
+    return {"sources": format_sources(state["hits"]),
+            "history": format_history(state.get("history") or [])}  # fmt: skip
 
 
 def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None) -> Answer:
@@ -159,6 +164,7 @@ def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None)
         question=state["question"], answer=text, citations=[], refused=True, mode="refused",
         model=model,
         adapter=adapter, timings_ms=_timings(state, 0.0), retrieved=_retrieved(state["hits"]),
+        context=prompt_context(state),
     )  # fmt: skip
 
 

@@ -42,3 +42,13 @@ def format_history(turns: list[dict]) -> str:
 def retrieval_query(question: str, turns: list[dict]) -> str:
     """What is searched for: a follow-up together with the question before it."""
     return f"{turns[-1]['question']} {question}" if turns else question
+
+
+def prompt_turns(question: str, context: dict[str, str]) -> list[dict]:
+    """The turns the model was given for `question`, from an answer's recorded context: what
+    training examples are made of, so the tuned model learns the format it is served."""
+    from workers.generation.chat_model import chat_turns
+
+    messages = ANSWER_PROMPT.format_messages(question=question, sources=context["sources"],
+                                             history=context.get("history", ""))  # fmt: skip
+    return chat_turns(messages)

@@ -29,6 +29,9 @@ class Answer:
     tokens: dict[str, int] = field(default_factory=dict)
     related: list[Citation] = field(default_factory=list)  # shown when nothing valid was cited
     retrieved: list[dict] = field(default_factory=list)  # chunk_id, source_id, score: for the log
+    # The prompt's other inputs, {"sources", "history"} as formatted for the model: training
+    # examples are rebuilt from them in exactly the served format.
+    context: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -18,6 +18,11 @@ GENERATE_THREAD = "faqbot-generate"
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
+def chat_turns(messages: list[BaseMessage]) -> list[dict]:
+    """LangChain messages as the role/content turns chat templates take."""
+    return [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
+
+
 class LocalChatModel(BaseChatModel):
     """Greedy decoding (answers should not vary run to run); the chat template is the model's."""
 
@@ -94,9 +99,8 @@ class LocalChatModel(BaseChatModel):
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _encode(self, messages: list[BaseMessage]) -> dict:
-        turns = [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
         return self.loaded.tokenizer.apply_chat_template(
-            turns, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            chat_turns(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(self.loaded.model.device)
 
 

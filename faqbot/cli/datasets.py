@@ -1,0 +1,175 @@
+"""`faqbot dataset`: build training data from feedback, list versions, review candidates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from faqbot.cli.console import ProgressBar, fail, out
+from faqbot.settings import load_settings
+
+dataset_app = typer.Typer(
+    help="Training data from 👍/👎 and corrections: build versions, list them, review candidates.",
+    no_args_is_help=True,
+)
+
+
+def _date(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r}: not a date (use YYYY-MM-DD or an ISO timestamp)")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _database(settings) -> None:
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.db.migrate import ensure_schema
+
+    try:
+        ensure_schema(settings)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+
+
+@dataset_app.command("build")
+def dataset_build(
+    since: Annotated[str | None, typer.Option(help="Only answers from this date (UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only answers before this date.")] = None,
+    approved_only: Annotated[
+        bool | None,
+        typer.Option(
+            "--approved-only/--all-unrejected",
+            help="Only admin-approved candidates (default: FAQBOT_DATASET_APPROVED_ONLY).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+) -> None:
+    """Build a new dataset version from rated answers.
+
+    A 👍-majority answer becomes a training example; an answer with a correction becomes one
+    with the corrected text; a 👎-majority answer without one is kept only as an unpaired
+    negative. Personal data is scrubbed first, near-duplicate questions are merged, and the
+    eval split holds out whole question clusters. Rejected candidates are left out.
+    """
+    from pipelines.curation.build import DatasetEmpty, build_dataset
+
+    settings = load_settings()
+    _database(settings)
+    with ProgressBar(disable=as_json) as bar:
+        try:
+            manifest = build_dataset(settings, since=_date(since, "--since"),
+                                     until=_date(until, "--until"), approved_only=approved_only,
+                                     progress=bar)  # fmt: skip
+        except DatasetEmpty as exc:
+            fail(str(exc), code=1)
+    if as_json:
+        print(json.dumps(manifest))
+        return
+    ex = manifest["examples"]
+    out.print(f"dataset {manifest['version']}: {ex['train']} train, {ex['eval']} eval, "
+              f"{ex['negatives']} negatives from {manifest['candidates']} rated answers "
+              f"({manifest['merged_duplicates']} near-duplicates merged)", markup=False)  # fmt: skip
+    out.print(f"  by rule: {manifest['by_rule']}", markup=False)
+    out.print(f"  scrubbed: {manifest['scrubbed'] or 'nothing'}", markup=False)
+    out.print(f"  in {settings.datasets_dir / manifest['version']}", markup=False)
+
+
+@dataset_app.command("list")
+def dataset_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifests as JSON.")] = False,
+) -> None:
+    """List dataset versions, newest first."""
+    from pipelines.curation.versions import list_datasets
+
+    manifests = list_datasets(load_settings())
+    if as_json:
+        print(json.dumps(manifests))
+        return
+    table = Table("version", "created", "train", "eval", "negatives", "candidates", "scrubbed")
+    for m in manifests:
+        ex = m["examples"]
+        table.add_row(m["version"], m["created_at"][:16].replace("T", " "), str(ex["train"]),
+                      str(ex["eval"]), str(ex["negatives"]), str(m["candidates"]),
+                      str(sum(m["scrubbed"].values())))  # fmt: skip
+    out.print(table if manifests else "No datasets yet: `faqbot dataset build`.")
+
+
+@dataset_app.command("review")
+def dataset_review(
+    approve: Annotated[
+        list[int] | None, typer.Option(help="Answer ids to approve (repeatable).")
+    ] = None,
+    reject: Annotated[
+        list[int] | None, typer.Option(help="Answer ids to reject (repeatable).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why, stored with the marks.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list reviewed ones.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print candidates as JSON.")] = False,
+) -> None:
+    """List training candidates waiting for review, or mark some approved or rejected.
+
+    Candidates are shown scrubbed, as they would be written. A rejected one never reaches a
+    dataset; with --approved-only (or FAQBOT_DATASET_APPROVED_ONLY) only approved ones do.
+    """
+    settings = load_settings()
+    _database(settings)
+    if approve or reject:
+        _mark(settings, approve or [], reject or [], note)
+        return
+    rows = _candidates(settings, show_all)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("id", "rule", "👍", "👎", "review", "question", "answer (or correction)")
+    for r in rows:
+        table.add_row(str(r["id"]), r["rule"], str(r["up"]), str(r["down"]), r["review"] or "-",
+                      r["question"][:80], r["target"][:120])  # fmt: skip
+    out.print(table if rows else "Nothing to review.")
+
+
+def _mark(settings, approve: list[int], reject: list[int], note: str | None) -> None:
+    from faqbot.db import audit, reviews
+    from faqbot.db.engine import session_scope
+
+    reviewer = f"cli:{getpass.getuser()}"
+    both = sorted(set(approve) & set(reject))
+    if both:
+        fail(f"answer {both[0]}: both approved and rejected; pick one")
+    try:
+        with session_scope(settings) as session:
+            for decision, action, ids in (("approved", "approve", approve),
+                                          ("rejected", "reject", reject)):  # fmt: skip
+                for interaction_id in ids:
+                    reviews.mark(session, interaction_id, decision, reviewer, note)
+                    audit.record(session, f"dataset.{action}", actor=reviewer,
+                                 target=str(interaction_id), note=note)  # fmt: skip
+    except reviews.UnknownInteraction as exc:
+        fail(f"{exc} (nothing was marked)", code=1)
+    out.print(f"approved {len(approve)}, rejected {len(reject)}")
+
+
+def _candidates(settings, show_all: bool) -> list[dict]:
+    from faqbot.db.engine import session_scope
+    from pipelines.curation.candidates import CORRECTED, load_candidates
+    from pipelines.curation.scrub import scrub
+
+    with session_scope(settings) as session:
+        candidates = load_candidates(session)
+    rows = []
+    for c in candidates:
+        if c.review and not show_all:
+            continue
+        rule = c.rule()
+        target = c.correction if rule == CORRECTED else c.answer
+        rows.append({"id": c.interaction_id, "rule": rule, "up": c.up, "down": c.down,
+                     "review": c.review, "question": scrub(c.question),
+                     "target": scrub(target or "")})  # fmt: skip
+    return rows

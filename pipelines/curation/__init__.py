@@ -1,0 +1,1 @@
+"""Turning what employees said about answers into versioned training data."""

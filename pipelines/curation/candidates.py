@@ -1,0 +1,88 @@
+"""The answers people reacted to, with what they said: the raw material of a dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from faqbot.db.models import Correction, Interaction, Vote
+from faqbot.db.reviews import marks
+
+# What the build does with each candidate, by rule (counted in the manifest).
+POSITIVE, CORRECTED, NEGATIVE = "positive", "corrected", "negative"
+NEUTRAL, REJECTED, NOT_APPROVED, NO_CONTEXT = "neutral", "rejected", "not_approved", "no_context"
+
+
+@dataclass
+class Candidate:
+    interaction_id: int
+    question: str
+    answer: str
+    correction: str | None  # the latest one
+    up: int
+    down: int
+    context: dict
+    channel: str | None
+    created_at: dt.datetime
+    review: str | None  # approved, rejected or None
+
+    @property
+    def net(self) -> int:
+        return self.up - self.down
+
+    def rule(self, *, approved_only: bool = False) -> str:
+        """Corrections win over votes: the person said what the answer should have been. A
+        net-negative answer never becomes a target, only an unpaired negative."""
+        if self.review == "rejected":
+            return REJECTED
+        if approved_only and self.review != "approved":
+            return NOT_APPROVED
+        if not self.context.get("sources"):
+            return NO_CONTEXT  # answered before contexts were recorded: no faithful prompt
+        if self.correction:
+            return CORRECTED
+        if self.net > 0:
+            return POSITIVE
+        return NEGATIVE if self.net < 0 else NEUTRAL
+
+
+def load_candidates(session: Session, since: dt.datetime | None = None,
+                    until: dt.datetime | None = None) -> list[Candidate]:  # fmt: skip
+    """Every answered question in [since, until) with a standing vote or a correction."""
+    tallies = _vote_tallies(session)
+    corrections = _latest_corrections(session)
+    ids = set(tallies) | set(corrections)
+    if not ids:
+        return []
+    query = select(Interaction).where(Interaction.id.in_(ids),
+                                      Interaction.status.in_(("answered", "refused")))  # fmt: skip
+    if since:
+        query = query.where(Interaction.created_at >= since)
+    if until:
+        query = query.where(Interaction.created_at < until)
+    reviews = marks(session)
+    return [
+        Candidate(row.id, row.question, row.answer or "", corrections.get(row.id),
+                  *tallies.get(row.id, (0, 0)), row.context or {}, row.channel,
+                  row.created_at, reviews.get(row.id))
+        for row in session.scalars(query.order_by(Interaction.id))
+    ]  # fmt: skip
+
+
+def _vote_tallies(session: Session) -> dict[int, tuple[int, int]]:
+    """interaction id -> (up, down), retracted votes (value 0) not counted."""
+    query = select(
+        Vote.interaction_id,
+        func.sum(case((Vote.value > 0, 1), else_=0)),
+        func.sum(case((Vote.value < 0, 1), else_=0)),
+    ).group_by(Vote.interaction_id)
+    return {iid: (int(up), int(down)) for iid, up, down in session.execute(query) if up or down}
+
+
+def _latest_corrections(session: Session) -> dict[int, str]:
+    rows = session.execute(select(Correction.interaction_id, Correction.text)
+                           .order_by(Correction.created_at, Correction.id))  # fmt: skip
+    return {iid: text for iid, text in rows if text.strip()}

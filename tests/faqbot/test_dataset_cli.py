@@ -1,0 +1,56 @@
+"""`faqbot dataset` as a maintainer uses it: review marks, builds, listing, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from faqbot.cli import app
+from faqbot.db.engine import session_scope
+from faqbot.db.models import AuditEntry, DatasetReview
+from tests.pipelines.curation.feedback_rows import answered
+
+
+def faqbot(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_review_marks_then_build_respects_them_and_list_shows_the_version(settings, embedder):
+    keep = answered(settings, "How do I reset my password? Mail me at bob@acme.com", up=1)
+    drop = answered(settings, "Where is the office gym?", up=1)
+
+    pending = json.loads(faqbot("dataset", "review", "--json").stdout)
+    assert [row["id"] for row in pending] == [keep, drop]
+    assert "bob@acme.com" not in json.dumps(pending)  # shown as it would be written
+
+    result = faqbot("dataset", "review", "--reject", str(drop), "--note", "outdated floor plan")
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in json.loads(faqbot("dataset", "review", "--json").stdout)] == [keep]
+
+    result = faqbot("dataset", "build", "--json")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.stdout)
+    assert manifest["by_rule"] == {"positive": 1, "rejected": 1}
+    listed = json.loads(faqbot("dataset", "list", "--json").stdout)
+    assert [m["version"] for m in listed] == [manifest["version"]]
+    with session_scope(settings) as session:
+        audit = session.query(AuditEntry).filter_by(action="dataset.reject").one()
+        assert audit.target == str(drop) and audit.detail == {"note": "outdated floor plan"}
+
+
+def test_bad_input_is_one_line_and_changes_nothing(settings, embedder):
+    known = answered(settings, "How do I reset my password?", up=1)
+
+    result = faqbot("dataset", "review", "--approve", str(known), "--approve", "999")
+    assert result.exit_code == 1
+    assert result.output.strip() == ("error: answer 999: no such interaction (nothing was marked)")
+    with session_scope(settings) as session:
+        assert session.query(DatasetReview).count() == 0
+
+    result = faqbot("dataset", "build", "--since", "last tuesday")
+    assert result.exit_code == 2 and "--since 'last tuesday': not a date" in result.output
+
+    result = faqbot("dataset", "build", "--since", "2099-01-01")
+    assert result.exit_code == 1 and result.output.startswith("error: no usable rated answers")
+    assert not settings.datasets_dir.exists() or not any(settings.datasets_dir.iterdir())
