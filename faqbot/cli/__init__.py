@@ -9,6 +9,7 @@ from faqbot.cli.bench import bench_app
 from faqbot.cli.datasets import dataset_app
 from faqbot.cli.knowledge import ingest, search, sources_app
 from faqbot.cli.service import beat, bot, db_app, worker
+from faqbot.cli.training import train
 
 app = typer.Typer(
     help="faqbot: a self-hosted Slack FAQ bot that answers from your company's documents.",
@@ -24,4 +25,5 @@ app.command()(worker)
 app.command()(beat)
 app.add_typer(db_app, name="db")
 app.add_typer(dataset_app, name="dataset")
+app.command()(train)
 app.add_typer(bench_app, name="bench")

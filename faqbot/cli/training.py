@@ -1,0 +1,76 @@
+"""`faqbot train`: a QLoRA adapter from a dataset version, registered as a candidate."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from faqbot.cli.console import ProgressBar, fail, out
+from faqbot.settings import load_settings
+
+DATASET_HELP = (
+    "Dataset version, or a JSONL file of prompt-completion pairs (default: the newest version)."
+)
+
+
+def train(
+    base: Annotated[
+        str | None, typer.Option(help="Base model id or path (default: FAQBOT_LLM_MODEL).")
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(help=DATASET_HELP),
+    ] = None,
+    max_steps: Annotated[int, typer.Option(min=1, help="Optimizer steps to run.")] = 100,
+    four_bit: Annotated[
+        bool, typer.Option("--4bit/--no-4bit", help="Load the base in 4-bit NF4 (QLoRA).")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Train a LoRA adapter with QLoRA on a dataset version and register it as a candidate.
+
+    The adapter, its training record and a loss-curve PNG are saved under DATA_DIR/adapters/ID.
+    It answers nothing until `faqbot adapters promote ID` (which runs the evaluation gate).
+    Example, on a GPU machine with Phi-3:
+
+        FAQBOT_LLM_MODEL=microsoft/Phi-3-mini-4k-instruct faqbot train --max-steps 300
+    """
+    from faqbot.db import adapters, audit
+    from faqbot.db.engine import DatabaseUnavailable, session_scope
+    from faqbot.db.migrate import ensure_schema
+    from pipelines.curation.versions import DatasetInvalid, DatasetNotFound, resolve_dataset
+    from pipelines.training.qlora import TrainingError, train_adapter
+    from pipelines.training.targets import TargetModulesError
+    from workers.generation.loading import ModelUnavailable
+
+    settings = load_settings()
+    try:
+        ensure_schema(settings)
+        files = resolve_dataset(settings, dataset)
+        with ProgressBar(disable=as_json) as bar:
+            run = train_adapter(settings, files, base=base, max_steps=max_steps,
+                                four_bit=four_bit, progress=bar)  # fmt: skip
+        with session_scope(settings) as session:
+            adapters.register(session, run.adapter_id, base_model=run.base_model, path=run.path,
+                              dataset_version=run.dataset_version, training=run.to_json())  # fmt: skip
+            audit.record(session, "adapter.train", actor="cli", target=run.adapter_id,
+                         dataset=run.dataset_version, steps=run.steps)  # fmt: skip
+    except (DatasetNotFound, DatasetInvalid, TrainingError, TargetModulesError,
+            ModelUnavailable, DatabaseUnavailable) as exc:  # fmt: skip
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(run.to_json()))
+        return
+    losses = [loss for _, loss in run.losses]
+    out.print(f"adapter {run.adapter_id}: {run.steps} steps on {run.examples} examples of "
+              f"{run.dataset_version}, {run.seconds_per_step:.2f} s/step, peak "
+              f"{run.peak_memory_mb:.0f} MB on {run.device}", markup=False)  # fmt: skip
+    if losses:
+        out.print(f"  training loss {losses[0]:.3f} → {losses[-1]:.3f}", markup=False)
+    if run.eval_loss_before is not None:
+        out.print(f"  eval loss {run.eval_loss_before:.3f} → {run.eval_loss_after:.3f}",
+                  markup=False)  # fmt: skip
+    out.print(f"  saved in {run.path} (loss curve: loss.png); next: faqbot eval --adapter "
+              f"{run.adapter_id}", markup=False)  # fmt: skip
