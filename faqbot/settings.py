@@ -315,6 +315,27 @@ class Settings(BaseSettings):
         1024, ge=64, description="Longest training example in tokens (prompt and answer)."
     )
     train_seed: int = Field(42, description="Seed for adapter initialisation and data order.")
+    golden_set: Path | None = Field(
+        None,
+        description=(
+            "JSONL golden set for `faqbot eval` (default: the one shipped for the sample "
+            "knowledge base); files in DATA_DIR/golden/ are added to it."
+        ),
+    )
+    adapter_gate_tolerance: float = Field(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "How far below the answering adapter (or base model) a candidate may score on any "
+            "gated metric and still be promoted."
+        ),
+    )
+    adapter_refresh_s: float = Field(
+        30.0,
+        gt=0,
+        description="How often answer workers look for a newly promoted adapter (seconds).",
+    )
     dataset_approved_only: bool = Field(
         False,
         description=(

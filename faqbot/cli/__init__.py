@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from faqbot.cli.adapters import adapters_app, evaluate
 from faqbot.cli.answers import ask
 from faqbot.cli.bench import bench_app
 from faqbot.cli.datasets import dataset_app
@@ -26,4 +27,6 @@ app.command()(beat)
 app.add_typer(db_app, name="db")
 app.add_typer(dataset_app, name="dataset")
 app.command()(train)
+app.command("eval")(evaluate)
+app.add_typer(adapters_app, name="adapters")
 app.add_typer(bench_app, name="bench")

@@ -7,10 +7,7 @@ off-topic set) should be refused. Latency and tokens/s are measured on this mach
 
 from __future__ import annotations
 
-import re
-import string
 import tempfile
-from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from pipelines.bench.datasets import (
     load_sample_questions,
     load_stackfaq,
 )
+from pipelines.bench.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
 from workers.answering.records import Answer
 from workers.embedder import get_embedder
@@ -105,18 +103,3 @@ def _mean(values: list) -> float:
 
 def _median(values: list[float]) -> float:
     return round(float(np.median(values)), 1) if values else 0.0
-
-
-def _normalise(text: str) -> list[str]:
-    """SQuAD's: lower case, no punctuation, no articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
-    return re.sub(r"\b(a|an|the)\b", " ", text).split()
-
-
-def token_f1(prediction: str, reference: str) -> float:
-    predicted, gold = _normalise(prediction), _normalise(reference)
-    common = sum((Counter(predicted) & Counter(gold)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(predicted), common / len(gold)
-    return 2 * precision * recall / (precision + recall)

@@ -1,8 +1,11 @@
-"""Ranking metrics with binary relevance, over document keys ranked best first."""
+"""Benchmark metrics: ranking (binary relevance, document keys best first) and answer text."""
 
 from __future__ import annotations
 
 import math
+import re
+import string
+from collections import Counter
 
 
 def ndcg_at(ranked: list[str], relevant: frozenset[str], k: int = 10) -> float:
@@ -31,3 +34,37 @@ def summarise(rankings: list[tuple[list[str], frozenset[str]]], hits: tuple[int,
     for k in hits:
         figures[f"hit@{k}"] = sum(hit_at(r, rel, k) for r, rel in rankings) / n
     return {name: round(value, 4) for name, value in figures.items()}
+
+
+def _normalise(text: str) -> list[str]:
+    """SQuAD's: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    predicted, gold = _normalise(prediction), _normalise(reference)
+    common = sum((Counter(predicted) & Counter(gold)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def rouge_l(prediction: str, reference: str) -> float:
+    """ROUGE-L F1: the longest common subsequence of normalised tokens, so word order counts
+    (token F1 ignores it)."""
+    predicted, gold = _normalise(prediction), _normalise(reference)
+    if not predicted or not gold:
+        return 0.0
+    previous = [0] * (len(gold) + 1)
+    for word in predicted:
+        current = [0]
+        for j, other in enumerate(gold, 1):
+            current.append(previous[j - 1] + 1 if word == other else max(previous[j], current[-1]))
+        previous = current
+    lcs = previous[-1]
+    if not lcs:
+        return 0.0
+    precision, recall = lcs / len(predicted), lcs / len(gold)
+    return 2 * precision * recall / (precision + recall)

@@ -11,6 +11,7 @@ from faqbot.settings import Settings
 from workers.embedder import get_embedder
 from workers.generation.chat_model import LocalChatModel
 from workers.generation.loading import load_model
+from workers.generation.registry import answering_adapter
 from workers.store import get_store
 
 
@@ -23,9 +24,12 @@ def get_chat_model(
 
 
 def chat_model_for(settings: Settings) -> LocalChatModel:
+    """The model with the adapter that should answer now: a newly promoted one is loaded on the
+    next question after the worker notices it (the previous model stays cached, so a rollback
+    is instant)."""
     return get_chat_model(
-        settings.llm_model, settings.model_cache_dir, settings.llm_4bit, settings.llm_adapter,
-        settings.llm_max_new_tokens,
+        settings.llm_model, settings.model_cache_dir, settings.llm_4bit,
+        answering_adapter(settings), settings.llm_max_new_tokens,
     )  # fmt: skip
 
 

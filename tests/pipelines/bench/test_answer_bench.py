@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.bench.answer import summarise_answers, token_f1
+from pipelines.bench.answer import summarise_answers
 from pipelines.bench.datasets import Query
+from pipelines.bench.metrics import token_f1
 from workers.answering.records import Answer, Citation
 
 

@@ -28,3 +28,26 @@ def tiny_phi3(folder: Path, model_cache: Path) -> Path:
     Phi3ForCausalLM(config).save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def untrained_adapter(settings, adapter_id: str) -> Path:
+    """A LoRA adapter for the bundled model straight from initialisation (B = 0: it answers
+    exactly like the base), registered as a candidate: what promotion and pickup need."""
+    from peft import LoraConfig, get_peft_model
+
+    from faqbot.db import adapters
+    from faqbot.db.engine import session_scope
+    from faqbot.db.migrate import ensure_schema
+    from pipelines.training.targets import lora_targets
+    from workers.generation.loading import load_model
+
+    loaded = load_model(settings.llm_model, cache_dir=settings.model_cache_dir)
+    config = LoraConfig(r=16, lora_alpha=32, target_modules=lora_targets(loaded.model, []),
+                        task_type="CAUSAL_LM")  # fmt: skip
+    folder = settings.adapters_dir / adapter_id
+    get_peft_model(loaded.model, config).save_pretrained(folder)
+    ensure_schema(settings)
+    with session_scope(settings) as session:
+        adapters.register(session, adapter_id, base_model=settings.llm_model.removeprefix("bundled:"),
+                          path=str(folder), dataset_version=None, training={})  # fmt: skip
+    return folder

@@ -1,0 +1,1 @@
+"""Measuring an adapter against the one that answers now, and the gate that decides."""
