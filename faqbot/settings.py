@@ -336,6 +336,20 @@ class Settings(BaseSettings):
         gt=0,
         description="How often answer workers look for a newly promoted adapter (seconds).",
     )
+    retrain_schedule: str = Field(
+        "0 3 * * 1",
+        description=(
+            "When `faqbot beat` runs build → train → eval → promote, as a crontab line "
+            "(minute hour day-of-month month day-of-week; default Mondays 03:00 UTC). Empty: never."
+        ),
+    )
+    retrain_min_examples: int = Field(
+        50, ge=1, description="New examples since the last dataset needed for a scheduled retrain."
+    )
+    retrain_max_steps: int = Field(200, ge=1, description="Training steps of a scheduled retrain.")
+    admin_channel: str | None = Field(
+        None, description="Slack channel ID where retraining summaries are posted."
+    )
     dataset_approved_only: bool = Field(
         False,
         description=(
@@ -343,6 +357,23 @@ class Settings(BaseSettings):
             "review`; by default everything not rejected is used."
         ),
     )
+
+    @field_validator("retrain_schedule")
+    @classmethod
+    def _crontab_line(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        fields = value.split()
+        if len(fields) != 5:
+            raise ValueError("use five crontab fields: minute hour day-of-month month day-of-week")
+        from celery.schedules import crontab
+
+        try:
+            crontab(*fields[:2], day_of_week=fields[4], day_of_month=fields[2],
+                    month_of_year=fields[3])  # fmt: skip
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line ({exc})") from exc
+        return value
 
     @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",
                      "lora_target_modules", mode="before")  # fmt: skip

@@ -13,6 +13,7 @@ ANSWER = "faqbot.answer"
 INGEST = "faqbot.ingest"
 REMOVE_SOURCE = "faqbot.remove_source"
 SWEEP = "faqbot.sweep"
+RETRAIN = "faqbot.retrain"
 
 ANSWERS_QUEUE = "answers"  # latency-sensitive: give it workers of its own
 INGEST_QUEUE = "ingest"
@@ -20,7 +21,7 @@ TRAINING_QUEUE = "training"
 QUEUES = (ANSWERS_QUEUE, INGEST_QUEUE, TRAINING_QUEUE)
 
 ROUTES = {ANSWER: ANSWERS_QUEUE, INGEST: INGEST_QUEUE, REMOVE_SOURCE: INGEST_QUEUE,
-          SWEEP: INGEST_QUEUE}  # fmt: skip
+          SWEEP: INGEST_QUEUE, RETRAIN: TRAINING_QUEUE}  # fmt: skip
 
 
 def new_request_id() -> str:

@@ -16,7 +16,7 @@ from celery.signals import worker_process_init
 from faqbot.errors import first_line
 from faqbot.queue import celery_app
 from faqbot.settings import Settings
-from faqbot.tasks import SWEEP
+from faqbot.tasks import RETRAIN, SWEEP
 from workers.runtime import warm_up
 
 SWEEP_EVERY_S = 3600
@@ -41,7 +41,19 @@ def worker_app(settings: Settings) -> Celery:
     app.conf.beat_schedule = {
         "fail-lost-questions": {"task": SWEEP, "schedule": SWEEP_EVERY_S},
     }
+    if settings.retrain_schedule.strip():
+        app.conf.beat_schedule["retrain"] = {"task": RETRAIN,
+                                             "schedule": retrain_crontab(settings.retrain_schedule)}  # fmt: skip
     return app
+
+
+def retrain_crontab(line: str):
+    """A crontab line (minute hour day-of-month month day-of-week) as Celery's schedule."""
+    from celery.schedules import crontab
+
+    minute, hour, day_of_month, month, day_of_week = line.split()
+    return crontab(minute=minute, hour=hour, day_of_month=day_of_month,
+                   month_of_year=month, day_of_week=day_of_week)  # fmt: skip
 
 
 @worker_process_init.connect

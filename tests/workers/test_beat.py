@@ -48,3 +48,14 @@ def test_beat_starts_with_the_sweep_scheduled_and_stops_cleanly(settings, tmp_pa
     assert "fail-lost-questions" in log.read_text()
     assert (settings.data_dir / "beat-schedule").exists() or any(
         settings.data_dir.glob("beat-schedule*"))  # fmt: skip
+
+
+def test_beat_schedules_the_retrain_from_the_setting(settings):
+    from workers.app import worker_app
+
+    schedule = worker_app(settings).conf.beat_schedule
+    retrain = schedule["retrain"]["schedule"]
+    assert schedule["retrain"]["task"] == "faqbot.retrain"
+    assert (retrain.hour, retrain.minute, retrain.day_of_week) == ({3}, {0}, {1})
+    never = worker_app(settings.model_copy(update={"retrain_schedule": ""}))
+    assert "retrain" not in never.conf.beat_schedule

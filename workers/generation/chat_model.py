@@ -74,7 +74,9 @@ class LocalChatModel(BaseChatModel):
         )  # fmt: skip
         cancelled = Event()
         options["stopping_criteria"] = StoppingCriteriaList([_StopWhenSet(cancelled)])
-        worker = Thread(target=model.generate, kwargs=options, daemon=True, name=GENERATE_THREAD)
+        failure: list[BaseException] = []
+        worker = Thread(target=_generate_into, args=(model, options, streamer, failure),
+                        daemon=True, name=GENERATE_THREAD)  # fmt: skip
         worker.start()
         produced = ""
         try:
@@ -89,6 +91,8 @@ class LocalChatModel(BaseChatModel):
         finally:  # the caller stopped early (time limit, error): stop generating too
             cancelled.set()
         worker.join()
+        if failure:  # generation broke: say so, never hand back a silently cut answer
+            raise failure[0]
         prompt_tokens = int(inputs["input_ids"].shape[1])
         output_tokens = len(tokenizer(produced, add_special_tokens=False)["input_ids"])
         usage = {
@@ -102,6 +106,16 @@ class LocalChatModel(BaseChatModel):
         return self.loaded.tokenizer.apply_chat_template(
             chat_turns(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(self.loaded.model.device)
+
+
+def _generate_into(model, options: dict, streamer, failure: list[BaseException]) -> None:
+    """Runs generation in its own thread; an exception is kept for the reader and the stream
+    is closed, or the reader would wait for tokens forever."""
+    try:
+        model.generate(**options)
+    except BaseException as exc:  # noqa: BLE001 - re-raised in the reading thread
+        failure.append(exc)
+        streamer.end()
 
 
 class _StopWhenSet:

