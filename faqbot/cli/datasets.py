@@ -50,6 +50,9 @@ def dataset_build(
             help="Only admin-approved candidates (default: FAQBOT_DATASET_APPROVED_ONLY).",
         ),
     ] = None,
+    faq: Annotated[
+        bool, typer.Option(help="Also rebuild the feedback-faq knowledge source.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Build a new dataset version from rated answers.
@@ -58,6 +61,9 @@ def dataset_build(
     with the corrected text; a 👎-majority answer without one is kept only as an unpaired
     negative. Personal data is scrubbed first, near-duplicate questions are merged, and the
     eval split holds out whole question clusters. Rejected candidates are left out.
+
+    Well-rated and corrected answers also become FAQ entries (source feedback-faq, visible in
+    the channel they were asked in), so the next asker of the question finds it directly.
     """
     from pipelines.curation.build import DatasetEmpty, build_dataset
 
@@ -70,6 +76,8 @@ def dataset_build(
                                      progress=bar)  # fmt: skip
         except DatasetEmpty as exc:
             fail(str(exc), code=1)
+    if faq:
+        manifest["feedback_faq"] = _sync_faq(approved_only)
     if as_json:
         print(json.dumps(manifest))
         return
@@ -80,6 +88,18 @@ def dataset_build(
     out.print(f"  by rule: {manifest['by_rule']}", markup=False)
     out.print(f"  scrubbed: {manifest['scrubbed'] or 'nothing'}", markup=False)
     out.print(f"  in {settings.datasets_dir / manifest['version']}", markup=False)
+    if faq:
+        entries = manifest["feedback_faq"]
+        out.print(f"  feedback-faq: {entries['entries']} FAQ entries in {entries['channels']} "
+                  "channels", markup=False)  # fmt: skip
+
+
+def _sync_faq(approved_only: bool | None) -> dict:
+    from faqbot.cli.console import runtime
+    from pipelines.curation.faq_entries import sync_feedback_faq
+
+    settings, store, embedder = runtime()
+    return sync_feedback_faq(settings, store, embedder, approved_only=approved_only)
 
 
 @dataset_app.command("list")

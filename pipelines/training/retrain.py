@@ -40,6 +40,7 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
                              f"FAQBOT_RETRAIN_MIN_EXAMPLES={settings.retrain_min_examples}"}  # fmt: skip
         return _report(settings, summary)
     manifest = build_dataset(settings, progress=progress)
+    _sync_faq(settings)
     run = train_adapter(settings, resolve_dataset(settings, manifest["version"]),
                         max_steps=max_steps or settings.retrain_max_steps,
                         four_bit=settings.llm_4bit or _has_cuda(), progress=progress)  # fmt: skip
@@ -57,6 +58,16 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
         return _report(settings, {**summary, "status": "kept-current", "reason": str(exc)})
     return _report(settings, {**summary, "overall": comparison["candidate"]["overall"],
                               "replaced": comparison["reference_id"]})  # fmt: skip
+
+
+def _sync_faq(settings: Settings) -> None:
+    from pipelines.curation.faq_entries import sync_feedback_faq
+    from workers.embedder import get_embedder
+    from workers.store import get_store
+
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    counts = sync_feedback_faq(settings, get_store(settings), embedder)
+    log.info("feedback-faq rebuilt: %s", counts)
 
 
 def _has_cuda() -> bool:

@@ -1,0 +1,62 @@
+"""Well-rated and corrected answers become FAQ entries in the knowledge base: the question with
+its answer, one document each, as source `feedback-faq`. Retrieval then matches a question that
+was asked before against the question itself, not only against the document that answered it
+(on StackFAQ, indexing each answer with its question took dense nDCG@10 from 0.746 to 0.949).
+
+An entry is visible only in the channel its question was asked in (faqbot cannot tell a public
+channel from a private one without asking Slack); questions from DMs never become entries."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+
+from faqbot.db.engine import session_scope
+from faqbot.settings import Settings
+from pipelines.curation.candidates import CORRECTED, POSITIVE, Candidate, load_candidates
+from pipelines.curation.scrub import scrub
+from pipelines.ingest.documents import LoadedDocument, Section
+from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents
+
+FEEDBACK_FAQ = "feedback-faq"
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+def faq_entry(question: str, answer: str) -> LoadedDocument:
+    """Citation markers go: they number the sources of one prompt, not of this entry."""
+    text = f"Q: {question}\nA: {_MARKERS.sub('', answer).strip()}"
+    return LoadedDocument(title=question, sections=[Section("", text)])
+
+
+def sync_feedback_faq(settings: Settings, store, embedder, *,
+                      approved_only: bool | None = None) -> dict:  # fmt: skip
+    """Rebuilds the `feedback-faq` source from the current feedback; returns counts."""
+    approved_only = settings.dataset_approved_only if approved_only is None else approved_only
+    with session_scope(settings) as session:
+        candidates = load_candidates(session)
+    by_channel: dict[str, list[PreparedDocument]] = defaultdict(list)
+    private = 0
+    for candidate in candidates:
+        rule = candidate.rule(approved_only=approved_only)
+        if rule not in (POSITIVE, CORRECTED):
+            continue
+        if not candidate.channel or candidate.channel.startswith("D"):
+            private += 1
+            continue
+        by_channel[candidate.channel].append(_prepared(candidate, rule))
+    store.delete_source(FEEDBACK_FAQ)
+    report = IngestReport(FEEDBACK_FAQ)
+    for channel, documents in sorted(by_channel.items()):
+        index_documents(FEEDBACK_FAQ, documents, set(), visibility=[channel], settings=settings,
+                        store=store, embedder=embedder, report=report)  # fmt: skip
+    entries = sum(len(documents) for documents in by_channel.values())
+    return {"entries": entries, "channels": len(by_channel), "skipped_direct_messages": private}
+
+
+def _prepared(candidate: Candidate, rule: str) -> PreparedDocument:
+    answer = candidate.correction if rule == CORRECTED else candidate.answer
+    document = faq_entry(scrub(candidate.question), scrub(answer or ""))
+    text = document.sections[0].text
+    return PreparedDocument(f"i{candidate.interaction_id}",
+                            hashlib.sha256(text.encode()).hexdigest()[:16], document)  # fmt: skip

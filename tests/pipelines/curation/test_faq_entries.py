@@ -1,0 +1,39 @@
+"""Liked and corrected answers become FAQ entries that the next asker finds, only where the
+question was asked."""
+
+from __future__ import annotations
+
+from pipelines.curation.faq_entries import FEEDBACK_FAQ, sync_feedback_faq
+from tests.pipelines.curation.feedback_rows import answered
+from workers.retrieval import retrieve
+from workers.store import get_store
+
+
+def search(settings, embedder, question: str, channel: str | None) -> list:
+    hits = retrieve(question, settings=settings, store=get_store(settings), embedder=embedder,
+                    channel=channel, k=5)  # fmt: skip
+    return [hit.chunk for hit in hits if hit.chunk.source_id == FEEDBACK_FAQ]
+
+
+def test_entries_come_from_liked_and_corrected_answers_in_their_channel_only(settings, embedder):
+    answered(settings, "How do I fix VPN error 809 at a hotel?", "Switch to the TCP profile [1].",
+             up=2, channel="C0HELP001")  # fmt: skip
+    answered(settings, "Who approves travel over 500 EUR?", "Your manager [1].", down=1,
+             correction="Finance approves travel over 500 EUR.", channel="C0FIN0001")  # fmt: skip
+    answered(settings, "Where is the gym?", "Floor 3 [1].", down=2, channel="C0HELP001")
+    answered(settings, "What is my salary band?", "Band C [1].", up=1, channel="D0PRIVATE")
+
+    counts = sync_feedback_faq(settings, get_store(settings), embedder)
+
+    assert counts == {"entries": 2, "channels": 2, "skipped_direct_messages": 1}
+    [entry] = search(settings, embedder, "VPN error 809 in my hotel room", "C0HELP001")
+    assert entry.text == "Q: How do I fix VPN error 809 at a hotel?\nA: Switch to the TCP profile."
+    assert search(settings, embedder, "VPN error 809 in my hotel room", "C0OTHER01") == []
+    [corrected] = search(settings, embedder, "who signs off travel above 500 euros", "C0FIN0001")
+    assert corrected.text.endswith("A: Finance approves travel over 500 EUR.")
+    assert all("gym" not in c.text for c in search(settings, embedder, "where is the gym",
+                                                      "C0HELP001"))  # fmt: skip
+
+    answered(settings, "How do I reset my password?", "Use the portal [1].", up=1,
+             channel="C0HELP001")  # fmt: skip
+    assert sync_feedback_faq(settings, get_store(settings), embedder)["entries"] == 3
