@@ -10,7 +10,7 @@ from faqbot.cli.bench import bench_app
 from faqbot.cli.datasets import dataset_app
 from faqbot.cli.knowledge import ingest, search, sources_app
 from faqbot.cli.service import beat, bot, db_app, worker
-from faqbot.cli.training import train
+from faqbot.cli.training import retrain, train
 
 app = typer.Typer(
     help="faqbot: a self-hosted Slack FAQ bot that answers from your company's documents.",
@@ -27,6 +27,7 @@ app.command()(beat)
 app.add_typer(db_app, name="db")
 app.add_typer(dataset_app, name="dataset")
 app.command()(train)
+app.command()(retrain)
 app.command("eval")(evaluate)
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(bench_app, name="bench")

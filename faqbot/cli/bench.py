@@ -19,6 +19,10 @@ def bench_retrieval(
     dataset: Annotated[
         str, typer.Option(help="'sample' (shipped) or the StackFAQ folder (has BENCHMARK.md).")
     ] = "sample",
+    feedback_faq: Annotated[
+        bool,
+        typer.Option(help="StackFAQ: also measure FAQ entries built from dev-thread feedback."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """nDCG@10, MRR@10 and hit@k of bm25-only, dense-only and the default retrieval.
@@ -31,7 +35,8 @@ def bench_retrieval(
 
     settings = load_settings()
     try:
-        result = run_retrieval_benchmark(dataset, settings, progress=ProgressBar(as_json))
+        result = run_retrieval_benchmark(dataset, settings, progress=ProgressBar(as_json),
+                                         feedback_faq=feedback_faq)  # fmt: skip
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     if as_json:
@@ -260,6 +265,13 @@ def _print_bench(result: dict) -> None:
 
 def _bench_tables(result: dict):
     yield f"{result['dataset']} ({result['split']}, {result['queries']} queries)", result["systems"]
+    if "feedback_faq" in result:
+        faq = result["feedback_faq"]
+        entries = faq["entries"]
+        yield f"test + {entries} feedback FAQ entries", faq["test"]["after"]
+        unseen = faq["dev_unseen"]
+        yield f"dev, unseen paraphrases ({unseen['queries']}), before", unseen["before"]
+        yield f"dev, unseen paraphrases, + {entries} feedback FAQ entries", unseen["after"]
     if "exact_term" in result:
         exact = result["exact_term"]
         yield f"exact-term questions ({exact['queries']})", exact["systems"]

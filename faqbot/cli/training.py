@@ -74,3 +74,39 @@ def train(
                   markup=False)  # fmt: skip
     out.print(f"  saved in {run.path} (loss curve: loss.png); next: faqbot eval --adapter "
               f"{run.adapter_id}", markup=False)  # fmt: skip
+
+
+def retrain(
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Training steps (default FAQBOT_RETRAIN_MAX_STEPS).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the retraining loop now, as `faqbot beat` does on FAQBOT_RETRAIN_SCHEDULE.
+
+    Skips, saying why, below FAQBOT_RETRAIN_MIN_EXAMPLES new examples; otherwise builds a
+    dataset, trains, evaluates, and promotes only if the gate passes. The summary also goes to
+    FAQBOT_ADMIN_CHANNEL.
+    """
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.db.migrate import ensure_schema
+    from pipelines.curation.build import DatasetEmpty
+    from pipelines.evaluation.golden import GoldenSetInvalid
+    from pipelines.training.qlora import TrainingError
+    from pipelines.training.retrain import retrain as run_retrain
+    from pipelines.training.retrain import summary_text
+    from pipelines.training.targets import TargetModulesError
+    from workers.generation.loading import ModelUnavailable
+
+    settings = load_settings()
+    try:
+        ensure_schema(settings)
+        with ProgressBar(disable=as_json) as bar:
+            summary = run_retrain(settings, max_steps=max_steps, progress=bar)
+    except (DatasetEmpty, TrainingError, TargetModulesError, ModelUnavailable, GoldenSetInvalid,
+            DatabaseUnavailable) as exc:  # fmt: skip
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(summary))
+        return
+    out.print(summary_text(summary), markup=False)

@@ -23,7 +23,8 @@ SYSTEMS = {"bm25": "bm25", "dense": "dense", "default": "hybrid"}
 CHUNKS_PER_QUERY = 40  # enough chunks to rank 10 distinct documents
 
 
-def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None) -> dict:
+def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None,
+                            feedback_faq: bool = False) -> dict:  # fmt: skip
     from workers.store.lance import LanceKnowledgeStore
 
     embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
@@ -32,10 +33,11 @@ def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None) -> 
         store = LanceKnowledgeStore(Path(tmp))
         if dataset == "sample":
             return _bench_sample(settings, store, embedder, progress)
-        return _bench_stackfaq(Path(dataset), settings, store, embedder, progress)
+        return _bench_stackfaq(Path(dataset), settings, store, embedder, progress, feedback_faq)
 
 
-def _bench_stackfaq(folder: Path, settings, store, embedder, progress) -> dict:
+def _bench_stackfaq(folder: Path, settings, store, embedder, progress,
+                    feedback_faq: bool = False) -> dict:  # fmt: skip
     data = load_stackfaq(folder)
     started = time.perf_counter()
     with progress or nullcontext():
@@ -52,8 +54,46 @@ def _bench_stackfaq(folder: Path, settings, store, embedder, progress) -> dict:
             "systems": _evaluate(test, settings, store, embedder, (5,), progress, "test"),
             "dev": _evaluate(dev, settings, store, embedder, (5,), progress, "dev"),
         }
+        if feedback_faq:
+            result["feedback_faq"] = _with_feedback_faq(data, result["systems"], settings, store,
+                                                        embedder, progress)  # fmt: skip
     result["ingest"] = ingest_figures
     return result
+
+
+def _with_feedback_faq(data, test_before: dict, settings, store, embedder, progress) -> dict:
+    """FAQ entries from dev-thread feedback only: half of each dev thread's paraphrases, each
+    indexed with its thread's first answer as the liked reply (`faq_entry`, as the product
+    does). Measured on the test threads, which got no feedback (there the entries can only
+    distract), and on the other half of the dev paraphrases: new wordings of questions that
+    were answered and liked."""
+    from pipelines.curation.faq_entries import FEEDBACK_FAQ, faq_entry
+    from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents
+    from workers.store.base import PUBLIC
+
+    threads: dict[frozenset, list[Query]] = {}
+    for query in data.queries:
+        if query.split == "dev":
+            threads.setdefault(query.relevant, []).append(query)
+    asked = [q for qs in threads.values() for q in qs[: max(1, len(qs) // 2)]]
+    unseen = [q for qs in threads.values() for q in qs[max(1, len(qs) // 2) :]]
+    unseen_before = _evaluate(unseen, settings, store, embedder, (5,), progress, "dev unseen")
+    entries = []
+    for n, query in enumerate(asked):
+        key = min(query.relevant, key=lambda k: int(k[1:]))
+        entries.append(PreparedDocument(f"{key}#faq{n}", f"faq{n}",
+                                        faq_entry(query.text, data.answers[int(key[1:])])))  # fmt: skip
+    index_documents(FEEDBACK_FAQ, entries, set(), visibility=[PUBLIC], settings=settings,
+                    store=store, embedder=embedder, report=IngestReport(FEEDBACK_FAQ))  # fmt: skip
+    test = [q for q in data.queries if q.split == "test"]
+    return {
+        "entries": len(entries),
+        "test": {"queries": len(test), "before": test_before,
+                 "after": _evaluate(test, settings, store, embedder, (5,), progress, "test+faq")},
+        "dev_unseen": {"queries": len(unseen), "before": unseen_before,
+                       "after": _evaluate(unseen, settings, store, embedder, (5,), progress,
+                                          "dev unseen+faq")},
+    }  # fmt: skip
 
 
 def _bench_sample(settings, store, embedder, progress) -> dict:
@@ -119,8 +159,10 @@ def _evaluate(
 
 
 def _documents(hits, query: Query) -> tuple[list[str], frozenset[str]]:
-    """Chunk hits to document keys, best first, each document once."""
-    return list(dict.fromkeys(hit.chunk.doc_key for hit in hits)), query.relevant
+    """Chunk hits to document keys, best first, each document once; a FAQ entry (`a12#faq3`)
+    counts as the answer it carries."""
+    keys = (hit.chunk.doc_key.split("#", 1)[0] for hit in hits)
+    return list(dict.fromkeys(keys)), query.relevant
 
 
 def _passages(hits, query: Query) -> tuple[list[str], frozenset[str]]:
