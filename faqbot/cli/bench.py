@@ -181,10 +181,10 @@ def bench_slack_ack(
 @bench_app.command("retrain")
 def bench_retrain(
     dataset: Annotated[str, typer.Option(help="The StackFAQ folder (has BENCHMARK.md).")],
-    steps: Annotated[int, typer.Option(min=1, help="QLoRA optimizer steps per run.")] = 30,
+    steps: Annotated[int, typer.Option(min=1, help="QLoRA optimizer steps per run.")] = 20,
     held_out: Annotated[
         int, typer.Option(min=1, help="Test-thread questions answered before and after.")
-    ] = 30,
+    ] = 20,
     compare_precision: Annotated[
         bool, typer.Option(help="Also train in full precision, for time and memory.")
     ] = True,
