@@ -100,9 +100,18 @@ def _pairs(rows: list[dict]) -> list[dict]:
     return [{"prompt": r["prompt"], "completion": r["completion"]} for r in rows]
 
 
+def _quiet_renames() -> None:
+    """transformers 5 renamed gradient checkpointing, and peft and trl still use the old names:
+    one FutureWarning per call is noise for whoever runs `faqbot train`."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*", category=FutureWarning)
+
+
 def _peft_model(settings: Settings, base: str, four_bit: bool):
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
+    _quiet_renames()
     from workers.generation.loading import load_model
 
     loaded = load_model(base, cache_dir=settings.model_cache_dir, four_bit=four_bit)
