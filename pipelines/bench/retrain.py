@@ -186,6 +186,7 @@ def _figures(settings, manifest, test, quantised, full, before, after) -> dict:
         "seconds_per_step": quantised["seconds_per_step"],
         "peak_memory_mb": quantised["peak_memory_mb"],
         "effective_batch": settings.train_batch_size * settings.train_gradient_accumulation,
+        "training_loss": quantised["losses"],
     }  # fmt: skip
     if full:
         result["full_precision"] = {key: full[key] for key in

@@ -213,8 +213,9 @@ def plot_losses(run: TrainingRun, path: Path) -> None:
             axes.axhline(value, linestyle=style, color="tab:orange", label=label)
     axes.set_xlabel("step")
     axes.set_ylabel("loss (answer tokens)")
-    axes.set_title(f"{run.adapter_id}: {run.base_model} on {run.dataset_version}"
-                   f"{' (4-bit)' if run.four_bit else ''}")  # fmt: skip
+    precision = "4-bit NF4" if run.four_bit else "full precision"
+    axes.set_title(f"{run.adapter_id} ({precision})\n{Path(run.base_model).name} on "
+                   f"{run.dataset_version}", fontsize=10)  # fmt: skip
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
