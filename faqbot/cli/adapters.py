@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, fail, out
-from faqbot.settings import load_settings
+from faqbot.cli.console import ProgressBar, database_ready, fail, out
 
 adapters_app = typer.Typer(
     help="The adapter registry: list, promote through the evaluation gate, roll back.",
@@ -30,17 +29,6 @@ def _errors():
             GoldenSetInvalid, ModelUnavailable)  # fmt: skip
 
 
-def _ready():
-    from faqbot.db.migrate import ensure_schema
-
-    settings = load_settings()
-    try:
-        ensure_schema(settings)
-    except _errors() as exc:
-        fail(str(exc))
-    return settings
-
-
 def evaluate(
     adapter: Annotated[
         str, typer.Option(help="The adapter to measure (see `faqbot adapters list`).")
@@ -55,7 +43,7 @@ def evaluate(
     """
     from pipelines.evaluation.gate import compare
 
-    settings = _ready()
+    settings = database_ready()
     try:
         with ProgressBar(disable=as_json) as bar:
             comparison = compare(settings, adapter, progress=bar)
@@ -100,7 +88,7 @@ def adapters_list(
     from faqbot.db import adapters
     from faqbot.db.engine import session_scope
 
-    settings = _ready()
+    settings = database_ready()
     with session_scope(settings) as session:
         rows = [_adapter_json(row) for row in adapters.all_adapters(session)]
     if as_json:
@@ -134,7 +122,7 @@ def adapters_promote(
     Answer workers switch to it within FAQBOT_ADAPTER_REFRESH_S, without a restart."""
     from pipelines.evaluation.gate import promote
 
-    settings = _ready()
+    settings = database_ready()
     try:
         with ProgressBar() as bar:
             comparison = promote(settings, adapter, force=force, progress=bar)
@@ -150,7 +138,7 @@ def adapters_rollback() -> None:
     """Retire the answering adapter and bring back the one before it (or the base model)."""
     from pipelines.evaluation.gate import rollback
 
-    settings = _ready()
+    settings = database_ready()
     try:
         retired, restored = rollback(settings)
     except _errors() as exc:

@@ -22,6 +22,19 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def database_ready(settings=None):
+    """Settings whose app database answers and is migrated; one line on stderr if not."""
+    from faqbot.db.engine import DatabaseUnavailable
+    from faqbot.db.migrate import ensure_schema
+
+    settings = settings or load_settings()
+    try:
+        ensure_schema(settings)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    return settings
+
+
 def runtime(*, with_embedder: bool = True):
     """Settings, the store and (optionally) the embedder, each built once per process; a
     configuration that cannot load is one line on stderr and exit status 2."""

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, fail, out
+from faqbot.cli.console import ProgressBar, database_ready, fail, out
 from faqbot.settings import load_settings
 
 dataset_app = typer.Typer(
@@ -27,16 +27,6 @@ def _date(value: str | None, option: str) -> dt.datetime | None:
     except ValueError:
         fail(f"{option} {value!r}: not a date (use YYYY-MM-DD or an ISO timestamp)")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _database(settings) -> None:
-    from faqbot.db.engine import DatabaseUnavailable
-    from faqbot.db.migrate import ensure_schema
-
-    try:
-        ensure_schema(settings)
-    except DatabaseUnavailable as exc:
-        fail(str(exc))
 
 
 @dataset_app.command("build")
@@ -67,8 +57,7 @@ def dataset_build(
     """
     from pipelines.curation.build import DatasetEmpty, build_dataset
 
-    settings = load_settings()
-    _database(settings)
+    settings = database_ready()
     with ProgressBar(disable=as_json) as bar:
         try:
             manifest = build_dataset(settings, since=_date(since, "--since"),
@@ -139,8 +128,7 @@ def dataset_review(
     Candidates are shown scrubbed, as they would be written. A rejected one never reaches a
     dataset; with --approved-only (or FAQBOT_DATASET_APPROVED_ONLY) only approved ones do.
     """
-    settings = load_settings()
-    _database(settings)
+    settings = database_ready()
     if approve or reject:
         _mark(settings, approve or [], reject or [], note)
         return

@@ -20,6 +20,7 @@ from pipelines.bench.datasets import (
     load_offtopic_questions,
     load_sample_questions,
     load_stackfaq,
+    spread,
 )
 from pipelines.bench.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
@@ -46,19 +47,11 @@ def run_answer_benchmark(
             queries, name = [q for q in data.queries if q.split == "test"], "stackfaq"
         chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
                                    chat_model=chat_model)  # fmt: skip
-        queries = _spread(queries, limit)
+        queries = spread(queries, limit)
         answers = _run(chain, [q.text for q in queries], progress, "in scope")
         offtopic = _run(chain, load_offtopic_questions(), progress, "off topic")
     return {"dataset": name, **summarise_answers(queries, answers, offtopic),
             "model": chat_model.model_id}  # fmt: skip
-
-
-def _spread(queries: list[Query], limit: int | None) -> list[Query]:
-    """An even sample across the set, so a limit still covers every document or thread."""
-    if not limit or limit >= len(queries):
-        return queries
-    step = len(queries) / limit
-    return [queries[int(i * step)] for i in range(limit)]
 
 
 def _run(chain, questions: list[str], progress, label: str) -> list[Answer]:

@@ -75,3 +75,11 @@ def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
         )
         for row in map(json.loads, filter(str.strip, lines))
     ]
+
+
+def spread(items: list, limit: int | None) -> list:
+    """An even sample across the set, so a limit still covers every document or thread."""
+    if not limit or limit >= len(items):
+        return items
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]

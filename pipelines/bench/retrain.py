@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.bench.datasets import load_stackfaq
+from pipelines.bench.datasets import load_stackfaq, spread
 from pipelines.bench.metrics import token_f1
 
 PASSAGES = 3
@@ -45,7 +45,7 @@ def run_retrain_benchmark(dataset: Path, settings: Settings, *, steps: int = 20,
         dev = [e for e in examples if e["split"] == "dev"]
         _record_feedback(bench, dev)
         manifest = build_dataset(bench, progress=progress)
-        test = _spread([e for e in examples if e["split"] == "test"], held_out)
+        test = spread([e for e in examples if e["split"] == "test"], held_out)
         held_out_file = Path(tmp) / "held-out.jsonl"
         held_out_file.write_text("".join(json.dumps(_pair(e)) + "\n" for e in test))
         built = resolve_dataset(bench, manifest["version"])
@@ -129,13 +129,6 @@ def _pair(example: dict) -> dict:
             "completion": [{"role": "assistant", "content": example["answer"]}]}  # fmt: skip
 
 
-def _spread(items: list, limit: int) -> list:
-    if limit >= len(items):
-        return items
-    step = len(items) / limit
-    return [items[int(i * step)] for i in range(limit)]
-
-
 def _train_in_child(settings: Settings, files, steps: int, *, four_bit: bool, progress) -> dict:
     """A fresh process per run, so peak memory is that run's alone."""
     label = "training 4-bit" if four_bit else "training full precision"
@@ -157,18 +150,16 @@ def _train(settings: Settings, files, steps: int, four_bit: bool) -> dict:
 
 def _generated_f1(settings: Settings, examples: list[dict], adapter: str | None,
                   progress) -> float:  # fmt: skip
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     from workers.answering.citations import sanitise
     from workers.answering.runtime import get_chat_model
+    from workers.generation.chat_model import chat_messages
 
     model = get_chat_model(settings.llm_model, settings.model_cache_dir, False, adapter,
                            settings.llm_max_new_tokens)  # fmt: skip
     label = "answers after" if adapter else "answers before"
     scores = []
     for n, example in enumerate(examples, 1):
-        system, user = _pair(example)["prompt"]
-        reply = model.invoke([SystemMessage(system["content"]), HumanMessage(user["content"])])
+        reply = model.invoke(chat_messages(_pair(example)["prompt"]))
         scores.append(token_f1(sanitise(str(reply.content)), example["answer"]))
         if progress:
             progress(label, n, len(examples))

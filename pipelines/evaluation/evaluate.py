@@ -70,13 +70,10 @@ def _chain(settings: Settings, chat_model, adapter_id: str | None):
 
 
 def _score_split(chat_model, row: dict) -> dict:
-    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
     from workers.answering.citations import cited_numbers, sanitise
+    from workers.generation.chat_model import chat_messages
 
-    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
-    messages = [kinds[turn["role"]](content=turn["content"]) for turn in row["prompt"]]
-    prediction = sanitise(str(chat_model.invoke(messages).content))
+    prediction = sanitise(str(chat_model.invoke(chat_messages(row["prompt"])).content))
     reference = row["completion"][-1]["content"]
     expected = set(cited_numbers(reference))
     cited = set(cited_numbers(prediction))

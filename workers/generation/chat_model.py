@@ -23,6 +23,14 @@ def chat_turns(messages: list[BaseMessage]) -> list[dict]:
     return [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
 
 
+def chat_messages(turns: list[dict]) -> list[BaseMessage]:
+    """Role/content turns (a dataset's prompt) back as LangChain messages."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return [kinds[turn["role"]](content=turn["content"]) for turn in turns]
+
+
 class LocalChatModel(BaseChatModel):
     """Greedy decoding (answers should not vary run to run); the chat template is the model's."""
 
