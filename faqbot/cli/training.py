@@ -37,11 +37,10 @@ def train(
 
         FAQBOT_LLM_MODEL=microsoft/Phi-3-mini-4k-instruct faqbot train --max-steps 300
     """
-    from faqbot.db import adapters, audit
-    from faqbot.db.engine import DatabaseUnavailable, session_scope
+    from faqbot.db.engine import DatabaseUnavailable
     from faqbot.db.migrate import ensure_schema
     from pipelines.curation.versions import DatasetInvalid, DatasetNotFound, resolve_dataset
-    from pipelines.training.qlora import TrainingError, train_adapter
+    from pipelines.training.qlora import TrainingError, register_run, train_adapter
     from pipelines.training.targets import TargetModulesError
     from workers.generation.loading import ModelUnavailable
 
@@ -52,11 +51,7 @@ def train(
         with ProgressBar(disable=as_json) as bar:
             run = train_adapter(settings, files, base=base, max_steps=max_steps,
                                 four_bit=four_bit, progress=bar)  # fmt: skip
-        with session_scope(settings) as session:
-            adapters.register(session, run.adapter_id, base_model=run.base_model, path=run.path,
-                              dataset_version=run.dataset_version, training=run.to_json())  # fmt: skip
-            audit.record(session, "adapter.train", actor="cli", target=run.adapter_id,
-                         dataset=run.dataset_version, steps=run.steps)  # fmt: skip
+        register_run(settings, run, actor="cli")
     except (DatasetNotFound, DatasetInvalid, TrainingError, TargetModulesError,
             ModelUnavailable, DatabaseUnavailable) as exc:  # fmt: skip
         fail(str(exc))

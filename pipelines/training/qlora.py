@@ -91,6 +91,18 @@ def train_adapter(settings: Settings, dataset: DatasetFiles, *, base: str | None
     return run
 
 
+def register_run(settings: Settings, run: TrainingRun, *, actor: str) -> None:
+    """The new adapter enters the registry as a candidate, and the audit log says who trained it."""
+    from faqbot.db import adapters, audit
+    from faqbot.db.engine import session_scope
+
+    with session_scope(settings) as session:
+        adapters.register(session, run.adapter_id, base_model=run.base_model, path=run.path,
+                          dataset_version=run.dataset_version, training=run.to_json())  # fmt: skip
+        audit.record(session, "adapter.train", actor=actor, target=run.adapter_id,
+                     dataset=run.dataset_version, steps=run.steps)  # fmt: skip
+
+
 def new_adapter_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("ad-%Y%m%d-%H%M%S")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-from faqbot.db import adapters, audit
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
 from pipelines.curation.candidates import CORRECTED, NEGATIVE, POSITIVE, load_candidates
@@ -31,7 +30,7 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
     from pipelines.curation.build import build_dataset
     from pipelines.curation.versions import resolve_dataset
     from pipelines.evaluation.gate import PromotionRefused, promote
-    from pipelines.training.qlora import train_adapter
+    from pipelines.training.qlora import register_run, train_adapter
 
     fresh = new_examples(settings)
     if fresh < settings.retrain_min_examples:
@@ -44,11 +43,7 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
     run = train_adapter(settings, resolve_dataset(settings, manifest["version"]),
                         max_steps=max_steps or settings.retrain_max_steps,
                         four_bit=settings.llm_4bit or _has_cuda(), progress=progress)  # fmt: skip
-    with session_scope(settings) as session:
-        adapters.register(session, run.adapter_id, base_model=run.base_model, path=run.path,
-                          dataset_version=run.dataset_version, training=run.to_json())  # fmt: skip
-        audit.record(session, "adapter.train", actor="beat", target=run.adapter_id,
-                     dataset=run.dataset_version, steps=run.steps)  # fmt: skip
+    register_run(settings, run, actor="beat")
     summary = {"status": "promoted", "new_examples": fresh, "dataset": manifest["version"],
                "adapter": run.adapter_id, "steps": run.steps,
                "eval_loss": [run.eval_loss_before, run.eval_loss_after]}  # fmt: skip
