@@ -62,10 +62,10 @@ def build_dataset(settings: Settings, *, since: dt.datetime | None = None,
     until = until or dt.datetime.now(dt.UTC)
     with session_scope(settings) as session:
         candidates = load_candidates(session, since, until)
-    rules = Counter(c.rule(approved_only=approved_only) for c in candidates)
+    ruled = [(c, c.rule(approved_only=approved_only)) for c in candidates]
+    rules = Counter(rule for _, rule in ruled)
     scrubbed: Counter = Counter()
-    examples = [_example(c, rule, scrubbed) for c in candidates
-                if (rule := c.rule(approved_only=approved_only)) in _PREFERENCE]  # fmt: skip
+    examples = [_example(c, rule, scrubbed) for c, rule in ruled if rule in _PREFERENCE]
     if not examples:
         raise DatasetEmpty(f"no usable rated answers between {since or 'the start'} and "
                            f"{until:%Y-%m-%d %H:%M} UTC (by rule: {dict(rules) or 'none'})")  # fmt: skip
@@ -124,7 +124,9 @@ def _merge_duplicates(examples: list[Example], settings: Settings,
 
     questions = [e.question for e in examples]
     step = (lambda n: progress("embedding questions", n, len(questions))) if progress else None
-    vectors = get_embedder(settings.embedding_model).embed(questions, progress=_counting(step))
+    # The process's one embedder (same cache key as retrieval's), not a second copy.
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    vectors = embedder.embed(questions, progress=_counting(step))
     normalised = [normalise(q) for q in questions]
     duplicates = linked_groups(vectors, DUPLICATE_SIMILARITY, same=normalised)
     clusters = linked_groups(vectors, PARAPHRASE_SIMILARITY, same=normalised)
