@@ -11,6 +11,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
 BUNDLED_LLM = "bundled:SmolLM2-135M-Instruct"
 
+
+def model_id(name: str) -> str:
+    """A model as answers and adapters record it: the bundled one by its own name."""
+    return name.removeprefix("bundled:")
+
+
 # Comma-separated in the environment (FAQBOT_ADMIN_USER_IDS=U01,U02), a list in Python.
 CommaList = Annotated[list[str], NoDecode]
 

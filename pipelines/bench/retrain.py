@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from faqbot.settings import Settings
+from faqbot.settings import Settings, model_id
 from pipelines.bench.datasets import load_stackfaq, spread
 from pipelines.bench.metrics import token_f1
 
@@ -169,7 +169,7 @@ def _generated_f1(settings: Settings, examples: list[dict], adapter: str | None,
 def _figures(settings, manifest, test, quantised, full, before, after) -> dict:
     result = {
         "steps": quantised["steps"],
-        "model": settings.llm_model.removeprefix("bundled:"),
+        "model": model_id(settings.llm_model),
         "examples": {"train": manifest["examples"]["train"], "held_out": len(test),
                      "merged_duplicates": manifest["merged_duplicates"]},
         "before": {"eval_loss": quantised["eval_loss_before"], "token_f1": before},

@@ -12,7 +12,7 @@ from pathlib import Path
 from faqbot.db import adapters, audit
 from faqbot.db.engine import session_scope
 from faqbot.db.models import Adapter
-from faqbot.settings import Settings
+from faqbot.settings import Settings, model_id
 from pipelines.evaluation.evaluate import METRICS, evaluate_model
 from pipelines.evaluation.golden import load_golden
 
@@ -113,7 +113,7 @@ def rollback(settings: Settings, *, actor: str = "cli") -> tuple[str, str | None
 
 
 def _check_base(settings: Settings, row: Adapter) -> None:
-    serving = settings.llm_model.removeprefix("bundled:")
+    serving = model_id(settings.llm_model)
     if row.base_model != serving:
         raise PromotionRefused(f"adapter {row.id} was trained on {row.base_model}, but the "
                                f"workers run {serving} (FAQBOT_LLM_MODEL)")  # fmt: skip

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from faqbot.settings import Settings
+from faqbot.settings import Settings, model_id
 from pipelines.curation.versions import DatasetFiles, read_jsonl
 from pipelines.training.targets import lora_targets
 
@@ -78,7 +78,7 @@ def train_adapter(settings: Settings, dataset: DatasetFiles, *, base: str | None
     after = trainer.evaluate()["eval_loss"] if eval_rows else None
     steps = trainer.state.global_step
     run = TrainingRun(
-        adapter_id=adapter_id, path=str(target), base_model=base.removeprefix("bundled:"),
+        adapter_id=adapter_id, path=str(target), base_model=model_id(base),
         dataset_version=dataset.version, four_bit=four_bit, target_modules=targets,
         steps=steps, examples=len(train_rows), seconds=round(time.perf_counter() - started, 1),
         seconds_per_step=round(train_seconds / max(steps, 1), 3),

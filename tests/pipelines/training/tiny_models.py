@@ -38,6 +38,7 @@ def untrained_adapter(settings, adapter_id: str) -> Path:
     from faqbot.db import adapters
     from faqbot.db.engine import session_scope
     from faqbot.db.migrate import ensure_schema
+    from faqbot.settings import model_id
     from pipelines.training.targets import lora_targets
     from workers.generation.loading import load_model
 
@@ -48,6 +49,6 @@ def untrained_adapter(settings, adapter_id: str) -> Path:
     get_peft_model(loaded.model, config).save_pretrained(folder)
     ensure_schema(settings)
     with session_scope(settings) as session:
-        adapters.register(session, adapter_id, base_model=settings.llm_model.removeprefix("bundled:"),
+        adapters.register(session, adapter_id, base_model=model_id(settings.llm_model),
                           path=str(folder), dataset_version=None, training={})  # fmt: skip
     return folder
