@@ -136,6 +136,17 @@ class Settings(BaseSettings):
         20.0, gt=0, description="Files and web pages larger than this are refused at ingestion."
     )
     fetch_timeout_s: float = Field(15.0, gt=0, description="Time limit for fetching one web page.")
+    fetch_allowed_hosts: CommaList = Field(
+        default_factory=list,
+        description=(
+            "Internal hosts that URL ingestion may fetch from, comma-separated: host names "
+            "(wiki.corp.example), addresses (10.0.0.5) or networks (10.0.0.0/8). Every other "
+            "address that is not globally routable is refused."
+        ),
+    )
+    fetch_max_redirects: int = Field(
+        5, ge=0, le=20, description="Redirects followed when fetching a page, each one checked."
+    )
     redis_url: str | None = Field(
         None,
         description=(
@@ -293,6 +304,23 @@ class Settings(BaseSettings):
             "new @mention (0: only when mentioned)."
         ),
     )
+    visibility_grants: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "JSON object mapping a Slack user ID to channel IDs whose sources that user also "
+            "sees in DMs and /ask ({\"U01ABC\": [\"C0HR\"]}). Without a grant a DM or /ask "
+            "sees public sources only; a question in a channel always sees public sources "
+            "and that channel's."
+        ),
+    )
+    questions_per_minute: int = Field(
+        6,
+        ge=0,
+        description=(
+            "Questions one user may ask per minute, counted across every bot process in "
+            "Redis (0: no limit). Beyond it the asker is told when to ask again."
+        ),
+    )
     thread_context_turns: int = Field(
         3, ge=0, le=10, description="Earlier questions and answers of a thread given as context."
     )
@@ -382,7 +410,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",
-                     "lora_target_modules", mode="before")  # fmt: skip
+                     "lora_target_modules", "fetch_allowed_hosts", mode="before")  # fmt: skip
     @classmethod
     def _comma_separated(cls, value):
         if isinstance(value, str):
