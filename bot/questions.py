@@ -58,7 +58,7 @@ def take_message(services: BotServices, client: WebClient, event: dict, *, bot_u
         services.later(_say, client, channel, thread_ts, hint)
         return None
     request = AnswerRequest(question=question, asker=event.get("user"), channel=channel,
-                            thread_ts=thread_ts)  # fmt: skip
+                            thread_ts=thread_ts, private=direct)  # fmt: skip
     request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=channel,
                           thread_ts=thread_ts)  # fmt: skip
     try:

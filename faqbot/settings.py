@@ -308,7 +308,7 @@ class Settings(BaseSettings):
         default_factory=dict,
         description=(
             "JSON object mapping a Slack user ID to channel IDs whose sources that user also "
-            "sees in DMs and /ask ({\"U01ABC\": [\"C0HR\"]}). Without a grant a DM or /ask "
+            'sees in DMs and /ask ({"U01ABC": ["C0HR"]}). Without a grant a DM or /ask '
             "sees public sources only; a question in a channel always sees public sources "
             "and that channel's."
         ),
@@ -407,6 +407,17 @@ class Settings(BaseSettings):
                     month_of_year=fields[3])  # fmt: skip
         except ValueError as exc:
             raise ValueError(f"not a crontab line ({exc})") from exc
+        return value
+
+    @field_validator("visibility_grants")
+    @classmethod
+    def _grants_name_channels(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for user, channels in value.items():
+            bad = [c for c in channels if not (c[:1] in "CG" and c.isalnum() and c.isupper())]
+            if not (user[:1] in "UW" and user.isalnum() and user.isupper()):
+                raise ValueError(f"{user!r} is not a Slack user ID like U0123ABC")
+            if bad:
+                raise ValueError(f"{user!r}: {bad[0]!r} is not a Slack channel ID like C0123ABC")
         return value
 
     @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",

@@ -49,8 +49,11 @@ class AnswerRequest(BaseModel):
     request_id: str = Field(default_factory=new_request_id)
     question: str
     asker: str | None = None  # Slack user id
-    channel: str | None = None  # Slack channel id; None: a DM or the CLI (public sources only)
+    channel: str | None = None  # Slack channel id; None: the CLI
     thread_ts: str | None = None
+    # Only the asker sees the answer (a DM, /ask): the asker's visibility grants apply instead
+    # of the channel's sources, which a DM has none of and /ask must not widen.
+    private: bool = False
     reply: Reply = Field(default_factory=Reply)
     enqueued_at: float = Field(default_factory=time.time)
 

@@ -24,6 +24,17 @@ def fusion_alpha(question: str, settings: Settings) -> float:
     return settings.hybrid_alpha
 
 
+def question_labels(
+    settings: Settings, *, channel: str | None, asker: str | None, private: bool
+) -> list[str]:
+    """What a question may see. In a channel everyone there reads the answer, so it sees that
+    channel's sources and no one's grants; a DM or /ask is read by the asker alone, so it sees
+    what FAQBOT_VISIBILITY_GRANTS grants that user, and never the channel /ask was typed in."""
+    if channel and not private:
+        return asker_labels(channel)
+    return asker_labels(None, settings.visibility_grants.get(asker or "", []))
+
+
 def retrieve(
     question: str,
     *,
@@ -31,19 +42,21 @@ def retrieve(
     store: KnowledgeStore,
     embedder: Embedder,
     channel: str | None = None,
+    labels: list[str] | None = None,
     k: int | None = None,
     mode: SearchMode = "hybrid",
     vector: np.ndarray | None = None,
 ) -> list[Hit]:
     """`hybrid` is the default: context-vector dense search fused with BM25, which keeps exact
     terms (error codes, form names) findable where dense-only search misses them. Pass
-    `vector` when the question was already embedded (benchmarks embed in batches)."""
+    `vector` when the question was already embedded (benchmarks embed in batches). `labels`
+    (see `question_labels`) overrides the plain channel scope."""
     if vector is None and mode != "bm25":
         vector = embedder.embed_query(question)
     return store.search(
         text=question,
         vector=vector,
-        labels=asker_labels(channel),
+        labels=labels or asker_labels(channel),
         k=k or settings.top_k,
         mode=mode,
         alpha=fusion_alpha(question, settings),

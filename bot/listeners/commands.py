@@ -26,7 +26,7 @@ def register(app: App, services: BotServices) -> None:
             ack(ui.ask_usage() if not question else hint)
             return
         request = AnswerRequest(question=question, asker=command["user_id"],
-                                channel=command.get("channel_id"))  # fmt: skip
+                                channel=command.get("channel_id"), private=True)  # fmt: skip
         request.reply = Reply(kind="slack", response_url=command["response_url"])
         services.dispatcher.submit(ANSWER, request)
         ack(response_type="ephemeral", text=f"{PLACEHOLDER}\n>{escape(question)}")

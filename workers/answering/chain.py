@@ -35,11 +35,12 @@ from workers.answering.prompt import (
     format_history,
     format_sources,
     retrieval_query,
+    without_instructions,
 )
 from workers.answering.records import Answer
 from workers.embedder import Embedder
 from workers.retrieval import retrieve
-from workers.store.base import Hit, KnowledgeStore
+from workers.store.base import Hit, KnowledgeStore, asker_labels
 
 RELATED = 3
 
@@ -52,7 +53,7 @@ def build_answer_chain(
     chat_model: BaseChatModel,
     adapter: str | None = None,
 ) -> Runnable:
-    """Input: {"question", "channel", "history"}. Output: an `Answer`."""
+    """Input: {"question", "labels", "history"}. Output: an `Answer`."""
     identity = {"model": getattr(chat_model, "model_id", type(chat_model).__name__),
                 "adapter": adapter}  # fmt: skip
     generate = RunnableLambda(partial(_generate, ANSWER_PROMPT | chat_model))
@@ -73,13 +74,16 @@ def answer_question(
     question: str,
     *,
     channel: str | None = None,
+    labels: list[str] | None = None,
     history: list[dict] | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> Answer:
     """Runs the chain; `on_text` gets the sanitised answer so far as tokens arrive. `history`:
-    earlier {"question", "answer"} turns of the conversation, oldest first."""
+    earlier {"question", "answer"} turns of the conversation, oldest first. `labels` (what the
+    asker may see) defaults to public sources plus `channel`'s."""
     callbacks = [_TextSink(on_text)] if on_text else []
-    inputs = {"question": question, "channel": channel, "history": history or []}
+    inputs = {"question": question, "labels": labels or asker_labels(channel),
+              "history": history or []}  # fmt: skip
     return chain.invoke(inputs, {"callbacks": callbacks})
 
 
@@ -91,7 +95,7 @@ def _retrieve(
     vector = embedder.embed_query(query)
     hits = retrieve(
         query, settings=settings, store=store, embedder=embedder,
-        channel=state.get("channel"), k=settings.answer_passages, vector=vector,
+        labels=state["labels"], k=settings.answer_passages, vector=vector,
     )  # fmt: skip
     evidence = gather_evidence(hits, embedder)
     score = relevance(query, vector, hits, evidence)
@@ -123,7 +127,7 @@ def _finalise(
 ) -> Answer:
     hits: list[Hit] = state["hits"]
     message = state["message"]
-    generated = drop_invalid_markers(sanitise(str(message.content)), len(hits))
+    generated = drop_invalid_markers(postable(str(message.content)), len(hits))
     text = supported_answer(generated, state["evidence"], embedder, support)
     mode = "generated"
     if not text:  # nothing the model wrote is backed by a passage: quote the passages
@@ -147,6 +151,11 @@ def _finalise(
         retrieved=_retrieved(hits),
         context=prompt_context(state),
     )
+
+
+def postable(text: str) -> str:
+    """What the model wrote, fit to show: no pings, no quotes of the instructions."""
+    return without_instructions(sanitise(text))
 
 
 def prompt_context(state: dict) -> dict[str, str]:
@@ -190,4 +199,4 @@ class _TextSink(BaseCallbackHandler):
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         self.text += token
-        self.on_text(sanitise(self.text))
+        self.on_text(postable(self.text))

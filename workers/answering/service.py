@@ -11,6 +11,7 @@ from faqbot.tasks import AnswerRequest
 from workers.answering.chain import answer_question
 from workers.answering.runtime import answer_chain_for
 from workers.replies import ReplySink, throttled
+from workers.retrieval import question_labels
 
 STREAM_INTERVAL_S = 1.0
 
@@ -38,7 +39,9 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict
     with session_scope(settings) as session:
         history = interactions.thread_history(session, request, settings.thread_context_turns)
     chain = answer_chain_for(settings)
-    answer = answer_question(chain, request.question, channel=request.channel, history=history,
+    labels = question_labels(settings, channel=request.channel, asker=request.asker,
+                             private=request.private)  # fmt: skip
+    answer = answer_question(chain, request.question, labels=labels, history=history,
                              on_text=throttled(sink.text, STREAM_INTERVAL_S))  # fmt: skip
     result = answer.to_json()
     with session_scope(settings) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal, Protocol
@@ -71,9 +72,11 @@ class DocumentSet:
     doc_keys: frozenset[str]
 
 
-def asker_labels(channel: str | None) -> list[str]:
-    """Visibility labels a question asked in `channel` may see: public, plus that channel."""
-    return [PUBLIC] if not channel else [PUBLIC, channel]
+def asker_labels(channel: str | None, granted: Iterable[str] = ()) -> list[str]:
+    """Visibility labels a question may see: public, plus the channel it was asked in, plus
+    any channels granted to the asker."""
+    extra = sorted({*([channel] if channel else []), *granted} - {PUBLIC})
+    return [PUBLIC, *extra]
 
 
 def parse_visibility(value: str | None) -> list[str]:

@@ -1,0 +1,98 @@
+"""A source shared with one channel never reaches anyone else: not in the answer, a citation,
+a snippet, the streamed text or the recorded prompt. The model echoes its whole prompt, so
+whatever retrieval let through would show."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from faqbot.db import interactions
+from faqbot.db.engine import session_scope
+from faqbot.settings import Settings
+from faqbot.tasks import AnswerRequest
+from pipelines.ingest.pipeline import ingest
+from tests.workers.answering.echo_model import EchoModel
+from workers.answering import service
+from workers.answering.chain import build_answer_chain
+from workers.replies import NullSink
+from workers.store import get_store
+
+HR_CHANNEL, OTHER_CHANNEL, BOSS = "C0HR", "C0GENERAL", "U0BOSS"
+SECRET = "PEREGRINE"
+QUESTION = "Where do senior engineers park, and what is the salary band for senior engineers?"
+
+
+class RecordingSink(NullSink):
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def text(self, partial: str) -> None:
+        self.texts.append(partial)
+
+
+@pytest.fixture
+def knowledge(tmp_path, settings, embedder, monkeypatch):
+    monkeypatch.setenv("FAQBOT_VISIBILITY_GRANTS", json.dumps({BOSS: [HR_CHANNEL]}))
+    settings = Settings(_env_file=None)
+    docs = tmp_path / "docs"
+    (docs / "hr").mkdir(parents=True)
+    (docs / "pub").mkdir()
+    (docs / "hr" / "salary-bands.md").write_text(
+        "# Salary bands 2026\n\nThe salary band for senior engineers is 120k to 150k. "
+        f"Senior engineer salary reviews use the code word {SECRET}.\n"
+    )
+    (docs / "pub" / "parking.md").write_text(
+        "# Parking\n\nThere are ten parking spaces behind the office, first come first served. "
+        "Engineers and visitors park in the same spaces.\n"
+    )
+    store = get_store(settings)
+    ingest(str(docs / "hr"), settings=settings, store=store, embedder=embedder,
+           source_id="hr-pay", visibility=[HR_CHANNEL])  # fmt: skip
+    ingest(str(docs / "pub"), settings=settings, store=store, embedder=embedder,
+           source_id="facilities", visibility=["public"])  # fmt: skip
+    chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
+                               chat_model=EchoModel())  # fmt: skip
+    monkeypatch.setattr(service, "answer_chain_for", lambda _settings: chain)
+    return settings
+
+
+def ask(settings: Settings, **where) -> tuple[str, list[str]]:
+    """Everything the asker could see, and what was recorded, as one string."""
+    request = AnswerRequest(question=QUESTION, **where)
+    sink = RecordingSink()
+    service.answer_request(request, settings=settings, sink=sink)
+    with session_scope(settings) as session:
+        row = interactions.find(session, request.request_id)
+        result = interactions.stored_answer(row)
+        recorded = json.dumps([row.context, row.retrieved, row.citations])
+    return json.dumps(result) + recorded + json.dumps(sink.texts), sink.texts
+
+
+def test_the_channel_a_source_is_shared_with_sees_it(knowledge):
+    seen, _ = ask(knowledge, asker="U0ANY", channel=HR_CHANNEL)
+    assert SECRET in seen and "hr-pay" in seen
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"asker": "U0ANY", "channel": OTHER_CHANNEL},
+        {"asker": "U0ANY", "channel": "D0DM", "private": True},  # a DM
+        {"asker": "U0ANY", "channel": HR_CHANNEL, "private": True},  # /ask typed in #hr
+        {"asker": BOSS, "channel": OTHER_CHANNEL},  # grants never widen a channel's answer
+        {},  # the CLI
+    ],
+    ids=["other-channel", "dm", "ask-in-the-channel", "granted-user-in-a-channel", "cli"],
+)
+def test_a_restricted_source_never_shows_outside_its_channel(knowledge, where):
+    seen, streamed = ask(knowledge, **where)
+    assert streamed  # the model did write, and nothing it wrote carried the secret
+    for trace in (SECRET, "120k", "Salary bands", "hr-pay"):
+        assert trace not in seen
+
+
+def test_a_grant_lets_one_user_see_a_channels_sources_in_a_dm(knowledge):
+    seen, _ = ask(knowledge, asker=BOSS, channel="D0DM", private=True)
+    assert SECRET in seen
