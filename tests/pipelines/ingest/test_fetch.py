@@ -1,25 +1,29 @@
-"""fetch() against a real local HTTP server: what comes back, and the one-line errors."""
+"""fetch() against a real local HTTP server: what comes back, the one-line errors, and the
+address checks that keep URL ingestion away from internal hosts (SSRF)."""
 
 from __future__ import annotations
 
 import io
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
 from reportlab.pdfgen import canvas
 
+from pipelines.ingest.addresses import is_public
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import fetch
 
 MAX_BYTES = 1_000_000  # 1 MB, as FAQBOT_MAX_FILE_MB=1 gives
 TIMEOUT_S = 2.0
 SLOW_DELAY_S = 3.0
+LOCAL = ["127.0.0.1"]  # the test server is internal: allowed explicitly
 
 PAGE_HTML = (
     "<html><head><title>Parking – Intranet</title></head>"
@@ -50,6 +54,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.close_connection = True
+        self.server.hosts.append(self.headers.get("Host"))
         name = urlsplit(self.path).path.strip("/").replace("-", "_").replace(".", "_")
         route = getattr(self, f"route_{name}", None)
         try:
@@ -89,6 +94,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def route_redirect_to_file(self):
         self.send_redirect("file:///etc/passwd")
+
+    def query(self, name: str) -> str:
+        return parse_qs(urlsplit(self.path).query)[name][0]
+
+    def route_redirect_to(self):
+        self.send_redirect(self.query("location"))
+
+    def route_hops(self):
+        """/hops?left=N redirects N times before the page."""
+        left = int(self.query("left"))
+        self.send_redirect(f"/hops?left={left - 1}" if left > 1 else "/page.html")
 
     def route_slow(self):
         self.server.stopping.wait(SLOW_DELAY_S)
@@ -134,15 +150,16 @@ class TestServer(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.stopping = threading.Event()
+        self.hosts: list[str] = []  # the Host header of each request
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+def server() -> Iterator[TestServer]:
     server = TestServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
         server.stopping.set()
         server.shutdown()
@@ -150,9 +167,25 @@ def base_url() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def fetch_error(url: str, *, max_bytes: int = MAX_BYTES, timeout_s: float = TIMEOUT_S) -> str:
+@pytest.fixture(scope="module")
+def base_url(server) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def port(server) -> int:
+    return server.server_address[1]
+
+
+def get(url: str, **kwargs) -> tuple[bytes, str]:
+    """fetch() with the limits these tests use and the local server allowed, unless overridden."""
+    return fetch(url, **{"max_bytes": MAX_BYTES, "timeout_s": TIMEOUT_S, "allowed_hosts": LOCAL,
+                         **kwargs})  # fmt: skip
+
+
+def fetch_error(url: str, **kwargs) -> str:
     with pytest.raises(ItemError) as info:
-        fetch(url, max_bytes=max_bytes, timeout_s=timeout_s)
+        get(url, **kwargs)
     message = str(info.value)
     assert message, "an item error must name its reason"
     assert "\n" not in message, f"item error is not one line: {message!r}"
@@ -170,28 +203,19 @@ def closed_port_url() -> str:
 
 
 def test_html_page_comes_back_with_html_suffix(base_url):
-    assert fetch(f"{base_url}/page.html", max_bytes=MAX_BYTES, timeout_s=TIMEOUT_S) == (
-        PAGE_HTML,
-        ".html",
-    )
+    assert get(f"{base_url}/page.html") == (PAGE_HTML, ".html")
 
 
 def test_pdf_comes_back_with_pdf_suffix(base_url):
-    assert fetch(f"{base_url}/doc.pdf", max_bytes=MAX_BYTES, timeout_s=TIMEOUT_S) == (
-        PDF,
-        ".pdf",
-    )
+    assert get(f"{base_url}/doc.pdf") == (PDF, ".pdf")
 
 
 def test_redirect_is_followed(base_url):
-    assert fetch(f"{base_url}/redirect", max_bytes=MAX_BYTES, timeout_s=TIMEOUT_S) == (
-        PAGE_HTML,
-        ".html",
-    )
+    assert get(f"{base_url}/redirect") == (PAGE_HTML, ".html")
 
 
 def test_body_exactly_at_the_limit_is_accepted(base_url):
-    body, suffix = fetch(f"{base_url}/page.html", max_bytes=len(PAGE_HTML), timeout_s=TIMEOUT_S)
+    body, suffix = get(f"{base_url}/page.html", max_bytes=len(PAGE_HTML))
 
     assert (body, suffix) == (PAGE_HTML, ".html")
 
@@ -241,7 +265,13 @@ def test_unsupported_content_type_is_named(base_url):
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com/handbook.pdf", "file:///etc/passwd", "javascript:alert(1)"]
+    "url",
+    [
+        "ftp://example.com/handbook.pdf",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:6379/_FLUSHALL",
+        "javascript:alert(1)",
+    ],
 )
 def test_only_http_and_https_urls_are_fetched(monkeypatch, url):
     def no_network(*args, **kwargs):
@@ -255,9 +285,314 @@ def test_only_http_and_https_urls_are_fetched(monkeypatch, url):
 def test_redirect_to_a_local_file_is_refused(base_url):
     message = fetch_error(f"{base_url}/redirect-to-file")
 
-    assert message.startswith("could not fetch")
-    assert "root:" not in message
+    assert message == "redirected to file:/etc/passwd: only http and https URLs can be ingested"
 
 
 def test_closed_port_could_not_fetch():
     assert fetch_error(closed_port_url()).startswith("could not fetch")
+
+
+# --- Internal addresses (SSRF) --------------------------------------------------------------
+
+REFUSED_HINT = "not a public address (allow internal hosts with FAQBOT_FETCH_ALLOWED_HOSTS)"
+
+
+@pytest.fixture
+def connections(monkeypatch) -> list[tuple[str, int]]:
+    """Every (address, port) fetch connects to."""
+    real = socket.create_connection
+    made: list[tuple[str, int]] = []
+
+    def spy(address, *args, **kwargs):
+        made.append(tuple(address[:2]))
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", spy)
+    return made
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Made-up names, each answering its list of turns in order (the last turn repeats) and
+    counting its lookups; every other name resolves for real."""
+    real = socket.getaddrinfo
+
+    def lookup(host, port, *args, **kwargs):
+        if host not in lookup.answers:
+            return real(host, port, *args, **kwargs)
+        lookup.lookups[host] = lookup.lookups.get(host, 0) + 1
+        turns = lookup.answers[host]
+        addresses = turns[min(lookup.lookups[host], len(turns)) - 1]
+        family = {4: socket.AF_INET, 6: socket.AF_INET6}
+        return [(family[ipaddress.ip_address(a).version], socket.SOCK_STREAM, 6, "", (a, port))
+                for a in addresses]  # fmt: skip
+
+    lookup.answers, lookup.lookups = {}, {}
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return lookup
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("169.254.169.254", False),  # cloud metadata
+        ("0.0.0.0", False),
+        ("::", False),
+        ("::1", False),
+        ("127.0.0.1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped: judged as the IPv4 address
+        ("::ffff:10.0.0.1", False),
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated)
+        ("2002:7f00:1::", False),  # 6to4 wrapping 127.0.0.1
+        ("64:ff9b::a00:1", False),  # NAT64 wrapping 10.0.0.1
+        ("100.64.0.1", False),  # shared address space
+        ("224.0.0.1", False),  # multicast, which is_global alone lets through
+        ("ff02::1", False),
+        ("240.0.0.1", False),  # reserved
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("192.168.1.1", False),
+        ("172.16.0.1", False),
+        ("10.0.0.1", False),
+        ("192.0.2.1", False),  # documentation
+        ("2001:db8::1", False),
+        ("3fff::1", False),
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("::ffff:8.8.8.8", True),
+        ("64:ff9b::808:808", True),  # NAT64 to a public address: fine on IPv6-only networks
+        ("2002:808:808::", True),
+    ],
+)
+def test_only_globally_routable_addresses_are_public(address, public):
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_local_server_is_refused_by_default(base_url, server, connections):
+    requests = len(server.hosts)
+
+    message = fetch_error(f"{base_url}/page.html", allowed_hosts=())
+
+    assert message == f"refused: 127.0.0.1 is {REFUSED_HINT}"
+    assert connections == [] and len(server.hosts) == requests
+
+
+def test_a_name_for_an_internal_address_is_refused_naming_both(port, connections):
+    message = fetch_error(f"http://localhost:{port}/page.html", allowed_hosts=())
+
+    assert message.startswith("refused: localhost resolves to ")
+    assert message.endswith(f", which is {REFUSED_HINT}")
+    assert connections == []
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1", ["127.0.0.1"]),
+        ("127.0.0.1", ["10.0.0.0/8", "127.0.0.0/8"]),
+        ("localhost", ["LocalHost"]),  # by name, case-insensitively
+        ("localhost", ["wiki.corp.example", "localhost."]),
+    ],
+)
+def test_an_allowlisted_internal_host_is_fetched(port, host, allowed):
+    assert get(f"http://{host}:{port}/page.html", allowed_hosts=allowed) == (PAGE_HTML, ".html")
+
+
+def test_an_allowlisted_name_must_match_exactly(port):
+    message = fetch_error(f"http://localhost:{port}/page.html", allowed_hosts=["host"])
+
+    assert message.startswith("refused: localhost resolves to ")
+
+
+# Decimal, short and hex forms the resolver turns into 127.0.0.1, and other local spellings.
+ODD_SPELLINGS = "2130706433 127.1 0x7f.0.0.1 0x7f000001 [::ffff:127.0.0.1] [::ffff:7f00:1] 0.0.0.0"
+
+
+@pytest.mark.parametrize("host", [*ODD_SPELLINGS.split(), "[::]", "[::1]"])
+def test_odd_spellings_of_internal_addresses_are_refused(port, connections, host):
+    message = fetch_error(f"http://{host}:{port}/page.html", allowed_hosts=())
+
+    assert message.startswith("refused: ") and message.endswith(REFUSED_HINT)
+    assert connections == []
+
+
+def test_an_octal_address_is_not_a_valid_url(port, connections):
+    message = fetch_error(f"http://0177.0.0.1:{port}/page.html", allowed_hosts=())
+
+    assert message.startswith("not a valid URL") and connections == []
+
+
+def test_a_name_with_one_internal_address_among_public_ones_is_refused(dns, connections):
+    dns.answers["mixed.test"] = [["8.8.8.8", "10.0.0.7", "2001:4860:4860::8888"]]
+
+    message = fetch_error("http://mixed.test/page.html", allowed_hosts=())
+
+    assert message == f"refused: mixed.test resolves to 10.0.0.7, which is {REFUSED_HINT}"
+    assert connections == []
+
+
+def test_an_allowlisted_address_does_not_vouch_for_the_other_answers(dns, connections):
+    dns.answers["mixed.test"] = [["127.0.0.1", "169.254.169.254"]]
+
+    message = fetch_error("http://mixed.test/page.html")
+
+    assert message == f"refused: mixed.test resolves to 169.254.169.254, which is {REFUSED_HINT}"
+    assert connections == []
+
+
+@pytest.mark.parametrize(
+    ("location", "address"),
+    [
+        ("http://10.0.0.1/", "10.0.0.1"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://[::1]:{port}/page.html", "::1"),
+        ("http://[::ffff:10.0.0.1]/", "::ffff:10.0.0.1"),
+    ],
+)
+def test_a_redirect_to_an_internal_address_is_refused_without_connecting(
+    base_url, port, connections, location, address
+):
+    location = location.format(port=port)
+
+    message = fetch_error(f"{base_url}/redirect-to?location={quote(location, safe='')}")
+
+    assert message.startswith(f"redirected to {location}: refused: {address} is not")
+    assert message.endswith(REFUSED_HINT)
+    assert connections == [("127.0.0.1", port)]  # the allowed first hop only
+
+
+def test_redirects_are_followed_up_to_the_limit(base_url):
+    assert get(f"{base_url}/hops?left=2", max_redirects=2) == (PAGE_HTML, ".html")
+
+
+@pytest.mark.parametrize(("hops", "limit"), [(3, 2), (1, 0), (30, 5)])
+def test_more_redirects_than_the_limit_are_refused(base_url, hops, limit):
+    message = fetch_error(f"{base_url}/hops?left={hops}", max_redirects=limit)
+
+    assert message == f"more than {limit} redirects (FAQBOT_FETCH_MAX_REDIRECTS)"
+
+
+# --- One lookup per URL: the checked address is the one connected to ------------------------
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(dns, port, server, connections):
+    dns.answers["rebind.test"] = [["127.0.0.1"], ["10.0.0.1"]]  # rebinds after the check
+
+    assert get(f"http://rebind.test:{port}/page.html") == (PAGE_HTML, ".html")
+
+    assert dns.lookups == {"rebind.test": 1}
+    assert connections == [("127.0.0.1", port)]
+    assert server.hosts[-1] == f"rebind.test:{port}"  # the name, not the address
+
+
+def test_each_redirect_is_looked_up_and_checked_again(dns, port, connections):
+    dns.answers["rebind.test"] = [["127.0.0.1"], ["10.0.0.1"]]
+
+    message = fetch_error(f"http://rebind.test:{port}/redirect")
+
+    assert message == (
+        f"redirected to http://rebind.test:{port}/page.html: refused: rebind.test resolves to "
+        f"10.0.0.1, which is {REFUSED_HINT}"
+    )
+    assert dns.lookups == {"rebind.test": 2}
+    assert connections == [("127.0.0.1", port)]
+
+
+def test_an_unknown_name_is_one_line(dns):
+    message = fetch_error("http://no-such-host.invalid/page.html")
+
+    assert message.startswith("could not resolve no-such-host.invalid (")
+
+
+# --- HTTPS to a pinned address: SNI and the certificate check keep the host name ------------
+
+
+def make_certificates(tmp_path, name: str) -> tuple[str, str, str]:
+    """A test CA and a server certificate for `name` it signed: (CA file, cert file, key file)."""
+    pytest.importorskip("cryptography")
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(subject: str, key, issuer: str, issuer_key, ca: bool):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("faqbot test CA", ca_key, "faqbot test CA", ca_key, ca=True)
+    leaf = certificate(name, key, "faqbot test CA", ca_key, ca=False)
+    files = [tmp_path / f for f in ("ca.pem", "cert.pem", "key.pem")]
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return tuple(str(f) for f in files)
+
+
+@pytest.fixture
+def https_server(tmp_path, monkeypatch) -> Iterator[TestServer]:
+    """The test server behind TLS with a certificate for rebind.test from a CA fetch trusts;
+    `server.sni` lists the names clients asked for."""
+    import ssl
+
+    import certifi
+
+    ca_file, cert_file, key_file = make_certificates(tmp_path, "rebind.test")
+    monkeypatch.setattr(certifi, "where", lambda: ca_file)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server = TestServer()
+    server.sni = []
+    context.sni_callback = lambda _sock, name, _ctx: server.sni.append(name)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_https_to_the_checked_address_verifies_the_host_name(dns, https_server, connections):
+    port = https_server.server_address[1]
+    dns.answers["rebind.test"] = [["127.0.0.1"], ["10.0.0.1"]]
+
+    assert get(f"https://rebind.test:{port}/page.html") == (PAGE_HTML, ".html")
+
+    assert connections == [("127.0.0.1", port)] and dns.lookups == {"rebind.test": 1}
+    assert https_server.sni == ["rebind.test"]
+    assert https_server.hosts == [f"rebind.test:{port}"]
+
+
+def test_https_with_a_certificate_for_another_name_is_refused(dns, https_server):
+    port = https_server.server_address[1]
+    dns.answers["other.test"] = [["127.0.0.1"]]
+
+    message = fetch_error(f"https://other.test:{port}/page.html")
+
+    assert message.startswith("could not fetch (ConnectError: ")
+    assert "certificate verify failed" in message and "other.test" in message
+    assert https_server.hosts == []

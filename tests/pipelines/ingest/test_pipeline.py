@@ -193,12 +193,29 @@ def web_page():
 @pytest.mark.parametrize(("mode", "reason"), [("gone", "HTTP 404"), ("slow", "timed out")])
 def test_a_web_page_that_fails_later_keeps_its_indexed_text(kb, web_page, settings, mode, reason):
     url, state = web_page
+    settings.fetch_allowed_hosts = ["127.0.0.1"]  # FAQBOT_FETCH_ALLOWED_HOSTS: an intranet
     assert kb(url, source_id="parking").chunks == 1
     state["mode"] = mode
     settings.fetch_timeout_s = 0.5
     report = kb(url, source_id="parking")
     assert [f.item for f in report.errors] == [url]
     assert report.errors[0].reason.startswith(reason)
+    hit = kb.ask("How much is a parking permit?")[0]
+    assert hit.chunk.url == url and "30 pounds" in hit.chunk.text
+
+
+def test_an_internal_page_is_refused_by_default_and_keeps_its_indexed_text(kb, web_page, settings):
+    url, _state = web_page
+    default = settings.fetch_allowed_hosts
+    settings.fetch_allowed_hosts = ["127.0.0.1"]
+    assert kb(url, source_id="parking").chunks == 1
+    settings.fetch_allowed_hosts = default
+    report = kb(url, source_id="parking")
+    refused = (
+        "refused: 127.0.0.1 is not a public address "
+        "(allow internal hosts with FAQBOT_FETCH_ALLOWED_HOSTS)"
+    )
+    assert default == [] and [(f.item, f.reason) for f in report.errors] == [(url, refused)]
     hit = kb.ask("How much is a parking permit?")[0]
     assert hit.chunk.url == url and "30 pounds" in hit.chunk.text
 
