@@ -65,9 +65,11 @@ def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack):
     for path in SAMPLE_DOCS.iterdir():
         if path.name != "vpn-remote-access.md":
             shutil.copy(path, docs)
+    # The pages are on 127.0.0.1: allowed here and, through the environment, in the worker.
     env = worker_env(data_dir, model_cache, f"sqlite:///{data_dir / 'faqbot.db'}", REDIS_URL,
                      slack_bot_token=TOKEN, slack_api_url=slack.api_url,
-                     slack_signing_secret=SECRET, admin_user_ids=ADMIN)  # fmt: skip
+                     slack_signing_secret=SECRET, admin_user_ids=ADMIN,
+                     fetch_allowed_hosts="127.0.0.1")  # fmt: skip
     settings = settings_from(env)
     store = open_store(settings)
     for target, source_id in (
@@ -141,8 +143,7 @@ def test_ask_replaces_its_ephemeral_placeholder_through_the_response_url(deploym
 
 
 def test_an_admin_adds_an_intranet_page_and_gets_the_report_in_their_dm(deployment, web_pages):
-    # The page is on 127.0.0.1: the URL-ingestion hardening will require an explicit
-    # allowance for internal hosts, which this test's deployment will then set.
+    # The page is on 127.0.0.1, which the deployment allows with FAQBOT_FETCH_ALLOWED_HOSTS.
     slack = deployment.standin
     response = deployment.command("/faq-admin", f"add <{web_pages}/parking.html> <#C0LEEDS01|leeds>",
                                   user=ADMIN)  # fmt: skip
