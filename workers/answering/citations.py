@@ -12,12 +12,16 @@ _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _SLACK_MENTION = re.compile(r"<[!@#][^>\s]*>")
 # While streaming, a mention may be cut off mid-way ("<!chan"): hold it back until complete.
 _UNFINISHED = re.compile(r"(<[!@#][^>\s]*|@\w*)$")
+# <https://evil.example|the VPN portal>: a link whose label hides where it goes.
+_LABELLED_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]*)\|([^>]*)>")
 _PLAIN_BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
 SNIPPET_CHARS = 200
 
 
 def sanitise(text: str) -> str:
-    """Documents (or the model) may contain <!channel> or <@U123>: never let them ping."""
+    """Documents (or the model) may contain <!channel> or <@U123>: never let them ping, and
+    never let a link's label hide its address."""
+    text = _LABELLED_LINK.sub(r"\2 (\1)", text)
     text = _UNFINISHED.sub("", _SLACK_MENTION.sub("", text))
     text = _PLAIN_BROADCAST.sub(r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()

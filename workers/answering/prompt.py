@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from langchain_core.prompts import ChatPromptTemplate
 
 from workers.store.base import Hit
@@ -17,6 +19,27 @@ SYSTEM = (
 USER = "{history}Sources:\n{sources}\n\nQuestion: {question}"
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", USER)])
+
+LEAK_WORDS = 5  # this many consecutive words of the instructions make a sentence a leak
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # not at line breaks: a quote may span lines
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + LEAK_WORDS]) for i in range(len(words) - LEAK_WORDS + 1)}
+
+
+_SYSTEM_SHINGLES = _shingles(SYSTEM)
+
+
+def without_instructions(text: str) -> str:
+    """The text minus any sentence that quotes the instructions: a document that asks for the
+    system prompt gets nothing, even from a model that obeys it, and even mid-stream."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    if not any(_shingles(s) & _SYSTEM_SHINGLES for s in sentences):
+        return text
+    return " ".join(s.strip() for s in sentences if not _shingles(s) & _SYSTEM_SHINGLES)
 
 
 def format_sources(hits: list[Hit]) -> str:
