@@ -16,7 +16,7 @@ import httpx
 import pytest
 from reportlab.pdfgen import canvas
 
-from pipelines.ingest.addresses import is_public
+from pipelines.ingest.addresses import Allowlist, is_public
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import fetch
 
@@ -366,6 +366,18 @@ def dns(monkeypatch):
 )
 def test_only_globally_routable_addresses_are_public(address, public):
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_allowlist_entries_are_names_addresses_or_networks():
+    allowlist = Allowlist.parse(["Wiki.Corp.Example.", "10.0.0.5", "[fd00::1]", "192.168.0.0/16"])
+    ip = ipaddress.ip_address
+
+    assert allowlist.names == {"wiki.corp.example"}
+    assert [allowlist.allows(ip(a)) for a in ("10.0.0.5", "fd00::1", "192.168.7.7")] == [True] * 3
+    assert not allowlist.allows(ip("10.0.0.6")) and not allowlist.allows(ip("127.0.0.1"))
+    allowlist.check("WIKI.corp.example", [ip("10.9.9.9")])  # a named host: whatever it resolves to
+    with pytest.raises(ItemError, match="wiki.other.example resolves to 10.9.9.9"):
+        allowlist.check("wiki.other.example", [ip("10.9.9.9")])
 
 
 def test_the_local_server_is_refused_by_default(base_url, server, connections):
