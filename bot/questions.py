@@ -5,6 +5,7 @@ its 200, then post the placeholder that the worker will edit."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ log = logging.getLogger("faqbot.bot")
 PLACEHOLDER = "Searching the knowledge base…"
 PLACEHOLDER_TTL_S = 24 * 3600
 MAX_QUESTION_CHARS = 2000
+RATE_WINDOW_S = 60.0
 
 
 def seen_key(channel: str, ts: str) -> str:
@@ -25,6 +27,23 @@ def seen_key(channel: str, ts: str) -> str:
 
 def thread_key(channel: str, thread_ts: str) -> str:
     return f"faqbot:slack:thread:{channel}:{thread_ts}"
+
+
+def rate_key(user: str) -> str:
+    return f"faqbot:rate:questions:{user}"
+
+
+def over_rate(services: BotServices, user: str | None) -> str | None:
+    """A friendly refusal when `user` asked too often in the last minute, counted in Redis so
+    that every bot process shares one count; None when the question may go ahead."""
+    limit = services.settings.questions_per_minute
+    if not (limit and user):
+        return None
+    wait_s = services.keys.admit(rate_key(user), limit, RATE_WINDOW_S)
+    if not wait_s:
+        return None
+    return (f":hourglass: You've asked {limit} questions in the last minute. Please ask again "
+            f"in {math.ceil(wait_s)} s.")  # fmt: skip
 
 
 def question_text(text: str, bot_user_id: str | None) -> str:
@@ -56,6 +75,10 @@ def take_message(services: BotServices, client: WebClient, event: dict, *, bot_u
     hint = problem(question)
     if hint:
         services.later(_say, client, channel, thread_ts, hint)
+        return None
+    slow_down = over_rate(services, event.get("user"))
+    if slow_down:
+        services.later(_tell, client, event, thread_ts, slow_down)
         return None
     request = AnswerRequest(question=question, asker=event.get("user"), channel=channel,
                             thread_ts=thread_ts, private=direct)  # fmt: skip
@@ -95,6 +118,18 @@ def post_placeholder(services: BotServices, client: WebClient, request: AnswerRe
     where = f"{posted['channel']} {posted['ts']}"
     if not services.keys.claim(reply.key, where, PLACEHOLDER_TTL_S):
         client.chat_delete(channel=posted["channel"], ts=posted["ts"])
+
+
+def _tell(client: WebClient, event: dict, thread_ts: str | None, text: str) -> None:
+    """Only the asker sees it: a DM is theirs already; in a channel it is ephemeral."""
+    if event.get("channel_type") == "im" or not event.get("user"):
+        _say(client, event["channel"], thread_ts, text)
+        return
+    try:
+        client.chat_postEphemeral(channel=event["channel"], user=event["user"],
+                                  thread_ts=thread_ts, text=text)  # fmt: skip
+    except SlackApiError as exc:
+        log.warning("could not tell %s: %s", event["user"], exc.response.get("error"))
 
 
 def _say(client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:

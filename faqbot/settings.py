@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
@@ -423,9 +423,11 @@ class Settings(BaseSettings):
     @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",
                      "lora_target_modules", "fetch_allowed_hosts", mode="before")  # fmt: skip
     @classmethod
-    def _comma_separated(cls, value):
+    def _comma_separated(cls, value, info: ValidationInfo):
         if isinstance(value, str):
-            return [part.strip().strip(":") for part in value.split(",") if part.strip()]
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if info.field_name.endswith("_reactions"):  # :+1: and +1 name the same emoji
+            return [part.strip(":") for part in value]
         return value
 
     @model_validator(mode="after")

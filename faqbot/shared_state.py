@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from functools import lru_cache
 from typing import Protocol
 
@@ -31,10 +32,36 @@ class SharedKeys(Protocol):
 
     def drop(self, key: str) -> None: ...
 
+    def admit(self, key: str, limit: int, window_s: float) -> float:
+        """Counts one event under `key` unless `limit` were counted in the last `window_s`
+        (a sliding window). Returns 0 when counted, else the seconds until one would be."""
+
+
+# A sorted set of event times per key, trimmed to the window, under Redis's own clock so
+# every process on every host counts against the same window.
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(tonumber(oldest[2]) + window - now)
+"""
+
 
 class RedisKeys:
     def __init__(self, url: str):
         self.client = redis_client(url)
+        self._admit = self.client.register_script(_ADMIT)
+
+    def admit(self, key: str, limit: int, window_s: float) -> float:
+        event = uuid.uuid4().hex  # unique even for two events in one microsecond
+        return max(0.0, float(self._admit(keys=[key], args=[window_s, limit, event])))
 
     def claim(self, key: str, value: str, ttl_s: float) -> bool:
         return bool(self.client.set(key, value, nx=True, px=int(ttl_s * 1000)))
@@ -57,7 +84,18 @@ class ProcessKeys:
 
     def __init__(self):
         self._values: dict[str, tuple[str, float]] = {}
+        self._events: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+
+    def admit(self, key: str, limit: int, window_s: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            recent = [t for t in self._events.get(key, []) if t > now - window_s]
+            if len(recent) >= limit:
+                self._events[key] = recent
+                return recent[0] + window_s - now
+            self._events[key] = [*recent, now]
+            return 0.0
 
     def claim(self, key: str, value: str, ttl_s: float) -> bool:
         with self._lock:

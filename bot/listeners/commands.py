@@ -9,7 +9,7 @@ from bot import ui
 from bot.admin import commands as admin
 from bot.admin.auth import AdminCheck, refusal
 from bot.admin.parsing import AdminInputError, parse
-from bot.questions import PLACEHOLDER, problem
+from bot.questions import PLACEHOLDER, over_rate, problem
 from bot.services import BotServices
 from faqbot.slack import escape
 from faqbot.tasks import ANSWER, AnswerRequest, Reply
@@ -21,7 +21,7 @@ def register(app: App, services: BotServices) -> None:
     @app.command("/ask")
     def on_ask(ack: Ack, command: dict) -> None:
         question = " ".join((command.get("text") or "").split())
-        hint = problem(question)
+        hint = problem(question) or over_rate(services, command["user_id"])
         if hint:
             ack(ui.ask_usage() if not question else hint)
             return
