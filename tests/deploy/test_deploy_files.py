@@ -447,7 +447,8 @@ def test_the_bot_service_targets_the_port_the_bot_listens_on():
     documents = k8s_documents()
     config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
     port = int(config["FAQBOT_SLACK_PORT"])
-    service = next(d for d in documents if d["kind"] == "Service")
+    service = next(d for d in documents
+                   if d["kind"] == "Service" and d["metadata"]["name"] == "faqbot-bot")  # fmt: skip
     bot = deployments()["faqbot-bot"]
     assert (
         service["spec"]["selector"].items() <= bot["spec"]["template"]["metadata"]["labels"].items()
@@ -459,6 +460,27 @@ def test_the_bot_service_targets_the_port_the_bot_listens_on():
     for probe in ("livenessProbe", "readinessProbe"):
         get = container[probe]["httpGet"]
         assert get["path"] == "/healthz" and ports.get(get["port"], get["port"]) == port
+
+
+def test_the_weaviate_url_reaches_weaviate_over_http_and_grpc():
+    from urllib.parse import urlsplit
+
+    from workers.store.weaviate.connection import GRPC_PORT
+
+    documents = k8s_documents()
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    url = urlsplit(config["FAQBOT_WEAVIATE_URL"])
+    service = next(d for d in documents
+                   if d["kind"] == "Service" and d["metadata"]["name"] == url.hostname)  # fmt: skip
+    assert {url.port, GRPC_PORT} <= {p["port"] for p in service["spec"]["ports"]}
+    weaviate = next(d for d in documents if d["kind"] == "StatefulSet")
+    container = weaviate["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].split(":")[0].endswith("semitechnologies/weaviate")
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["DEFAULT_VECTORIZER_MODULE"] == "none" and env["ENABLE_MODULES"] == ""
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert env["PERSISTENCE_DATA_PATH"] in mounts
+    assert "livenessProbe" in container and "readinessProbe" in container
 
 
 def test_what_the_manifests_reference_exists_and_secrets_are_only_examples():
