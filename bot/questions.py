@@ -4,14 +4,18 @@ its 200, then post the placeholder that the worker will edit."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 
+from redis.exceptions import RedisError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services import BotServices
+from faqbot.errors import first_line
+from faqbot.slack import apology_text, web_client
 from faqbot.tasks import ANSWER, AnswerRequest, Reply, placeholder_key
 
 log = logging.getLogger("faqbot.bot")
@@ -39,7 +43,11 @@ def over_rate(services: BotServices, user: str | None) -> str | None:
     limit = services.settings.questions_per_minute
     if not (limit and user):
         return None
-    wait_s = services.keys.admit(rate_key(user), limit, RATE_WINDOW_S)
+    try:
+        wait_s = services.keys.admit(rate_key(user), limit, RATE_WINDOW_S)
+    except RedisError as exc:  # no count without Redis; the queue's own failure is reported
+        log.warning("question rate of %s not checked: %s", user, first_line(exc))
+        return None
     if not wait_s:
         return None
     return (f":hourglass: You've asked {limit} questions in the last minute. Please ask again "
@@ -62,6 +70,34 @@ def problem(question: str) -> str | None:
     return None
 
 
+def message_request(event: dict, *, bot_user_id: str | None, direct: bool) -> AnswerRequest:
+    """The question a message asks, replied to in place (a DM) or in the message's thread."""
+    channel = event["channel"]
+    thread_ts = event.get("thread_ts") or (None if direct else event["ts"])
+    request = AnswerRequest(question=question_text(event.get("text") or "", bot_user_id),
+                            asker=event.get("user"), channel=channel, thread_ts=thread_ts,
+                            private=direct)  # fmt: skip
+    request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=channel,
+                          thread_ts=thread_ts)  # fmt: skip
+    return request
+
+
+def unqueued_event(services: BotServices, body: bytes, exc: Exception) -> None:
+    """Slack's last retry of an event the inbox could not take. Slack gives up after it, so a
+    question in it is recorded as failed and its asker told, rather than lost in silence."""
+    payload = json.loads(body)
+    event = payload.get("event") or {}
+    direct = event.get("channel_type") == "im"
+    if not (event.get("type") == "app_mention" or (direct and event.get("type") == "message"
+                                                  and not event.get("subtype")
+                                                  and not event.get("bot_id"))):  # fmt: skip
+        return
+    bot_user_id = (payload.get("authorizations") or [{}])[0].get("user_id")
+    request = message_request(event, bot_user_id=bot_user_id, direct=direct)
+    _say(web_client(services.settings), request.channel, request.thread_ts,
+         not_queued(services, request, exc))  # fmt: skip
+
+
 def take_message(services: BotServices, client: WebClient, event: dict, *, bot_user_id: str | None,
                  direct: bool) -> AnswerRequest | None:  # fmt: skip
     """Takes a message as a question unless it was taken before. `direct`: a DM, answered
@@ -70,9 +106,9 @@ def take_message(services: BotServices, client: WebClient, event: dict, *, bot_u
     if not services.keys.claim(seen_key(channel, ts), "1", services.settings.slack_dedupe_ttl_s):
         log.info("dropped a repeat of message %s/%s (retry or mention twin)", channel, ts)
         return None
-    thread_ts = event.get("thread_ts") or (None if direct else ts)
-    question = question_text(event.get("text") or "", bot_user_id)
-    hint = problem(question)
+    request = message_request(event, bot_user_id=bot_user_id, direct=direct)
+    thread_ts = request.thread_ts
+    hint = problem(request.question)
     if hint:
         services.later(_say, client, channel, thread_ts, hint)
         return None
@@ -80,20 +116,40 @@ def take_message(services: BotServices, client: WebClient, event: dict, *, bot_u
     if slow_down:
         services.later(_tell, client, event, thread_ts, slow_down)
         return None
-    request = AnswerRequest(question=question, asker=event.get("user"), channel=channel,
-                            thread_ts=thread_ts, private=direct)  # fmt: skip
-    request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=channel,
-                          thread_ts=thread_ts)  # fmt: skip
     try:
         services.dispatcher.submit(ANSWER, request)
     except Exception:
         services.keys.drop(seen_key(channel, ts))  # not taken after all: Slack's retry may be
         raise
+    record_taken(services, request)
     if thread_ts and not direct and services.settings.thread_follow_up_hours:
         ttl = services.settings.thread_follow_up_hours * 3600
         services.keys.put(thread_key(channel, thread_ts), "1", ttl)
     services.later(post_placeholder, services, client, request)
     return request
+
+
+def record_taken(services: BotServices, request: AnswerRequest, error: str | None = None) -> None:
+    """The question goes on record as soon as it is taken, so one that no worker ever finishes
+    is found by the sweep (and its asker told) instead of vanishing with its queue message.
+    Queued questions still get answered if the database is down, so a failure here is logged."""
+    from faqbot.db import interactions
+    from faqbot.db.engine import session_scope
+
+    try:
+        with session_scope(services.settings) as session:
+            interactions.record_sent(session, request, error)
+    except Exception:
+        log.exception("question %s not recorded", request.request_id[:8])
+
+
+def not_queued(services: BotServices, request: AnswerRequest, exc: Exception) -> str:
+    """The apology for a question the queue would not take; it stays on record as failed, so
+    `faqbot failures retry` can send it once the queue is back."""
+    reason = f"the question queue is unavailable: {first_line(exc)}"
+    log.error("question %s not queued: %s", request.request_id[:8], reason)
+    record_taken(services, request, reason)
+    return apology_text("the question queue is unavailable", request.request_id[:8])
 
 
 def is_followed_thread(services: BotServices, event: dict) -> bool:

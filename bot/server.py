@@ -19,12 +19,14 @@ from slack_sdk.signature import SignatureVerifier
 from uvicorn_worker import UvicornWorker
 
 from bot.inbox import Inbox, InboxConsumer, is_event
+from bot.questions import unqueued_event
 from bot.services import BotServices
 from faqbot.errors import first_line
 
 log = logging.getLogger("faqbot.bot")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+SLACK_LAST_RETRY = "3"  # Slack retries an event 3 times (at once, after 1 and 5 minutes)
 SLACK_HEADERS = ("X-Slack-Request-Timestamp", "X-Slack-Signature", "X-Slack-Retry-Num",
                  "X-Slack-Retry-Reason", "Content-Type")  # fmt: skip
 
@@ -76,6 +78,9 @@ class SlackHttpApp:
                 await self.inbox.accept(body, headers)
             except RedisError as exc:  # Slack retries what we do not acknowledge
                 log.error("Slack event refused, the inbox is unavailable: %s", first_line(exc))
+                if headers.get("X-Slack-Retry-Num") == SLACK_LAST_RETRY:
+                    await self._in_thread(unqueued_event, self.services, body, exc)
+                    return await _reply(send, 200, "", "text/plain")
                 return await _reply(send, 503, json.dumps({"error": "inbox unavailable"}))
             return await _reply(send, 200, "", "text/plain")
         query = scope.get("query_string", b"").decode()

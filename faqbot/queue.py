@@ -14,6 +14,9 @@ MODEL_LOAD_TIMEOUT_S = 600
 _apps: dict[str | None, Celery] = {}
 
 
+QUICK_RETRIES = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
+
+
 def celery_app(settings: Settings) -> Celery:
     """One app per process and broker. Without a Redis URL the app has an in-memory broker and
     tasks are run in-process (see faqbot.dispatch)."""
@@ -51,7 +54,13 @@ def _configured(settings: Settings) -> Celery:
             "unacked_restore_interval": 5,
             "unacked_restore_throttle": 2,
         },
-        result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        result_backend_transport_options={
+            "visibility_timeout": settings.visibility_timeout_s,
+            "retry_policy": QUICK_RETRIES,
+        },
+        # A sender (the bot, inside Slack's 3 s) learns within about a second that Redis is
+        # down, and tells the asker, instead of retrying for 20 s while Slack gives up.
+        task_publish_retry_policy=QUICK_RETRIES,
         # Soft limit: the task gets SoftTimeLimitExceeded and fails its interaction cleanly;
         # hard limit: the worker process is killed and replaced.
         task_annotations={

@@ -409,6 +409,13 @@ class Settings(BaseSettings):
             raise ValueError(f"not a crontab line ({exc})") from exc
         return value
 
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        """FAQBOT_SLACK_APP_TOKEN= (empty, as env files and compose leave it) means not set,
+        not Socket Mode with an empty token."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("visibility_grants")
     @classmethod
     def _grants_name_channels(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:

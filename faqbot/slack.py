@@ -40,5 +40,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def apology_text(reason: str, reference: str) -> str:
+    """What replaces a placeholder when no answer can come: never a lone "Searching…"."""
+    return (f":warning: Sorry, I couldn't finish this ({escape(reason)}). Reference `{reference}` "
+            "— please try again in a few minutes.")  # fmt: skip
+
+
 # Action ids of the vote buttons the workers draw and the bot listens to.
 VOTE_UP, VOTE_DOWN = "vote_up", "vote_down"

@@ -9,7 +9,7 @@ from bot import ui
 from bot.admin import commands as admin
 from bot.admin.auth import AdminCheck, refusal
 from bot.admin.parsing import AdminInputError, parse
-from bot.questions import PLACEHOLDER, over_rate, problem
+from bot.questions import PLACEHOLDER, not_queued, over_rate, problem, record_taken
 from bot.services import BotServices
 from faqbot.slack import escape
 from faqbot.tasks import ANSWER, AnswerRequest, Reply
@@ -28,7 +28,12 @@ def register(app: App, services: BotServices) -> None:
         request = AnswerRequest(question=question, asker=command["user_id"],
                                 channel=command.get("channel_id"), private=True)  # fmt: skip
         request.reply = Reply(kind="slack", response_url=command["response_url"])
-        services.dispatcher.submit(ANSWER, request)
+        try:
+            services.dispatcher.submit(ANSWER, request)
+        except Exception as exc:  # noqa: BLE001 - whatever the queue's failure, the asker hears
+            ack(response_type="ephemeral", text=not_queued(services, request, exc))
+            return
+        record_taken(services, request)
         ack(response_type="ephemeral", text=f"{PLACEHOLDER}\n>{escape(question)}")
 
     @app.command("/faq-admin")

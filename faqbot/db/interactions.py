@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from faqbot.db.models import Interaction
-from faqbot.tasks import AnswerRequest
+from faqbot.tasks import AnswerRequest, Reply
 
 FINAL = ("answered", "refused")
 
@@ -50,7 +50,7 @@ def _insert(session: Session, request: AnswerRequest) -> Interaction:
     row = Interaction(
         request_id=request.request_id, question=request.question, asker=request.asker,
         channel=request.channel, thread_ts=request.thread_ts, status="queued", attempts=0,
-        enqueued_at=request.enqueued_at,
+        enqueued_at=request.enqueued_at, request=request.model_dump(mode="json"),
     )  # fmt: skip
     try:
         with session.begin_nested():
@@ -58,6 +58,14 @@ def _insert(session: Session, request: AnswerRequest) -> Interaction:
     except IntegrityError:
         return find(session, request.request_id, lock=True)
     return row
+
+
+def record_sent(session: Session, request: AnswerRequest, error: str | None = None) -> None:
+    """The bot's record of a question it took: queued, or failed with `error` when it could
+    not be queued. A worker that got there first keeps its row."""
+    row = _insert(session, request)
+    if error and row.status == "queued":
+        row.status, row.error, row.finished_at = "failed", error, now()
 
 
 def record_answer(session: Session, request_id: str, answer: dict, retrieved: list[dict]) -> None:
@@ -122,9 +130,10 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def fail_stale(session: Session, older_than_s: float) -> int:
+def fail_stale(session: Session, older_than_s: float) -> list[Interaction]:
     """Questions queued or running for longer than any delivery could take are lost (their
-    message expired or was purged): mark them failed so they show up, instead of waiting."""
+    message expired or was purged): mark them failed so they show up, instead of waiting.
+    Returns them, so whoever waits can be told."""
     cutoff = now() - dt.timedelta(seconds=older_than_s)
     rows = session.scalars(
         select(Interaction)
@@ -134,4 +143,43 @@ def fail_stale(session: Session, older_than_s: float) -> int:
     for row in rows:
         row.status, row.finished_at = "failed", now()
         row.error = "lost: no worker finished it in time"
-    return len(rows)
+    return list(rows)
+
+
+class NoSuchFailure(LookupError):
+    """A reference that names no failed question, or more than one."""
+
+
+def failures(session: Session, limit: int = 50) -> list[Interaction]:
+    """Failed questions, newest first."""
+    query = select(Interaction).where(Interaction.status == "failed")
+    return list(session.scalars(query.order_by(Interaction.id.desc()).limit(limit)))
+
+
+def failed_by_reference(session: Session, reference: str) -> Interaction:
+    """The failed question whose request id starts with `reference` (the apology shows 8)."""
+    if len(reference) < 6 or not reference.isalnum():
+        raise NoSuchFailure(f"{reference!r}: a reference is at least 6 letters and digits")
+    rows = session.scalars(
+        select(Interaction).where(Interaction.request_id.startswith(reference.lower()))
+        .with_for_update()
+    ).all()  # fmt: skip
+    if len(rows) != 1:
+        raise NoSuchFailure(f"{reference!r}: " + ("no question has this reference" if not rows
+                            else f"{len(rows)} questions share this reference; give more of it"))  # fmt: skip
+    if rows[0].status != "failed":
+        raise NoSuchFailure(f"{reference!r}: this question is {rows[0].status}, not failed")
+    return rows[0]
+
+
+def reopen(row: Interaction) -> AnswerRequest:
+    """The failed question queued again under its own request id, so its reply replaces the
+    apology. An /ask response URL lasts 30 minutes, so that reply goes to the asker's DM."""
+    if not row.request:
+        raise NoSuchFailure(f"{row.request_id[:8]!r}: asked before requests were recorded")
+    request = AnswerRequest.model_validate(row.request)
+    if request.reply.response_url and request.asker:
+        request.reply = Reply(kind="slack", channel=request.asker)
+    request.enqueued_at = time.time()
+    row.status, row.error, row.finished_at, row.enqueued_at = "queued", None, None, time.time()
+    return request

@@ -56,6 +56,9 @@ class Interaction(Base):
     # What the model was shown besides the question (the numbered sources, the thread so far):
     # the training set is built from it, in exactly the format the chain serves.
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The AnswerRequest as sent, reply address included: `faqbot failures retry` sends it
+    # again, and a question no worker finished is still answered with an apology.
+    request: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     model: Mapped[str | None] = mapped_column(String(200))
     adapter: Mapped[str | None] = mapped_column(String(200))
     timings_ms: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -78,11 +78,11 @@ class RunningBot:
         return [json.loads(base64.b64decode(m["body"]))[1]["payload"] for m in messages]
 
 
-def start_bot(settings: Settings, standin: SlackStandIn):
+def start_bot(settings: Settings, standin: SlackStandIn, *, consume: bool = True):
     """The bot's ASGI app (gunicorn's uvicorn workers run the same one in production) in a
-    server thread, with its inbox consumers."""
+    server thread, with its inbox consumers unless `consume` is off (as in gunicorn's)."""
     services = bot_services(settings)
-    http = http_application(services)
+    http = http_application(services, consume=consume)
     server = uvicorn.Server(uvicorn.Config(http, **uvicorn_config(host="127.0.0.1", port=0,
                                                                   log_level="warning")))  # fmt: skip
     threading.Thread(target=server.run, daemon=True).start()

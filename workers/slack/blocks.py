@@ -88,11 +88,6 @@ def streaming_blocks(partial: str) -> list[dict]:
     return [section(text + " ▍"), context("Writing… the sources are checked before it is final.")]
 
 
-def apology_text(reason: str, reference: str) -> str:
-    return (f":warning: Sorry, I couldn't finish this ({escape(reason)}). Reference `{reference}` "
-            "— please try again in a few minutes.")  # fmt: skip
-
-
 def progress_text(phase: str, done: int, total: int) -> str:
     filled = round(BAR_CELLS * done / total) if total else 0
     bar = "▓" * filled + "░" * (BAR_CELLS - filled)

@@ -13,7 +13,7 @@ from slack_sdk.webhook import WebhookClient
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
-from faqbot.slack import escape, web_client
+from faqbot.slack import apology_text, escape, web_client
 from faqbot.tasks import Reply
 from workers.replies import NullSink
 from workers.slack import blocks as ui
@@ -114,7 +114,7 @@ class SlackMessageSink:
             raise
 
     def failed(self, error: str, reference: str) -> None:
-        self._update(ui.apology_text(error, reference))
+        self._update(apology_text(error, reference))
 
 
 class SlackResponseUrlSink(NullSink):
@@ -144,4 +144,4 @@ class SlackResponseUrlSink(NullSink):
             self._send(text[:200], more, replace=False)
 
     def failed(self, error: str, reference: str) -> None:
-        self._send(ui.apology_text(error, reference), [])
+        self._send(apology_text(error, reference), [])

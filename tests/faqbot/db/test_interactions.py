@@ -74,7 +74,7 @@ def test_questions_no_worker_will_finish_are_marked_failed(db_settings):
     with session_scope(db_settings) as session:
         interactions.find(session, old.request_id).created_at -= dt.timedelta(hours=5)
     with session_scope(db_settings) as session:
-        assert interactions.fail_stale(session, older_than_s=3600) == 1
+        assert [row.question for row in interactions.fail_stale(session, 3600)] == ["old"]
     status = {row.question: (row.status, row.error) for row in rows(db_settings)}
     assert status["old"] == ("failed", "lost: no worker finished it in time")
     assert status["fresh"][0] == "running"
