@@ -313,6 +313,22 @@ class Settings(BaseSettings):
             "and that channel's."
         ),
     )
+    sweep_interval_s: float = Field(
+        60.0,
+        ge=5,
+        description=(
+            "How often `faqbot beat` sweeps: questions no worker took are sent again, those "
+            "no worker will finish get an apology, old ones past the retention are deleted."
+        ),
+    )
+    interaction_retention_days: int = Field(
+        365,
+        ge=0,
+        description=(
+            "Questions, answers and votes older than this are deleted by the hourly sweep "
+            "(0: kept until deleted by hand). Built datasets keep their scrubbed copies."
+        ),
+    )
     questions_per_minute: int = Field(
         6,
         ge=0,

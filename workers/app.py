@@ -19,7 +19,6 @@ from faqbot.settings import Settings
 from faqbot.tasks import RETRAIN, SWEEP
 from workers.runtime import warm_up
 
-SWEEP_EVERY_S = 3600
 READY_MESSAGE = "faqbot worker process"
 log = logging.getLogger("faqbot.worker")
 
@@ -39,7 +38,7 @@ def worker_app(settings: Settings) -> Celery:
 
     app = celery_app(settings)
     app.conf.beat_schedule = {
-        "fail-lost-questions": {"task": SWEEP, "schedule": SWEEP_EVERY_S},
+        "sweep-questions": {"task": SWEEP, "schedule": settings.sweep_interval_s},
     }
     if settings.retrain_schedule.strip():
         app.conf.beat_schedule["retrain"] = {"task": RETRAIN,

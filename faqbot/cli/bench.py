@@ -178,6 +178,52 @@ def bench_slack_ack(
     out.print(table)
 
 
+@bench_app.command("soak")
+def bench_soak(
+    questions: Annotated[int, typer.Option(min=2, help="Questions to ask in all.")] = 200,
+    users: Annotated[int, typer.Option(min=1, help="Slack users asking them, in turn.")] = 20,
+    workers: Annotated[
+        int, typer.Option(min=2, help="Answer worker processes; the first is killed midway.")
+    ] = 2,
+    rate: Annotated[float, typer.Option(min=0.01, help="Questions sent per second.")] = 0.25,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis to run on (default: redis://127.0.0.1:6379/1, never FAQBOT_REDIS_URL). "
+            "Its database is FLUSHED at start: give one nothing else uses."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=1, help="Seconds to wait for the last final reply.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """The whole system under a steady stream of questions, with one worker killed midway.
+
+    Starts the real bot (HTTP mode), W answer workers and a Slack Web API stand-in on
+    loopback, sends signed @mentions from U users at RATE per second, and SIGKILLs the first
+    worker's process group after half of them. Every question must get exactly one final
+    answer or apology: reports lost, duplicated, and p50/p95 from question to placeholder and
+    to the final message. FAQBOT_LLM_MAX_NEW_TOKENS and the bot tuning apply.
+    """
+    from pipelines.bench.queue_runs import BenchUnavailable
+    from pipelines.bench.soak import run_soak_benchmark
+
+    try:
+        result = run_soak_benchmark(load_settings(), questions=questions, users=users,
+                                    workers=workers, rate=rate, redis_url=redis_url,
+                                    timeout_s=timeout, progress=ProgressBar(as_json))  # fmt: skip
+    except BenchUnavailable as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table("figure", "value", title=f"Soak: {questions} questions, {workers} workers")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
 @bench_app.command("retrain")
 def bench_retrain(
     dataset: Annotated[str, typer.Option(help="The StackFAQ folder (has BENCHMARK.md).")],

@@ -47,9 +47,9 @@ def worker(
 def beat(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run the scheduler for periodic tasks: hourly housekeeping (questions no worker will
-    finish are marked failed) and the retraining loop on FAQBOT_RETRAIN_SCHEDULE, sent to the
-    training queue.
+    """Run the scheduler for periodic tasks: the sweep every FAQBOT_SWEEP_INTERVAL_S (questions
+    no worker took are sent again, those no worker will finish get an apology, old ones are
+    deleted) and the retraining loop on FAQBOT_RETRAIN_SCHEDULE, sent to the training queue.
 
     Run exactly one beat per deployment.
     """

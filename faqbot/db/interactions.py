@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -130,6 +130,31 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def unclaimed(session: Session, older_than_s: float, younger_than_s: float) -> list[AnswerRequest]:
+    """Questions taken but never started by any worker, long after one would have: Redis's
+    transport can drop a message whose worker dies between taking it off the queue and
+    recording it as unacked. Each is sent again once (the answer task is idempotent by
+    request id); one that is still not taken is failed later by `fail_stale`."""
+    newest, oldest = (
+        now() - dt.timedelta(seconds=older_than_s),
+        now() - dt.timedelta(seconds=younger_than_s),
+    )
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.status == "queued", Interaction.attempts == 0,
+               Interaction.created_at < newest, Interaction.created_at > oldest,
+               Interaction.request.is_not(None))
+        .with_for_update(skip_locked=True)
+    ).all()  # fmt: skip
+    resent = []
+    for row in rows:
+        if row.request.get("resent_at"):
+            continue
+        row.request = {**row.request, "resent_at": time.time()}
+        resent.append(AnswerRequest.model_validate(row.request))
+    return resent
+
+
 def fail_stale(session: Session, older_than_s: float) -> list[Interaction]:
     """Questions queued or running for longer than any delivery could take are lost (their
     message expired or was purged): mark them failed so they show up, instead of waiting.
@@ -144,6 +169,14 @@ def fail_stale(session: Session, older_than_s: float) -> list[Interaction]:
         row.status, row.finished_at = "failed", now()
         row.error = "lost: no worker finished it in time"
     return list(rows)
+
+
+def forget_older_than(session: Session, days: int) -> int:
+    """Deletes questions asked more than `days` ago, with their votes, corrections and review
+    marks (the foreign keys cascade): what the retention period promises."""
+    cutoff = now() - dt.timedelta(days=days)
+    result = session.execute(delete(Interaction).where(Interaction.created_at < cutoff))
+    return result.rowcount or 0
 
 
 class NoSuchFailure(LookupError):

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from faqbot.errors import first_line
 from faqbot.settings import Settings
 from faqbot.tasks import Reply
@@ -78,9 +80,21 @@ def worker_env(settings: Settings, torch_threads: int) -> dict[str, str]:
     """Every setting as a FAQBOT_ variable, so a worker sees exactly these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
     values = settings.model_dump() | {"torch_threads": torch_threads}
-    env.update({f"FAQBOT_{name.upper()}": str(value) for name, value in values.items()
+    env.update({f"FAQBOT_{name.upper()}": _env_value(value) for name, value in values.items()
                 if value is not None})  # fmt: skip
     return env
+
+
+def _env_value(value) -> str:
+    """As the variable would be written: secrets in clear, lists comma-separated, mappings
+    as JSON."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
 
 
 def start_workers(settings: Settings, log_dir: Path, count: int, queues: str) -> WorkerPool:

@@ -161,11 +161,11 @@ def _standin():
     try:
         yield process.stdout.readline().strip() + "/api/"
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @contextmanager
-def bot_process(data_dir: Path, redis_url: str, api_url: str):
+def bot_process(data_dir: Path, redis_url: str, api_url: str, extra_env: dict | None = None):
     """`faqbot bot` in HTTP mode on a free port: yields (port, the process)."""
     port = _free_port()
     # The user's bot tuning applies; their queue, database and Slack credentials never do.
@@ -175,7 +175,7 @@ def bot_process(data_dir: Path, redis_url: str, api_url: str):
     env.update(FAQBOT_DATA_DIR=str(data_dir), FAQBOT_REDIS_URL=redis_url,
                FAQBOT_SLACK_BOT_TOKEN=TOKEN, FAQBOT_SLACK_SIGNING_SECRET=SECRET,
                FAQBOT_SLACK_API_URL=api_url, FAQBOT_SLACK_PORT=str(port),
-               FAQBOT_SLACK_HOST="127.0.0.1")  # fmt: skip
+               FAQBOT_SLACK_HOST="127.0.0.1", **(extra_env or {}))  # fmt: skip
     log = (data_dir / "bot.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "faqbot", "bot", "--loglevel", "warning"],
                                env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -184,7 +184,7 @@ def bot_process(data_dir: Path, redis_url: str, api_url: str):
         _wait_healthy(process, port, data_dir / "bot.log")
         yield port, process
     finally:
-        _stop(process)
+        stop_process(process)
         log.close()
 
 
@@ -208,7 +208,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -60,7 +60,7 @@ def run_workers_benchmark(
     redis_url = redis_url or DEFAULT_REDIS_URL  # never the configured (live) queue
     client = connect_and_flush(redis_url)
     with (
-        _interrupted_by_sigterm(),
+        interrupted_by_sigterm(),
         tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp,
         progress or nullcontext(),
     ):
@@ -74,7 +74,7 @@ def run_workers_benchmark(
 
 
 @contextmanager
-def _interrupted_by_sigterm() -> Iterator[None]:
+def interrupted_by_sigterm() -> Iterator[None]:
     """SIGTERM unwinds like Ctrl-C, so the workers (in sessions of their own) are stopped."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -152,13 +152,13 @@ def summarise_answers(outcomes: dict[str, Outcome], rows: dict[str, list[dict]])
         "lost": sum(not o.done and not _final(rows[rid]) for rid, o in outcomes.items()),
         "duplicated": sum(_duplicated(o, rows[rid]) for rid, o in outcomes.items()),
         "throughput_qps": round(len(finished) / span, 3) if span else 0.0,
-        "p50_ms": _percentile(end_to_end, 50),
-        "p95_ms": _percentile(end_to_end, 95),
+        "p50_ms": percentile(end_to_end, 50),
+        "p95_ms": percentile(end_to_end, 95),
         "failed": sum(bool(o.of("failed")) and not o.of("finished") for o in outcomes.values()),
         "redelivered": sum(any(r["attempts"] > 1 for r in rs) for rs in rows.values()),
         "refused": sum(bool(r.get("refused")) for r in results),
-        "p50_queue_ms": _percentile(queue_wait, 50),
-        "p95_queue_ms": _percentile(queue_wait, 95),
+        "p50_queue_ms": percentile(queue_wait, 50),
+        "p95_queue_ms": percentile(queue_wait, 95),
         "span_s": round(span, 2),
         "model": next((r["model"] for r in results if r.get("model")), None),
     }
@@ -181,7 +181,7 @@ def _final(rows: list[dict]) -> bool:
     return any(row["status"] in FINAL_STATUSES for row in rows)
 
 
-def _percentile(values: list[float], q: int) -> float:
+def percentile(values: list[float], q: int) -> float:
     return round(float(np.percentile(values, q)), 1) if values else 0.0
 
 

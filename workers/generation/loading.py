@@ -4,6 +4,7 @@ causal LM) by name or path, optionally in 4-bit NF4 and with a LoRA adapter."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -86,11 +87,18 @@ def _convert_gguf(gguf_dir: Path, target: Path) -> None:
     model.hf_quantizer = None
     model.is_quantized = False
     model.config.__dict__.pop("quantization_config", None)
-    partial = target.with_name(target.name + ".partial")
+    # One folder per process: workers starting together on a fresh machine each convert, and
+    # the first rename wins; a crash mid-write never leaves a half cache behind.
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     model.save_pretrained(partial, safe_serialization=True)
     tokenizer.save_pretrained(partial)
-    partial.rename(target)  # a crash mid-write never leaves a half cache behind
+    try:
+        partial.rename(target)
+    except OSError:
+        if not (target / "config.json").is_file():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)  # another process finished first
 
 
 def _from_pretrained(path: str | Path, name: str, four_bit: bool):

@@ -9,24 +9,49 @@ from celery import shared_task
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
-from faqbot.tasks import SWEEP, AnswerRequest
+from faqbot.settings import Settings
+from faqbot.tasks import ANSWER, SWEEP, AnswerRequest
 from workers.replies import sink_for
 from workers.runtime import process_settings
 
 log = logging.getLogger("faqbot.tasks")
+RESEND_MARGIN_S = 30.0  # past the visibility timeout, when a held task is back on the queue
 
 
 @shared_task(name=SWEEP)
 def sweep_task() -> dict:
-    """Marks questions that no worker will ever finish as failed, and tells each asker, so
-    none is silently lost and no placeholder waits forever."""
+    """No question is silently lost: one no worker took is sent again; one no worker will
+    finish is marked failed and its asker told, so no placeholder waits forever. Then
+    questions older than the retention period are forgotten."""
     settings = process_settings()
     ensure_schema(settings)
     horizon = settings.visibility_timeout_s * (settings.task_max_deliveries + 1)
+    resent = _resend_unclaimed(settings, horizon)
     with session_scope(settings) as session:
         lost = [(row.request, row.error) for row in interactions.fail_stale(session, horizon)]
     told = sum(_apologise(payload, error, settings) for payload, error in lost if payload)
-    return {"failed_stale": len(lost), "askers_told": told}
+    forgotten = 0
+    if settings.interaction_retention_days:
+        with session_scope(settings) as session:
+            forgotten = interactions.forget_older_than(session,
+                                                       settings.interaction_retention_days)  # fmt: skip
+    return {"resent": resent, "failed_stale": len(lost), "askers_told": told,
+            "forgotten": forgotten}  # fmt: skip
+
+
+def _resend_unclaimed(settings: Settings, horizon_s: float) -> int:
+    from faqbot.dispatch import dispatcher_for
+
+    dispatcher = dispatcher_for(settings)
+    with session_scope(settings) as session:
+        requests = interactions.unclaimed(
+            session, settings.visibility_timeout_s + RESEND_MARGIN_S, horizon_s
+        )
+        for request in requests:  # inside the transaction: a failed send is not marked sent
+            dispatcher.submit(ANSWER, request)
+    if requests:
+        log.warning("sent %d questions again that no worker had taken", len(requests))
+    return len(requests)
 
 
 def _apologise(payload: dict, error: str, settings) -> bool:

@@ -37,10 +37,63 @@ def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, m
         with session_scope(configured) as session:
             interactions.find(session, lost.request_id).created_at -= dt.timedelta(days=1)
 
-        assert sweep_task() == {"failed_stale": 1, "askers_told": 1}
+        assert sweep_task() == {"resent": 0, "failed_stale": 1, "askers_told": 1,
+                                "forgotten": 0}  # fmt: skip
 
         text = slack.messages[("C0HELP001", posted["ts"])]["text"]
     assert text.startswith(":warning: Sorry") and f"`{lost.request_id[:8]}`" in text
     with session_scope(configured) as session:
         assert interactions.find(session, lost.request_id).status == "failed"
         assert interactions.find(session, fresh.request_id).status == "queued"
+
+
+def test_questions_older_than_the_retention_period_are_forgotten_with_their_votes(settings):
+    from sqlalchemy import func, select
+
+    from faqbot.db.models import Interaction, Vote
+
+    ensure_schema(settings)
+    old, recent = AnswerRequest(question="old one"), AnswerRequest(question="recent one")
+    with session_scope(settings) as session:
+        for request in (old, recent):
+            interactions.record_sent(session, request)
+            row = interactions.find(session, request.request_id)
+            row.status = "answered"
+            session.add(Vote(interaction_id=row.id, user_id="U0VOTER01", value=1, via="button"))
+        interactions.find(session, old.request_id).created_at -= dt.timedelta(days=400)
+
+    assert sweep_task()["forgotten"] == 1
+
+    with session_scope(settings) as session:
+        assert [r.question for r in session.scalars(select(Interaction))] == ["recent one"]
+        assert session.scalar(select(func.count()).select_from(Vote)) == 1
+
+
+def test_a_question_no_worker_took_is_sent_again_once(settings, monkeypatch):
+    """Redis's transport can lose a message whose worker died while taking it: the bot's
+    record of the question is what brings it back."""
+    import base64
+    import json
+
+    from faqbot.shared_state import redis_client
+
+    queue_url = "redis://127.0.0.1:6379/2"
+    redis_client(queue_url).flushdb()
+    monkeypatch.setenv("FAQBOT_REDIS_URL", queue_url)
+    process_settings.cache_clear()
+    configured = Settings(_env_file=None)
+    ensure_schema(configured)
+    dropped, started = AnswerRequest(question="dropped"), AnswerRequest(question="started")
+    with session_scope(configured) as session:
+        interactions.record_sent(session, dropped)
+        interactions.claim(session, started)  # a worker has it: its redelivery is Redis's job
+        for request in (dropped, started):
+            interactions.find(session, request.request_id).created_at -= dt.timedelta(minutes=50)
+
+    assert sweep_task()["resent"] == 1
+    assert sweep_task()["resent"] == 0  # once only: a second loss is failed, not looped
+
+    [raw] = redis_client(queue_url).lrange("answers", 0, -1)
+    payload = json.loads(base64.b64decode(json.loads(raw)["body"]))[1]["payload"]
+    assert payload["request_id"] == dropped.request_id  # same id: it can only be answered once
+    redis_client(queue_url).flushdb()
