@@ -169,13 +169,7 @@ def bench_slack_ack(
                                          redis_url=redis_url, progress=ProgressBar(as_json))  # fmt: skip
     except BenchUnavailable as exc:
         fail(str(exc))
-    if as_json:
-        print(json.dumps(result))
-        return
-    table = Table("figure", "value", title=f"Slack ack: {requests} events, {concurrency} at once")
-    for key, value in result.items():
-        table.add_row(key, str(value))
-    out.print(table)
+    _print_figures(result, f"Slack ack: {requests} events, {concurrency} at once", as_json)
 
 
 @bench_app.command("soak")
@@ -215,10 +209,15 @@ def bench_soak(
                                     timeout_s=timeout, progress=ProgressBar(as_json))  # fmt: skip
     except BenchUnavailable as exc:
         fail(str(exc))
+    _print_figures(result, f"Soak: {questions} questions, {workers} workers", as_json)
+
+
+def _print_figures(result: dict, title: str, as_json: bool) -> None:
+    """One figure per row, or the JSON other tools read."""
     if as_json:
         print(json.dumps(result))
         return
-    table = Table("figure", "value", title=f"Soak: {questions} questions, {workers} workers")
+    table = Table("figure", "value", title=title)
     for key, value in result.items():
         table.add_row(key, str(value))
     out.print(table)
