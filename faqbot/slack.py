@@ -3,8 +3,10 @@ configured base URL and retries on rate limits and dropped connections) and mrkd
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
+from redis.exceptions import RedisError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -18,12 +20,75 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+class SharedRateLimits:
+    """Slack's rate limits are per method and workspace, not per process: a 429 seen by one
+    process goes into Redis, so every bot and worker process waits out the Retry-After before
+    calling that method, instead of each learning it by being refused."""
+
+    MAX_WAIT_S = 60.0
+
+    def __init__(self, redis_url: str):
+        from faqbot.shared_state import redis_client
+
+        self.redis = redis_client(redis_url)
+
+    @staticmethod
+    def key(method: str) -> str:
+        return f"faqbot:slack:retry-after:{method}"
+
+    def record(self, method: str, seconds: float) -> None:
+        if seconds > 0:
+            self.redis.set(self.key(method), "1", px=int(seconds * 1000))
+
+    def wait(self, method: str) -> None:
+        try:
+            left_ms = self.redis.pttl(self.key(method))
+        except RedisError:  # no shared limit without Redis; Slack's own 429 still applies
+            return
+        if left_ms > 0:
+            time.sleep(min(left_ms / 1000, self.MAX_WAIT_S))
+
+
+class SharedRateLimitHandler(RateLimitErrorRetryHandler):
+    """Waits out Slack's Retry-After and tries again (at most twice), after telling the other
+    processes how long to hold off."""
+
+    def __init__(self, limits: SharedRateLimits | None):
+        super().__init__(max_retry_count=2)
+        self.limits = limits
+
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:
+        if self.limits and response is not None:
+            self.limits.record(request.url.rsplit("/", 1)[-1], _retry_after_s(response.headers))
+        super().prepare_for_next_attempt(state=state, request=request, response=response,
+                                         error=error)  # fmt: skip
+
+
+def _retry_after_s(headers: dict) -> float:
+    for name, values in headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) else values
+            return float(value)
+    return 1.0
+
+
+class FaqbotWebClient(WebClient):
+    def __init__(self, *args, limits: SharedRateLimits | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+
+    def api_call(self, api_method: str, **kwargs):
+        if self.limits:
+            self.limits.wait(api_method)
+        return super().api_call(api_method, **kwargs)
+
+
 @lru_cache(maxsize=4)
-def _client(token: str, base_url: str) -> WebClient:
-    client = WebClient(token=token, base_url=base_url, timeout=10)
-    # Slack answers 429 with Retry-After: wait that long and try again (at most twice). A
-    # dropped connection is retried by the client's default handler.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+def _client(token: str, base_url: str, redis_url: str | None) -> WebClient:
+    limits = SharedRateLimits(redis_url) if redis_url else None
+    client = FaqbotWebClient(token=token, base_url=base_url, timeout=10, limits=limits)
+    # A dropped connection is retried by the client's default handler.
+    client.retry_handlers.append(SharedRateLimitHandler(limits))
     return client
 
 
@@ -31,7 +96,8 @@ def web_client(settings: Settings) -> WebClient:
     """One client per token and URL per process (it keeps no connection state of its own)."""
     if settings.slack_bot_token is None:
         raise ValueError("FAQBOT_SLACK_BOT_TOKEN is not set: the bot cannot reach Slack")
-    return _client(settings.slack_bot_token.get_secret_value(), api_url(settings))
+    return _client(settings.slack_bot_token.get_secret_value(), api_url(settings),
+                   settings.redis_url)  # fmt: skip
 
 
 def escape(text: str) -> str:
