@@ -53,6 +53,7 @@ SOAK_LIMITS = {
     "visibility_timeout_s": 60.0, "questions_per_minute": 0, "sweep_interval_s": 15.0,
 }  # fmt: skip
 APOLOGY = ":warning: Sorry"
+KILL_DELAY_S = 1.0
 POLL_S = 0.5
 
 
@@ -142,6 +143,7 @@ def _ask(port: int, texts: list[str], users: int, rate: float, kill_after: int, 
             response = http.post("/slack/events", content=body, headers=signed_headers(body))
             asked.append(Asked(user, channel, event["ts"], sent_at, response.status_code))
             if n + 1 == kill_after:
+                time.sleep(KILL_DELAY_S)  # a worker has taken the question by now
                 kill()
             if progress:
                 progress("questions sent", n + 1, len(texts))
@@ -194,7 +196,8 @@ def _interaction_rows(settings: Settings, asked: list[Asked]) -> dict[str, list[
         for row in session.scalars(select(Interaction)):
             if row.thread_ts in rows:
                 rows[row.thread_ts].append({"status": row.status, "attempts": row.attempts,
-                                            "error": row.error})  # fmt: skip
+                                            "error": row.error,
+                                            "resent": bool((row.request or {}).get("resent_at"))})  # fmt: skip
     return rows
 
 
@@ -217,8 +220,10 @@ def summarise(slack: SlackStandIn, asked: list[Asked], rows: dict[str, list[dict
         "p95_placeholder_ms": percentile(placeholder_ms, 95),
         "p50_final_ms": percentile(final_ms, 50),
         "p95_final_ms": percentile(final_ms, 95),
+        "max_final_ms": round(max(final_ms, default=0.0), 1),
         "not_acked": sum(q.status != 200 for q in asked),
         "redelivered": sum(any(r["attempts"] > 1 for r in rs) for rs in rows.values()),
+        "resent_by_sweep": sum(any(r["resent"] for r in rs) for rs in rows.values()),
         "unrecorded": sum(not rs for rs in rows.values()),
         "lost_detail": [_lost_detail(slack, q, rows[q.ts]) for q in asked if not finals[q.ts]][:5],
     }

@@ -37,12 +37,14 @@ def test_summary_counts_answers_apologies_lost_and_duplicates():
         thread(slack, asked[1], APOLOGY, placeholder_at=100.02)
         thread(slack, asked[2], placeholder_at=100.03)  # never finished: lost
         thread(slack, asked[3], ANSWER, ANSWER, placeholder_at=100.04)  # answered twice
-        rows = {"100.0": [{"status": "answered", "attempts": 2}], "100.1": [], "100.2": [],
-                "100.3": [{"status": "answered", "attempts": 1}]}  # fmt: skip
+        rows = {"100.0": [{"status": "answered", "attempts": 2, "resent": False}],
+                "100.1": [], "100.2": [],
+                "100.3": [{"status": "answered", "attempts": 1, "resent": True}]}  # fmt: skip
         summary = summarise(slack, asked, rows)
     assert all(key in summary for key in ISSUE_KEYS)
     assert (summary["final_answers"], summary["apologies"]) == (2, 1)
     assert (summary["lost"], summary["duplicated"], summary["redelivered"]) == (1, 1, 1)
+    assert summary["resent_by_sweep"] == 1 and summary["max_final_ms"] == pytest.approx(4040.0)
     assert summary["p50_placeholder_ms"] == pytest.approx(25.0)
     assert summary["p50_final_ms"] == pytest.approx(4020.0)
 
