@@ -70,6 +70,13 @@ class SlackStandIn:
 
     # What tests read
 
+    def thread(self, channel: str, thread_ts: str) -> dict[tuple[str, str], dict]:
+        """The messages now in a thread, by (channel, ts): deleted ones are gone."""
+        with self._lock:
+            messages = dict(self.messages)
+        return {key: message for key, message in messages.items()
+                if key[0] == channel and message.get("thread_ts") == thread_ts}  # fmt: skip
+
     def called(self, method: str, **match) -> list[Call]:
         with self._lock:
             calls = list(self.calls)

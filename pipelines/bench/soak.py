@@ -168,10 +168,7 @@ def _wait_final(slack: SlackStandIn, asked: list[Asked], deadline: float, progre
 
 def thread_messages(slack: SlackStandIn, question: Asked) -> dict[tuple[str, str], dict]:
     """The messages now in the question's thread (a placeholder deleted for a twin is gone)."""
-    with slack._lock:
-        messages = dict(slack.messages)
-    return {key: message for key, message in messages.items()
-            if key[0] == question.channel and message.get("thread_ts") == question.ts}  # fmt: skip
+    return slack.thread(question.channel, question.ts)
 
 
 def is_final(params: dict) -> bool:
@@ -202,8 +199,7 @@ def _interaction_rows(settings: Settings, asked: list[Asked]) -> dict[str, list[
 
 
 def summarise(slack: SlackStandIn, asked: list[Asked], rows: dict[str, list[dict]]) -> dict:
-    with slack._lock:
-        calls = list(slack.calls)
+    calls = slack.called("chat.postMessage") + slack.called("chat.update")
     finals = {q.ts: final_messages(slack, q) for q in asked}
     placeholder_ms = [(at - q.sent_at) * 1000 for q in asked
                       if (at := _first_post(calls, q)) is not None]  # fmt: skip
