@@ -28,6 +28,7 @@ NOT_PUBLIC = [
         "203.0.113.0/24",
         "2001:db8::/32",
         "3fff::/20",
+        "fec0::/10",  # site-local, deprecated (RFC 3879) but still routed inside some networks
     )
 ]
 NAT64 = ipaddress.ip_network("64:ff9b::/96")

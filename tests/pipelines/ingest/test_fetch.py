@@ -357,6 +357,8 @@ def dns(monkeypatch):
         ("192.0.2.1", False),  # documentation
         ("2001:db8::1", False),
         ("3fff::1", False),
+        ("fec0::1", False),  # site-local (deprecated), which is_global calls global
+        ("feff:ffff::1", False),  # the top of fec0::/10
         ("8.8.8.8", True),
         ("2001:4860:4860::8888", True),
         ("::ffff:8.8.8.8", True),
@@ -440,6 +442,15 @@ def test_a_name_with_one_internal_address_among_public_ones_is_refused(dns, conn
     message = fetch_error("http://mixed.test/page.html", allowed_hosts=())
 
     assert message == f"refused: mixed.test resolves to 10.0.0.7, which is {REFUSED_HINT}"
+    assert connections == []
+
+
+def test_a_name_for_a_site_local_ipv6_address_is_refused(dns, connections):
+    dns.answers["old-intranet.test"] = [["fec0::5"]]
+
+    message = fetch_error("http://old-intranet.test/page.html", allowed_hosts=())
+
+    assert message == f"refused: old-intranet.test resolves to fec0::5, which is {REFUSED_HINT}"
     assert connections == []
 
 
