@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 import zipfile
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from reportlab.pdfgen import canvas
 
 from pipelines.ingest.chunking import chunk_document
 from pipelines.ingest.documents import ItemError, LoadedDocument, Section
-from pipelines.ingest.loaders import PARSERS, parse_bytes, title_from_name
+from pipelines.ingest.loaders import (
+    PARSERS,
+    parse_bytes,
+    parse_markdown,
+    parse_text,
+    title_from_name,
+)
 
 SAMPLE_DOCS = Path(__file__).resolve().parents[3] / "sample_kb" / "docs"
 
@@ -179,6 +186,54 @@ def test_markdown_heading_ending_in_hash_keeps_it(tmp_path):
     document = load(write(tmp_path, "langs.md", "# Languages\n\n## Learning C#\n\nUse Rider.\n"))
 
     assert [s.title for s in document.sections] == ["Learning C#"]
+
+
+def test_markdown_closing_hashes_and_spaces_are_trimmed_from_headings(tmp_path):
+    text = "# FAQ ##\n\n##   Travel   #  \n\nBook early.\n\n## ###\n\nThree hashes.\n"
+    document = load(write(tmp_path, "faq.md", text))
+
+    assert document.title == "FAQ"
+    assert [s.title for s in document.sections] == ["Travel", "###"]
+
+
+MEGABYTE = 1_000_000
+
+
+def best_seconds(parse, text: str, repeat: int = 5) -> float:
+    """The fastest of a few runs: the least noisy figure on a shared machine."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        parse(text, "Fallback")
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def line_of(length: int, start: str, filler: str, end: str) -> str:
+    middle = length - len(start) - len(end)
+    return start + (filler * (middle // len(filler) + 1))[:middle] + end
+
+
+# Each loader pattern with the line that would make it backtrack, and a normal line as long.
+ADVERSARIAL_LINES = {
+    "markdown heading": (parse_markdown, line_of(MEGABYTE, "# x", " ", "y"),
+                         line_of(MEGABYTE, "# x", "word ", "y")),
+    "markdown fence": (parse_markdown, line_of(MEGABYTE, "", " ", "x"),
+                       line_of(MEGABYTE, "", "word ", "x")),
+    "text underline": (parse_text, line_of(MEGABYTE, "", "=", " x"),
+                       line_of(MEGABYTE, "", "word ", " x")),
+}  # fmt: skip
+
+
+@pytest.mark.timeout(60)  # a quadratic pattern takes hours on these lines: fail, don't hang
+@pytest.mark.parametrize("case", sorted(ADVERSARIAL_LINES))
+def test_a_megabyte_adversarial_line_parses_about_as_fast_as_a_normal_one(case):
+    parse, adversarial, normal = ADVERSARIAL_LINES[case]
+    assert len(adversarial) == len(normal) == MEGABYTE
+    document = "Title\n=====\n\nFirst line.\n{}\nLast line.\n"
+    normal_s = best_seconds(parse, document.format(normal))
+    adversarial_s = best_seconds(parse, document.format(adversarial))
+    assert adversarial_s < 20 * normal_s, (case, adversarial_s, normal_s)
 
 
 # --- Plain text -----------------------------------------------------------------------------
