@@ -1,10 +1,15 @@
 """Schema migrations with Alembic, runnable from any process: `faqbot db upgrade`, or at start-up
-when `FAQBOT_DATABASE_AUTO_MIGRATE` is on. Concurrent starts on PostgreSQL take turns on an
-advisory lock, so two workers booting together never race on the DDL."""
+when `FAQBOT_DATABASE_AUTO_MIGRATE` is on. Concurrent starts take turns, so the bot, workers and
+beat booting together never race on the DDL: on PostgreSQL on an advisory lock, on an SQLite file
+on a file lock next to it (pysqlite runs each DDL statement outside any transaction)."""
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -37,7 +42,7 @@ def upgrade(settings: Settings) -> str:
     """Upgrades to the newest schema; returns the revision now in place."""
     engine = engine_of(settings)
     try:
-        with _in_process, engine.begin() as connection:
+        with _in_process, _sqlite_file_lock(settings), engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
@@ -48,6 +53,39 @@ def upgrade(settings: Settings) -> str:
             return MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(_unreachable(settings, exc)) from exc
+
+
+@contextmanager
+def _sqlite_file_lock(settings: Settings) -> Iterator[None]:
+    """Holds an exclusive flock on `<database>-migrate.lock` while the block runs; the kernel
+    drops it when its holder exits, so a killed process never leaves a stale lock."""
+    path = _sqlite_lock_path(settings.database_url_resolved)
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DatabaseUnavailable(_unreachable(settings, exc)) from exc
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _sqlite_lock_path(url: str) -> Path | None:
+    """The migration lock file of an SQLite database file; None for other databases and for
+    in-memory SQLite, which no other process can see."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = (parsed.database or "").removeprefix("file:")
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database + "-migrate.lock")
 
 
 def current_revision(settings: Settings) -> str | None:
