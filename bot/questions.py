@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import re
+from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from slack_sdk import WebClient
@@ -23,6 +24,7 @@ PLACEHOLDER = "Searching the knowledge base…"
 PLACEHOLDER_TTL_S = 24 * 3600
 MAX_QUESTION_CHARS = 2000
 RATE_WINDOW_S = 60.0
+HINT, SLOW_DOWN = "hint", "slow-down"
 
 
 def seen_key(channel: str, ts: str) -> str:
@@ -33,20 +35,63 @@ def thread_key(channel: str, thread_ts: str) -> str:
     return f"faqbot:slack:thread:{channel}:{thread_ts}"
 
 
-def rate_key(user: str) -> str:
-    return f"faqbot:rate:questions:{user}"
+def rate_key(sender: str) -> str:
+    return f"faqbot:rate:questions:{sender}"
 
 
-def over_rate(services: BotServices, user: str | None) -> str | None:
-    """A friendly refusal when `user` asked too often in the last minute, counted in Redis so
-    that every bot process shares one count; None when the question may go ahead."""
+def notice_key(sender: str, kind: str) -> str:
+    """Set while `sender` has had the one notice of this kind that a window allows."""
+    return f"faqbot:rate:notice:{kind}:{sender}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Why a message gets no answer. Only the `first` of each kind in a window is worth
+    posting: a flood gets one hint and one slow-down notice, then silence."""
+
+    kind: str  # HINT or SLOW_DOWN
+    text: str
+    first: bool
+
+
+def sender_of(event: dict) -> str | None:
+    """Whom a message counts against: the person who wrote it, else the bot, app or workflow
+    that posted it (Slack's IDs tell them apart: U/W, B, A). None: nobody can be counted."""
+    profile = event.get("bot_profile") or {}
+    found = [event.get(field) for field in ("user", "bot_id", "app_id")] + [profile.get("app_id")]
+    return next((sender for sender in found if sender), None)
+
+
+def screen(services: BotServices, sender: str, question: str) -> Notice | None:
+    """Counts the message against its sender's limit and says why it gets no answer, if it
+    does not. A hint costs a question too, or empty mentions would make the bot post freely."""
+    slow_down = over_rate(services, sender)
+    if slow_down:
+        return Notice(SLOW_DOWN, slow_down, _first_notice(services, sender, SLOW_DOWN))
+    hint = problem(question)
+    if hint:
+        return Notice(HINT, hint, _first_notice(services, sender, HINT))
+    return None
+
+
+def _first_notice(services: BotServices, sender: str, kind: str) -> bool:
+    try:
+        return services.keys.claim(notice_key(sender, kind), "1", RATE_WINDOW_S)
+    except RedisError as exc:  # as with the count: without Redis nothing is held back
+        log.warning("%s notice for %s not counted: %s", kind, sender, first_line(exc))
+        return True
+
+
+def over_rate(services: BotServices, sender: str) -> str | None:
+    """A friendly refusal when `sender` asked too often in the last minute, counted in Redis
+    so that every bot process shares one count; None when the question may go ahead."""
     limit = services.settings.questions_per_minute
-    if not (limit and user):
+    if not limit:
         return None
     try:
-        wait_s = services.keys.admit(rate_key(user), limit, RATE_WINDOW_S)
+        wait_s = services.keys.admit(rate_key(sender), limit, RATE_WINDOW_S)
     except RedisError as exc:  # no count without Redis; the queue's own failure is reported
-        log.warning("question rate of %s not checked: %s", user, first_line(exc))
+        log.warning("question rate of %s not checked: %s", sender, first_line(exc))
         return None
     if not wait_s:
         return None
@@ -103,18 +148,20 @@ def take_message(services: BotServices, client: WebClient, event: dict, *, bot_u
     """Takes a message as a question unless it was taken before. `direct`: a DM, answered
     in place; in a channel the answer goes in the message's thread."""
     channel, ts = event["channel"], event["ts"]
+    sender = sender_of(event)
+    if sender is None:
+        log.warning("message %s/%s refused: no user, bot or app to count it against", channel, ts)
+        return None
     if not services.keys.claim(seen_key(channel, ts), "1", services.settings.slack_dedupe_ttl_s):
         log.info("dropped a repeat of message %s/%s (retry or mention twin)", channel, ts)
         return None
     request = message_request(event, bot_user_id=bot_user_id, direct=direct)
     thread_ts = request.thread_ts
-    hint = problem(request.question)
-    if hint:
-        services.later(_say, client, channel, thread_ts, hint)
-        return None
-    slow_down = over_rate(services, event.get("user"))
-    if slow_down:
-        services.later(_tell, client, event, thread_ts, slow_down)
+    notice = screen(services, sender, request.question)
+    if notice:
+        if notice.first:  # a hint in the thread; a slow-down only for the asker's eyes
+            reply = _tell if notice.kind == SLOW_DOWN else _say_in
+            services.later(reply, client, event, thread_ts, notice.text)
         return None
     try:
         services.dispatcher.submit(ANSWER, request)
@@ -186,6 +233,10 @@ def _tell(client: WebClient, event: dict, thread_ts: str | None, text: str) -> N
                                   thread_ts=thread_ts, text=text)  # fmt: skip
     except SlackApiError as exc:
         log.warning("could not tell %s: %s", event["user"], exc.response.get("error"))
+
+
+def _say_in(client: WebClient, event: dict, thread_ts: str | None, text: str) -> None:
+    _say(client, event["channel"], thread_ts, text)
 
 
 def _say(client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:

@@ -3,8 +3,10 @@ configured base URL and retries on rate limits and dropped connections) and mrkd
 
 from __future__ import annotations
 
+import json
 import time
 from functools import lru_cache
+from urllib.parse import parse_qsl
 
 from redis.exceptions import RedisError
 from slack_sdk import WebClient
@@ -20,10 +22,18 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+# Methods whose limit Slack counts per channel: chat.postMessage allows about one message a
+# second in each channel (the "special" tier). Every other method used here is limited per
+# method and workspace (chat.update and chat.delete: Tier 3, chat.postEphemeral: Tier 4).
+# https://docs.slack.dev/apis/web-api/rate-limits
+PER_CHANNEL_METHODS = frozenset({"chat.postMessage"})
+
+
 class SharedRateLimits:
-    """Slack's rate limits are per method and workspace, not per process: a 429 seen by one
-    process goes into Redis, so every bot and worker process waits out the Retry-After before
-    calling that method, instead of each learning it by being refused."""
+    """Slack's rate limits are per workspace, not per process: a 429 seen by one process goes
+    into Redis, so every bot and worker process waits out the Retry-After instead of each
+    learning it by being refused. It holds back the method in that channel where Slack counts
+    per channel (one busy thread must not silence every other), else the method everywhere."""
 
     MAX_WAIT_S = 60.0
 
@@ -33,16 +43,18 @@ class SharedRateLimits:
         self.redis = redis_client(redis_url)
 
     @staticmethod
-    def key(method: str) -> str:
+    def key(method: str, channel: str | None = None) -> str:
+        if channel and method in PER_CHANNEL_METHODS:
+            return f"faqbot:slack:retry-after:{method}:{channel}"
         return f"faqbot:slack:retry-after:{method}"
 
-    def record(self, method: str, seconds: float) -> None:
+    def record(self, method: str, channel: str | None, seconds: float) -> None:
         if seconds > 0:
-            self.redis.set(self.key(method), "1", px=int(seconds * 1000))
+            self.redis.set(self.key(method, channel), "1", px=int(seconds * 1000))
 
-    def wait(self, method: str) -> None:
+    def wait(self, method: str, channel: str | None = None) -> None:
         try:
-            left_ms = self.redis.pttl(self.key(method))
+            left_ms = self.redis.pttl(self.key(method, channel))
         except RedisError:  # no shared limit without Redis; Slack's own 429 still applies
             return
         if left_ms > 0:
@@ -59,9 +71,33 @@ class SharedRateLimitHandler(RateLimitErrorRetryHandler):
 
     def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:
         if self.limits and response is not None:
-            self.limits.record(request.url.rsplit("/", 1)[-1], _retry_after_s(response.headers))
+            method = request.url.rsplit("/", 1)[-1]
+            self.limits.record(method, _channel_sent(request), _retry_after_s(response.headers))
         super().prepare_for_next_attempt(state=state, request=request, response=response,
                                          error=error)  # fmt: skip
+
+
+def _channel_sent(request) -> str | None:
+    """The `channel` argument of a Web API call as it went out (a JSON or a form body)."""
+    data = request.data or b""
+    try:
+        if data.lstrip().startswith(b"{"):
+            sent = json.loads(data)
+        else:
+            sent = dict(parse_qsl(data.decode()))
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    channel = sent.get("channel") if isinstance(sent, dict) else None
+    return channel if isinstance(channel, str) else None
+
+
+def _channel_argument(kwargs: dict) -> str | None:
+    """The `channel` argument of a Web API call about to be made."""
+    for part in ("json", "data", "params"):
+        arguments = kwargs.get(part)
+        if isinstance(arguments, dict) and isinstance(arguments.get("channel"), str):
+            return arguments["channel"]
+    return None
 
 
 def _retry_after_s(headers: dict) -> float:
@@ -79,7 +115,7 @@ class FaqbotWebClient(WebClient):
 
     def api_call(self, api_method: str, **kwargs):
         if self.limits:
-            self.limits.wait(api_method)
+            self.limits.wait(api_method, _channel_argument(kwargs))
         return super().api_call(api_method, **kwargs)
 
 

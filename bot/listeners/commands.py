@@ -9,7 +9,7 @@ from bot import ui
 from bot.admin import commands as admin
 from bot.admin.auth import AdminCheck, refusal
 from bot.admin.parsing import AdminInputError, parse
-from bot.questions import PLACEHOLDER, not_queued, over_rate, problem, record_taken
+from bot.questions import HINT, PLACEHOLDER, not_queued, record_taken, screen
 from bot.services import BotServices
 from faqbot.slack import escape
 from faqbot.tasks import ANSWER, AnswerRequest, Reply
@@ -21,9 +21,9 @@ def register(app: App, services: BotServices) -> None:
     @app.command("/ask")
     def on_ask(ack: Ack, command: dict) -> None:
         question = " ".join((command.get("text") or "").split())
-        hint = problem(question) or over_rate(services, command["user_id"])
-        if hint:
-            ack(ui.ask_usage() if not question else hint)
+        notice = screen(services, command["user_id"], question)
+        if notice:  # the ack is Slack's answer to the command itself: no post, always sent
+            ack(ui.ask_usage() if notice.kind == HINT and not question else notice.text)
             return
         request = AnswerRequest(question=question, asker=command["user_id"],
                                 channel=command.get("channel_id"), private=True)  # fmt: skip

@@ -56,6 +56,12 @@ class RunningBot:
                 raise AssertionError("Slack events still waiting in the inbox")
             time.sleep(0.02)
 
+    def drain(self) -> None:
+        """Waits until every event sent so far has run and every Slack call it left for
+        later (placeholders, hints, notices) is made; nothing is left for later after it."""
+        self.settle()
+        self.services.background.shutdown(wait=True)
+
     def post(self, body: bytes, content_type: str = "application/json", **header_overrides):
         headers = {**signed_headers(body, content_type=content_type), **header_overrides}
         return httpx.post(f"{self.url}/slack/events", content=body, headers=headers, timeout=10)

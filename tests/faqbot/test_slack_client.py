@@ -8,6 +8,17 @@ from faqbot.settings import Settings
 from faqbot.slack import web_client
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 
+REDIS_URL = "redis://127.0.0.1:6379/2"
+
+
+def forget_retry_afters() -> None:
+    """Clears the Retry-After holds earlier tests left (this Redis DB is shared with others)."""
+    from faqbot.shared_state import redis_client
+
+    redis = redis_client(REDIS_URL)
+    for key in redis.scan_iter("faqbot:slack:retry-after:*"):
+        redis.delete(key)
+
 
 def test_a_429_is_retried_after_slacks_retry_after():
     with SlackStandIn() as slack:
@@ -25,12 +36,11 @@ def test_a_429_seen_by_one_process_holds_the_others_back(settings):
     Retry-After the first was given, instead of being refused too."""
     import threading
 
-    from faqbot.slack import SharedRateLimits, _client
+    from faqbot.slack import _client
 
-    redis_url = "redis://127.0.0.1:6379/2"
-    SharedRateLimits(redis_url).redis.delete(SharedRateLimits.key("chat.postMessage"))
+    forget_retry_afters()
     with SlackStandIn() as slack:
-        first, second = (_client.__wrapped__(TOKEN, slack.api_url, redis_url) for _ in range(2))
+        first, second = (_client.__wrapped__(TOKEN, slack.api_url, REDIS_URL) for _ in range(2))
         slack.fail("chat.postMessage", times=1, status=429, retry_after=1)
         refused = threading.Thread(target=first.chat_postMessage, kwargs={"channel": "C0HELP001",
                                                                      "text": "first"})  # fmt: skip
@@ -43,3 +53,53 @@ def test_a_429_seen_by_one_process_holds_the_others_back(settings):
     assert len(calls) == 3  # the refused call, its retry, and the second process's one call
     waited_s = next(c.at for c in calls if c.params["text"] == "second") - calls[0].at
     assert waited_s >= 0.95
+
+
+def held_back_s(method: str, refused_in: str, then_in: str) -> tuple[float, float]:
+    """Process one's `method` call in channel `refused_in` gets a 429 with Retry-After 3 s;
+    then process two makes the same call in `then_in` and in `refused_in`. Returns how long
+    each of process two's calls took (both start while the first is held back)."""
+    import threading
+
+    from faqbot.slack import _client
+
+    forget_retry_afters()
+    with SlackStandIn() as slack:
+        first, second = (_client.__wrapped__(TOKEN, slack.api_url, REDIS_URL) for _ in range(2))
+        ts = slack.api("chat.postMessage", {"channel": refused_in, "text": "placeholder"})["ts"]
+        other = slack.api("chat.postMessage", {"channel": then_in, "text": "placeholder"})["ts"]
+        call = {
+            "chat.postMessage": lambda client, channel, _ts: client.chat_postMessage(
+                channel=channel, text="hello"
+            ),
+            "chat.update": lambda client, channel, ts: client.chat_update(
+                channel=channel, ts=ts, text="edited"
+            ),
+        }[method]
+        slack.fail(method, times=1, status=429, retry_after=3)
+        refused = threading.Thread(target=call, args=(first, refused_in, ts))
+        refused.start()
+        slack.wait_for(lambda: slack.called(method), timeout_s=5)
+        time.sleep(0.2)  # the first process has recorded Slack's answer by now
+        took = []
+        for channel, message_ts in ((then_in, other), (refused_in, ts)):
+            started = time.monotonic()
+            call(second, channel, message_ts)
+            took.append(time.monotonic() - started)
+        refused.join()
+    return took[0], took[1]
+
+
+def test_a_429_on_chat_post_message_holds_back_only_its_channel():
+    """Slack limits chat.postMessage to about one message a second per channel: one busy
+    thread must not make every process wait before posting anywhere."""
+    elsewhere_s, same_channel_s = held_back_s("chat.postMessage", "C0BUSY001", "C0QUIET01")
+    assert elsewhere_s < same_channel_s / 5
+    assert same_channel_s >= 2.5  # the rest of the 3 s Retry-After
+
+
+def test_a_429_on_a_per_workspace_method_holds_it_back_in_every_channel():
+    """chat.update is limited per method and workspace (Tier 3): its Retry-After holds every
+    channel's edits."""
+    elsewhere_s, _ = held_back_s("chat.update", "C0BUSY001", "C0QUIET01")
+    assert elsewhere_s >= 2.5
