@@ -135,6 +135,33 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         20.0, gt=0, description="Files and web pages larger than this are refused at ingestion."
     )
+    max_archive_mb: float = Field(
+        100.0,
+        gt=0,
+        description=(
+            "Most a zip-based file (DOCX) may unpack to, all its parts together: checked on "
+            "the sizes its headers declare, then on what each part really inflates to."
+        ),
+    )
+    max_zip_ratio: float = Field(
+        100.0,
+        ge=1,
+        description=(
+            "How many times its compressed size one part of a zip-based file may unpack to, "
+            "counted once the part passes 1 MB (text compresses 5-20 times; bombs 1000)."
+        ),
+    )
+    max_pdf_pages: int = Field(
+        1000, ge=1, description="PDFs with more pages than this are refused at ingestion."
+    )
+    max_document_chars: int = Field(
+        5_000_000,
+        ge=1000,
+        description=(
+            "Most characters of text one document may yield (about 2,000 pages); a PDF is "
+            "refused as soon as its pages pass it."
+        ),
+    )
     fetch_timeout_s: float = Field(15.0, gt=0, description="Time limit for fetching one web page.")
     fetch_allowed_hosts: CommaList = Field(
         default_factory=list,

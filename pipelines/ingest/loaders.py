@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 from faqbot.errors import first_line
-from pipelines.ingest.documents import ItemError, LoadedDocument, Section
+from pipelines.ingest.documents import (
+    DocumentLimits,
+    ItemError,
+    LoadedDocument,
+    Section,
+    too_much_text,
+)
 
 # Document lines are read with string methods and anchored patterns that never backtrack: the
 # old heading pattern (a lazy group before optional trailing whitespace) was quadratic on "# x",
@@ -190,14 +199,14 @@ def _is_pdf_heading(line: str, next_line: str | None) -> bool:
 _PLACEHOLDER_TITLES = {"untitled", "anonymous", "document", "microsoft word", ""}
 
 
-def parse_pdf(data: bytes, fallback_title: str) -> LoadedDocument:
+def parse_pdf(data: bytes, fallback_title: str, limits: DocumentLimits) -> LoadedDocument:
     from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ItemError("the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _pdf_page_texts(reader, limits)
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except ItemError:
         raise
@@ -218,12 +227,122 @@ def parse_pdf(data: bytes, fallback_title: str) -> LoadedDocument:
     return builder.build()
 
 
-def parse_docx(data: bytes, fallback_title: str) -> LoadedDocument:
+def _pdf_page_texts(reader, limits: DocumentLimits) -> list[str]:
+    """Each page's text; too many pages are refused before any is read, too much text as soon
+    as the pages read so far hold it. pypdf bounds each stream it inflates (75 MB)."""
+    _check_pages(_declared_pages(reader), limits)  # before the page tree is walked
+    _check_pages(len(reader.pages), limits)
+    texts, chars = [], 0
+    for page in reader.pages:
+        texts.append(page.extract_text() or "")
+        chars += len(texts[-1])
+        if chars > limits.max_chars:
+            raise ItemError(too_much_text(limits.max_chars))
+    return texts
+
+
+def _declared_pages(reader) -> int:
+    try:
+        return int(reader.root_object["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001 - a broken page tree is for pypdf to report
+        return 0
+
+
+def _check_pages(count: int, limits: DocumentLimits) -> None:
+    if count > limits.max_pdf_pages:
+        limit = limits.max_pdf_pages
+        raise ItemError(f"{count:,} pages, more than {limit:,} (FAQBOT_MAX_PDF_PAGES)")
+
+
+# A zip's parts are inflated by python-docx whole, so each zip-based format is checked first.
+_ZIP_MAX_PARTS = 10_000
+_ZIP_RATIO_FROM = 1_000_000  # parts smaller than this may compress as well as they like
+_ZIP_STEP = 64 * 1024
+_ZIP_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then name and extra field lengths
+
+
+def check_archive(data: bytes, limits: DocumentLimits) -> None:
+    """Refuses a zip whose parts would unpack past the limits: by the sizes its headers
+    declare, then by inflating each part's data in 64 KB steps, since headers can lie.
+    Raises zipfile.BadZipFile for what is not a zip at all."""
+    parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    if len(parts) > _ZIP_MAX_PARTS:
+        raise ItemError(f"{len(parts):,} parts in the archive, more than {_ZIP_MAX_PARTS:,}")
+    total = 0
+    for part in parts:
+        _check_ratio(part, limits.max_zip_ratio)
+        total += part.file_size
+        if total > limits.max_archive_bytes:
+            limit_mb = limits.max_archive_bytes / 1e6
+            raise ItemError(
+                f"{part.filename} unpacks the file past {limit_mb:g} MB (FAQBOT_MAX_ARCHIVE_MB)"
+            )
+    for part in parts:
+        inflated = _inflated_size(data, part)
+        if inflated > part.file_size:
+            raise ItemError(
+                f"{part.filename} unpacks to more than the {part.file_size:,} bytes "
+                "its zip header declares"
+            )
+
+
+def _check_ratio(part: zipfile.ZipInfo, max_ratio: float) -> None:
+    size = part.file_size
+    if size > _ZIP_RATIO_FROM and size > max_ratio * max(part.compress_size, 1):
+        raise ItemError(
+            f"{part.filename} unpacks to more than {max_ratio:g} times its compressed size "
+            "(FAQBOT_MAX_ZIP_RATIO)"
+        )
+
+
+def _inflated_size(data: bytes, part: zipfile.ZipInfo) -> int:
+    """What the part's data really inflates to, counted up to one step past its declared
+    size: memory stays at one step whatever the data holds."""
+    compressed = _part_data(data, part)
+    if part.flag_bits & 0x1:
+        raise ItemError(f"{part.filename} is encrypted")
+    if part.compress_type == zipfile.ZIP_STORED:
+        return len(compressed)
+    if part.compress_type != zipfile.ZIP_DEFLATED:
+        raise ItemError(
+            f"{part.filename} uses zip compression method {part.compress_type}; "
+            "only stored and deflated parts are read"
+        )
+    inflater, size = zlib.decompressobj(-zlib.MAX_WBITS), 0
+    try:
+        for start in range(0, len(compressed), _ZIP_STEP):
+            pending = compressed[start : start + _ZIP_STEP]
+            while pending and size <= part.file_size:
+                size += len(inflater.decompress(pending, _ZIP_STEP))
+                pending = inflater.unconsumed_tail
+        while size <= part.file_size and (rest := inflater.decompress(b"", _ZIP_STEP)):
+            size += len(rest)
+    except zlib.error as exc:
+        raise ItemError(f"{part.filename} is not valid deflate data ({exc})") from exc
+    return size
+
+
+def _part_data(data: bytes, part: zipfile.ZipInfo) -> memoryview:
+    offset = part.header_offset
+    header = data[offset : offset + _ZIP_LOCAL_HEADER.size]
+    if len(header) < _ZIP_LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
+        raise ItemError(f"{part.filename} has no local zip header")
+    _, name_length, extra_length = _ZIP_LOCAL_HEADER.unpack(header)
+    start = offset + _ZIP_LOCAL_HEADER.size + name_length + extra_length
+    if start + part.compress_size > len(data):
+        raise ItemError(f"{part.filename} is cut short")
+    return memoryview(data)[start : start + part.compress_size]
+
+
+def parse_docx(data: bytes, fallback_title: str, limits: DocumentLimits) -> LoadedDocument:
     import docx
     from docx.table import Table
 
     try:
+        check_archive(data, limits)
         document = docx.Document(io.BytesIO(data))
+    except ItemError:
+        raise
     except Exception as exc:
         raise ItemError(f"not a readable Word document ({first_line(exc)})") from exc
     builder = _SectionBuilder(document.core_properties.title or fallback_title)
@@ -254,12 +373,12 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-PARSERS: dict[str, Callable[[bytes, str], LoadedDocument]] = {
-    ".md": lambda data, title: parse_markdown(_decode(data), title),
-    ".markdown": lambda data, title: parse_markdown(_decode(data), title),
-    ".txt": lambda data, title: parse_text(_decode(data), title),
-    ".html": parse_html,
-    ".htm": parse_html,
+PARSERS: dict[str, Callable[[bytes, str, DocumentLimits], LoadedDocument]] = {
+    ".md": lambda data, title, _: parse_markdown(_decode(data), title),
+    ".markdown": lambda data, title, _: parse_markdown(_decode(data), title),
+    ".txt": lambda data, title, _: parse_text(_decode(data), title),
+    ".html": lambda data, title, _: parse_html(data, title),
+    ".htm": lambda data, title, _: parse_html(data, title),
     ".pdf": parse_pdf,
     ".docx": parse_docx,
 }
@@ -279,11 +398,15 @@ def unsupported_type(suffix: str) -> ItemError:
     return ItemError(f"unsupported file type {suffix or '(none)'} (supported: {supported})")
 
 
-def parse_bytes(data: bytes, suffix: str, fallback_title: str) -> LoadedDocument:
-    """Dispatches on the file suffix; empty input and unknown types are item errors."""
+def parse_bytes(
+    data: bytes, suffix: str, fallback_title: str, limits: DocumentLimits | None = None
+) -> LoadedDocument:
+    """Dispatches on the file suffix; empty input, unknown types and files past the limits
+    (the settings' defaults unless given) are item errors."""
     parser = PARSERS.get(suffix.lower())
     if parser is None:
         raise unsupported_type(suffix)
     if not data.strip():
         raise ItemError("the file is empty")
-    return parser(data, fallback_title)
+    limits = limits or DocumentLimits.from_settings()
+    return parser(data, fallback_title, limits).require_at_most(limits.max_chars)

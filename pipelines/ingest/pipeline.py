@@ -19,7 +19,7 @@ from faqbot.errors import first_line
 from faqbot.settings import Settings
 from pipelines.ingest.chunking import chunk_document
 from pipelines.ingest.context import context_vectors
-from pipelines.ingest.documents import ItemError, LoadedDocument
+from pipelines.ingest.documents import DocumentLimits, ItemError, LoadedDocument
 from pipelines.ingest.fetch import fetch, is_url, too_large_message
 from pipelines.ingest.loaders import (
     PARSERS,
@@ -234,7 +234,7 @@ def _prepare(
     report: IngestReport,
     progress: Progress | None,
 ) -> list[PreparedDocument]:
-    prepared = []
+    prepared, limits = [], DocumentLimits.from_settings(settings)
     for done, item in enumerate(items, start=1):
         try:
             data, suffix = read_item(item, settings)
@@ -242,7 +242,7 @@ def _prepare(
             if known.get(item.doc_key) == doc_hash:
                 report.unchanged += 1
             else:
-                document = parse_bytes(data, suffix, title_from_name(item.doc_key))
+                document = parse_bytes(data, suffix, title_from_name(item.doc_key), limits)
                 _locate(document, item)
                 prepared.append(PreparedDocument(item.doc_key, doc_hash, document))
             report.files += 1

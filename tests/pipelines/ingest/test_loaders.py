@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from faqbot.settings import Settings
 from pipelines.ingest.chunking import chunk_document
-from pipelines.ingest.documents import ItemError, LoadedDocument, Section
+from pipelines.ingest.documents import DocumentLimits, ItemError, LoadedDocument, Section
 from pipelines.ingest.loaders import (
     PARSERS,
     parse_bytes,
@@ -22,6 +24,7 @@ from pipelines.ingest.loaders import (
     parse_text,
     title_from_name,
 )
+from tests.pipelines.ingest.bombs import lying_docx, many_page_pdf, padded_docx
 
 SAMPLE_DOCS = Path(__file__).resolve().parents[3] / "sample_kb" / "docs"
 
@@ -71,6 +74,11 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def limits_from(**settings) -> DocumentLimits:
+    """Limits as these settings (and the defaults for the rest) set them."""
+    return DocumentLimits.from_settings(Settings(_env_file=None, **settings))
 
 
 def docx_bytes(document) -> bytes:
@@ -428,6 +436,23 @@ def test_pdf_with_a_broken_trailer_is_a_one_line_item_error(tmp_path):
     assert message.startswith("not a readable PDF")
 
 
+def test_a_pdf_with_more_pages_than_the_limit_is_refused_before_its_text_is_read(tmp_path):
+    message = load_error(write(tmp_path, "manual.pdf", many_page_pdf(1001)))
+
+    assert message == "1,001 pages, more than 1,000 (FAQBOT_MAX_PDF_PAGES)"
+
+
+def test_a_pdf_is_refused_once_its_pages_pass_the_character_limit():
+    line = "Line {} of page {} says nothing of note at all."
+    pages = [[line.format(n, page) for n in range(20)] for page in range(5)]
+    limits = limits_from(max_document_chars=2000)
+
+    with pytest.raises(ItemError) as info:
+        parse_bytes(make_pdf(pages), ".pdf", "Manual", limits)
+
+    assert str(info.value) == "more than 2,000 characters of text (FAQBOT_MAX_DOCUMENT_CHARS)"
+
+
 # --- DOCX -----------------------------------------------------------------------------------
 
 
@@ -493,6 +518,64 @@ def test_docx_zip_with_junk_xml_is_a_one_line_item_error(tmp_path):
     message = load_error(write(tmp_path, "junk.docx", data))
 
     assert message.startswith("not a readable Word document")
+
+
+def peak_memory_of(read) -> tuple[str, int]:
+    """The item error `read()` raises, and the most memory it held at once."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ItemError) as info:
+            read()
+        return str(info.value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_docx_part_that_inflates_to_hundreds_of_mb_is_refused_unread(tmp_path):
+    path = write(tmp_path, "hardware.docx", padded_docx(make_handbook_docx(), 200))
+    assert path.stat().st_size < 1_000_000
+
+    message, peak = peak_memory_of(lambda: load(path))
+
+    assert message == (
+        "word/document.xml unpacks to more than 100 times its compressed size "
+        "(FAQBOT_MAX_ZIP_RATIO)"
+    )
+    assert peak < 20_000_000
+
+
+def test_a_docx_part_whose_header_understates_its_size_is_refused(tmp_path):
+    """The headers say 3 KB and a valid checksum; the data inflates to 200 MB."""
+    path = write(tmp_path, "hardware.docx", lying_docx(make_handbook_docx(), 200))
+
+    message, peak = peak_memory_of(lambda: load(path))
+
+    assert message.startswith("word/document.xml unpacks to more than the ")
+    assert message.endswith(" bytes its zip header declares")
+    assert peak < 20_000_000
+
+
+def long_docx() -> bytes:
+    """A real 4 MB document.xml that compresses like text does (about 5 times)."""
+    document = docx.Document()
+    document.add_heading("Printer Manual", level=1)
+    for start in range(0, 400_000, 10_000):
+        document.add_paragraph(" ".join(f"word{n}" for n in range(start, start + 10_000)))
+    return docx_bytes(document)
+
+
+def test_a_docx_whose_parts_unpack_past_the_archive_limit_is_refused():
+    with pytest.raises(ItemError) as info:
+        parse_bytes(long_docx(), ".docx", "Manual", limits_from(max_archive_mb=2))
+
+    assert str(info.value) == "word/document.xml unpacks the file past 2 MB (FAQBOT_MAX_ARCHIVE_MB)"
+
+
+def test_a_long_docx_within_the_limits_still_parses():
+    document = parse_bytes(long_docx(), ".docx", "Fallback")
+
+    assert document.title == "Printer Manual"
+    assert "word399999" in all_text(document)
 
 
 # --- parse_bytes ----------------------------------------------------------------------------
