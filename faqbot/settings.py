@@ -174,6 +174,14 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(
         5, ge=0, le=20, description="Redirects followed when fetching a page, each one checked."
     )
+    fetch_max_decompression_ratio: float = Field(
+        100.0,
+        ge=1,
+        description=(
+            "How many times larger than the bytes received a fetched page may decode to "
+            "(gzip, deflate), counted once it passes 1 MB; MAX_FILE_MB bounds the decoded size."
+        ),
+    )
     redis_url: str | None = Field(
         None,
         description=(

@@ -1,16 +1,20 @@
 """Fetching one web page for ingestion, with scheme, address, size, time and content-type
 limits. Redirects are followed here, not by httpx, so that every hop is checked like the first
-URL; each connection goes to the addresses that were checked, never to a second DNS answer."""
+URL; each connection goes to the addresses that were checked, never to a second DNS answer.
+Bodies are decoded here too, in bounded steps, so a compressed page cannot expand past the
+size limit in memory (a decompression bomb)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from faqbot.settings import Settings
 from pipelines.ingest.addresses import Allowlist, IPAddress, resolve
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.loaders import CONTENT_TYPES
@@ -20,6 +24,15 @@ if TYPE_CHECKING:
 
 USER_AGENT = "faqbot-ingest/0.1 (+https://github.com/faqbot)"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+RATIO_SETTING = "FAQBOT_FETCH_MAX_DECOMPRESSION_RATIO"
+DEFAULT_MAX_RATIO: float = Settings.model_fields["fetch_max_decompression_ratio"].default
+# The codings decoded here, each with zlib's window bits (deflate is tried zlib-wrapped, then
+# raw, as browsers do). br and zstd are neither asked for nor accepted: their Python decoders
+# cannot stop after a given number of output bytes.
+ZLIB_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = "gzip, deflate"
+DECODE_STEP = 64 * 1024  # most decoded bytes one decompress call may return
+RATIO_GRACE_BYTES = 1_000_000  # small pages may compress well; the ratio counts above this
 
 
 def is_url(target: str) -> bool:
@@ -63,19 +76,21 @@ def fetch(
     timeout_s: float,
     allowed_hosts: Iterable[str] = (),
     max_redirects: int = 5,
+    max_ratio: float = DEFAULT_MAX_RATIO,
 ) -> tuple[bytes, str]:
     """Returns the body and the file suffix its content type maps to. `timeout_s` bounds the
-    whole fetch, redirects included."""
+    whole fetch, redirects included; `max_bytes` bounds the decoded body and `max_ratio` how
+    many times larger than the bytes received it may be."""
     import httpx
 
     allowlist = Allowlist.parse(allowed_hosts)
-    deadline = time.monotonic() + timeout_s
+    limits = BodyLimits(max_bytes, max_ratio, time.monotonic() + timeout_s, timeout_s)
     target = check_url(url, allowlist)
     try:
         for _hop in range(max_redirects + 1):
-            with _client(deadline, timeout_s) as client, closing(_send(client, target)) as response:
+            with _client(limits) as client, closing(_send(client, target)) as response:
                 if not response.has_redirect_location:
-                    return _accept(response, max_bytes, deadline, timeout_s)
+                    return _accept(response, limits)
                 location = response.headers["location"]
             target = _follow(target, location, allowlist)
     except httpx.TimeoutException as exc:
@@ -85,18 +100,31 @@ def fetch(
     raise ItemError(f"more than {max_redirects} redirects (FAQBOT_FETCH_MAX_REDIRECTS)")
 
 
-def _client(deadline: float, timeout_s: float) -> httpx.Client:
+@dataclass(frozen=True)
+class BodyLimits:
+    """What reading one response body may cost: decoded bytes, expansion and time."""
+
+    max_bytes: int
+    max_ratio: float
+    deadline: float  # time.monotonic() value
+    timeout_s: float  # the whole budget, for the message
+
+    def remaining_s(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise ItemError(f"timed out after {self.timeout_s:g} s")
+        return remaining
+
+
+def _client(limits: BodyLimits) -> httpx.Client:
     """One client per hop, so no connection made for one host name is reused for another.
     Environment proxies are ignored: a proxy would resolve the name itself, unchecked."""
     import httpx
 
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise ItemError(f"timed out after {timeout_s:g} s")
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
     return httpx.Client(
-        timeout=remaining, headers={"User-Agent": USER_AGENT}, follow_redirects=False,
-        trust_env=False,
-    )  # fmt: skip
+        timeout=limits.remaining_s(), headers=headers, follow_redirects=False, trust_env=False
+    )
 
 
 def _send(client: httpx.Client, target: Target) -> httpx.Response:
@@ -130,11 +158,11 @@ def _follow(target: Target, location: str, allowlist: Allowlist) -> Target:
         raise ItemError(f"redirected to {next_url}: {exc}") from exc
 
 
-def _accept(response: httpx.Response, max_bytes: int, deadline: float, timeout_s: float):
+def _accept(response: httpx.Response, limits: BodyLimits) -> tuple[bytes, str]:
     if response.status_code >= 400:
         raise ItemError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
     suffix = _suffix(response.headers.get("content-type", ""))
-    return _read_limited(response, max_bytes, deadline, timeout_s), suffix
+    return read_body(response, limits), suffix
 
 
 def _suffix(content_type: str) -> str:
@@ -144,20 +172,95 @@ def _suffix(content_type: str) -> str:
     return CONTENT_TYPES[media_type]
 
 
-def _read_limited(response, max_bytes: int, deadline: float, timeout_s: float) -> bytes:
-    """The body up to `max_bytes`, within the deadline: httpx's timeout is per read, so a
-    server dripping bytes would otherwise hold the fetch forever."""
+def read_body(response: httpx.Response, limits: BodyLimits) -> bytes:
+    """The decoded body, refused as soon as it passes `max_bytes` or `max_ratio` or the
+    deadline (httpx's timeout is per read, so a server dripping bytes would otherwise hold the
+    fetch forever). While reading, memory stays within the limit plus one DECODE_STEP: the
+    pieces are kept as they come (a growing buffer would copy itself) and joined at the end."""
     declared = int(response.headers.get("content-length") or 0)
-    if declared > max_bytes:
-        raise ItemError(too_large_message(declared, max_bytes))
-    body = bytearray()
-    for part in response.iter_bytes():
-        body.extend(part)
-        if time.monotonic() > deadline:
-            raise ItemError(f"timed out after {timeout_s:g} s")
-        if len(body) > max_bytes:
-            raise ItemError(too_large_message(len(body), max_bytes, at_least=True))
-    return bytes(body)
+    if declared > limits.max_bytes:
+        raise ItemError(too_large_message(declared, limits.max_bytes))
+    decoder = BoundedDecoder(content_coding(response))
+    received, decoded, pieces = 0, 0, []
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > limits.max_bytes:
+            raise ItemError(too_large_message(received, limits.max_bytes, at_least=True))
+        for piece in decoder.pieces(chunk):
+            decoded += len(piece)
+            _check_growth(decoded, received - decoder.unread, decoder.coding, limits)
+            pieces.append(piece)
+        limits.remaining_s()
+    return b"".join(pieces)
+
+
+def _check_growth(decoded: int, consumed: int, coding: str, limits: BodyLimits) -> None:
+    """`consumed`: the bytes received that were decoded so far, not those still waiting, so
+    the ratio stops a bomb after about RATIO_GRACE_BYTES whatever the network's chunk size."""
+    if decoded > limits.max_bytes:
+        raise ItemError(too_large_message(decoded, limits.max_bytes, at_least=True))
+    if decoded > RATIO_GRACE_BYTES and decoded > limits.max_ratio * consumed:
+        raise ItemError(
+            f"refused: the {coding} body expands over {decoded // max(consumed, 1)}-fold, more than "
+            f"the {limits.max_ratio:g}-fold limit ({RATIO_SETTING})"
+        )
+
+
+def content_coding(response: httpx.Response) -> str:
+    """The body's one content coding ("identity" when none). Stacked codings (gzip, gzip)
+    only serve to multiply the expansion, so they are refused, as are codings not decoded here."""
+    values = response.headers.get_list("content-encoding", split_commas=True)
+    codings = [c for c in (v.strip().lower() for v in values) if c and c != "identity"]
+    if len(codings) > 1:
+        raise ItemError(
+            f"refused: stacked content encodings ({', '.join(codings)}); only one is accepted"
+        )
+    coding = codings[0] if codings else "identity"
+    if coding != "identity" and coding not in ZLIB_WBITS:
+        raise ItemError(f"refused: unsupported content encoding {coding} (accepted: gzip, deflate)")
+    return coding
+
+
+class BoundedDecoder:
+    """Decodes in pieces of at most DECODE_STEP bytes. httpx's decoders return all the output
+    of a chunk at once, and 64 KB of gzip can hold 64 MB of zeros; zlib's max_length stops
+    each call early and keeps the rest of the input for the next one."""
+
+    def __init__(self, coding: str):
+        self.coding = coding
+        self._zlib = zlib.decompressobj(ZLIB_WBITS[coding]) if coding in ZLIB_WBITS else None
+        self._started = False
+
+    @property
+    def unread(self) -> int:
+        """Input bytes given to pieces() and not decoded yet."""
+        return len(self._zlib.unconsumed_tail) if self._zlib else 0
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is None:
+            yield data
+            return
+        piece = b""
+        while data or len(piece) == DECODE_STEP:  # a full piece may leave output pending
+            piece = self._decompress(data)
+            data = self._zlib.unconsumed_tail
+            if piece:
+                yield piece
+            if self._zlib.eof:  # bytes after the end of the stream are ignored, as httpx does
+                return
+
+    def _decompress(self, data: bytes) -> bytes:
+        first, self._started = not self._started, True
+        try:
+            try:
+                return self._zlib.decompress(data, DECODE_STEP)
+            except zlib.error:
+                if not (first and self.coding == "deflate"):
+                    raise
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
+                return self._zlib.decompress(data, DECODE_STEP)
+        except zlib.error as exc:
+            raise ItemError(f"the {self.coding} body is corrupt ({exc})") from exc
 
 
 def too_large_message(size: int, max_bytes: int, at_least: bool = False) -> str:

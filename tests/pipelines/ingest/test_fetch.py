@@ -3,11 +3,14 @@ address checks that keep URL ingestion away from internal hosts (SSRF)."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import ipaddress
 import socket
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
@@ -45,6 +48,23 @@ def small_pdf() -> bytes:
 PDF = small_pdf()
 
 
+def gzip_bomb_parts(block_mb: int = 16) -> tuple[bytes, bytes]:
+    """(start, segment) of a gzip stream of zeros: the start holds the header and the first
+    block, and the segment, `block_mb` MB of zeros in ~16 KB, can be repeated any number of
+    times (each ends with a full flush), so a stream of terabytes costs nothing to serve."""
+    block = bytes(block_mb * 2**20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    start = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    segment = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return start, segment
+
+
+BOMB_START, BOMB_SEGMENT = gzip_bomb_parts()
+BOMB_WRITE = BOMB_SEGMENT * 4  # 64 KB on the wire, 64 MB of zeros: about one socket read
+BOMB_GB = 16  # what the whole lazy bomb decodes to
+GZIP_TWICE = gzip.compress(gzip.compress(bytes(10_000_000)))  # 10 MB of zeros in ~130 bytes
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: TestServer
@@ -55,6 +75,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.close_connection = True
         self.server.hosts.append(self.headers.get("Host"))
+        self.server.accept_encodings.append(self.headers.get("Accept-Encoding"))
         name = urlsplit(self.path).path.strip("/").replace("-", "_").replace(".", "_")
         route = getattr(self, f"route_{name}", None)
         try:
@@ -78,6 +99,56 @@ class Handler(BaseHTTPRequestHandler):
 
     def route_doc_pdf(self):
         self.send_body(200, "application/pdf", PDF)
+
+    def send_encoded(self, body: bytes, *encodings: str, content_type="text/html") -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        for encoding in encodings:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def route_page_gz(self):
+        self.send_encoded(gzip.compress(PAGE_HTML), "gzip")
+
+    def route_page_deflate(self):
+        self.send_encoded(zlib.compress(PAGE_HTML), "deflate")
+
+    def route_page_raw_deflate(self):
+        compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        self.send_encoded(compressor.compress(PAGE_HTML) + compressor.flush(), "deflate")
+
+    def route_doc_pdf_gz(self):
+        self.send_encoded(gzip.compress(PDF), "x-gzip", content_type="application/pdf")
+
+    def route_corrupt_gz(self):
+        self.send_encoded(b"\x1f\x8b\x08\x00not gzip at all", "gzip")
+
+    def route_gzip_twice(self):
+        self.send_encoded(GZIP_TWICE, "gzip, gzip")
+
+    def route_gzip_twice_in_two_headers(self):
+        self.send_encoded(GZIP_TWICE, "gzip", "gzip")
+
+    def route_zstd(self):
+        self.send_encoded(b"(\xb5/\xfd" + b"\0" * 32, "zstd")
+
+    def route_br(self):
+        self.send_encoded(b"\x0b\x02\x80" + b"\0" * 32, "br")
+
+    def route_gzip_bomb(self):
+        """BOMB_GB GB of zeros, gzipped, written lazily until the client hangs up."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Connection", "close")  # no length: the body ends when the server closes
+        self.end_headers()
+        self.wfile.write(BOMB_START)
+        for _ in range(BOMB_GB * 2**10 // 64):
+            self.wfile.write(BOMB_WRITE)
+        self.server.bomb_finished = True
 
     def route_image_png(self):
         self.send_body(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
@@ -151,6 +222,8 @@ class TestServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.stopping = threading.Event()
         self.hosts: list[str] = []  # the Host header of each request
+        self.accept_encodings: list[str] = []  # and its Accept-Encoding
+        self.bomb_finished = False  # whether the lazy bomb was ever written to its end
 
 
 @pytest.fixture(scope="module")
@@ -290,6 +363,80 @@ def test_redirect_to_a_local_file_is_refused(base_url):
 
 def test_closed_port_could_not_fetch():
     assert fetch_error(closed_port_url()).startswith("could not fetch")
+
+
+# --- Compressed bodies: decoded in bounded steps, decompression bombs refused ----------------
+
+RATIO_LIMIT = "more than the 100-fold limit (FAQBOT_FETCH_MAX_DECOMPRESSION_RATIO)"
+
+
+@pytest.mark.parametrize("path", ["/page.gz", "/page.deflate", "/page.raw-deflate"])
+def test_a_compressed_page_is_decoded(base_url, server, path):
+    assert get(f"{base_url}{path}") == (PAGE_HTML, ".html")
+    assert server.accept_encodings[-1] == "gzip, deflate"  # only what can be decoded bounded
+
+
+def test_a_compressed_pdf_is_decoded(base_url):
+    assert get(f"{base_url}/doc.pdf.gz") == (PDF, ".pdf")
+
+
+@pytest.mark.parametrize("path", ["/gzip-twice", "/gzip-twice-in-two-headers"])
+def test_stacked_encodings_are_refused(base_url, path):
+    message = fetch_error(f"{base_url}{path}", max_bytes=50 * MAX_BYTES)
+
+    assert message == "refused: stacked content encodings (gzip, gzip); only one is accepted"
+
+
+@pytest.mark.parametrize("encoding", ["zstd", "br"])
+def test_encodings_that_cannot_be_decoded_in_bounded_steps_are_refused(base_url, encoding):
+    message = fetch_error(f"{base_url}/{encoding}")
+
+    assert message == f"refused: unsupported content encoding {encoding} (accepted: gzip, deflate)"
+
+
+def test_a_corrupt_gzip_body_is_one_line(base_url):
+    assert fetch_error(f"{base_url}/corrupt-gz").startswith("the gzip body is corrupt (")
+
+
+def peak_memory_of(call) -> int:
+    """The most bytes Python held at once (all threads, the test server's too) during call()."""
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_a_gzip_bomb_stops_at_the_decoded_size_limit_in_bounded_memory(base_url, server):
+    messages = []
+
+    peak = peak_memory_of(lambda: messages.append(fetch_error(f"{base_url}/gzip-bomb")))
+
+    assert messages == ["over 1.0 MB, larger than the 1 MB limit (FAQBOT_MAX_FILE_MB)"]
+    assert peak < 3 * MAX_BYTES, f"held {peak / 1e6:.1f} MB for a 1 MB limit"
+    assert not server.bomb_finished  # the client hung up long before 16 GB
+
+
+def test_a_gzip_bomb_under_a_large_size_limit_stops_at_the_ratio(base_url, server):
+    messages = []
+    size_limit = 1000 * MAX_BYTES  # 1 GB: the ratio must stop it long before
+
+    peak = peak_memory_of(
+        lambda: messages.append(fetch_error(f"{base_url}/gzip-bomb", max_bytes=size_limit))
+    )
+
+    assert messages[0].startswith("refused: the gzip body expands over ")
+    assert messages[0].endswith(RATIO_LIMIT)
+    assert peak < 3 * MAX_BYTES, f"held {peak / 1e6:.1f} MB"
+    assert not server.bomb_finished
+
+
+def test_a_higher_ratio_limit_leaves_the_bomb_to_the_size_limit(base_url):
+    message = fetch_error(f"{base_url}/gzip-bomb", max_bytes=3 * MAX_BYTES, max_ratio=5000)
+
+    assert message.endswith("larger than the 3 MB limit (FAQBOT_MAX_FILE_MB)")
 
 
 # --- Internal addresses (SSRF) --------------------------------------------------------------
