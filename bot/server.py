@@ -10,6 +10,7 @@ import asyncio
 import gc
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from redis.exceptions import RedisError
@@ -26,6 +27,7 @@ from faqbot.errors import first_line
 log = logging.getLogger("faqbot.bot")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+SLACK_MAX_AGE_S = 5 * 60  # Slack: refuse a timestamp more than five minutes from now
 SLACK_LAST_RETRY = "3"  # Slack retries an event 3 times (at once, after 1 and 5 minutes)
 SLACK_HEADERS = ("X-Slack-Request-Timestamp", "X-Slack-Signature", "X-Slack-Retry-Num",
                  "X-Slack-Retry-Reason", "Content-Type")  # fmt: skip
@@ -56,6 +58,7 @@ class SlackHttpApp:
         self.app, self.services, self.inbox, self.consumer = app, services, inbox, consumer
         secret = services.settings.slack_signing_secret.get_secret_value()
         self.verifier = SignatureVerifier(secret)  # also refuses timestamps over 5 minutes old
+        self.max_body_bytes = services.settings.slack_max_body_bytes
         self.bolt_threads = ThreadPoolExecutor(services.settings.slack_http_threads,
                                                thread_name_prefix="faqbot-bolt")  # fmt: skip
 
@@ -67,11 +70,15 @@ class SlackHttpApp:
             ok, status = await self._in_thread(health, self.services)
             return await _reply(send, 200 if ok else 503, json.dumps({"ok": ok, **status}))
         if path != EVENTS_PATH or method != "POST":
-            return await _reply(send, 404, "not found", "text/plain")
-        body = await _read_body(receive)
+            return await _reply(send, 404, "not found", "text/plain", close=True)
         headers = _slack_headers(scope)
-        signature = headers.get("X-Slack-Signature")
-        if not self.verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"), signature):
+        refusal = unsigned(headers, time.time()) or self._too_large(_declared_length(scope))
+        if refusal:  # answered before a byte of the body is read; the connection is dropped
+            return await _refuse(send, *refusal)
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            return await _refuse(send, *self._body_refusal())
+        if not self._signed(body, headers):
             return await _reply(send, 401, json.dumps({"error": "invalid request"}))
         if self.inbox is not None and is_event(body):
             try:
@@ -93,14 +100,59 @@ class SlackHttpApp:
     async def _in_thread(self, work, *args):
         return await asyncio.get_running_loop().run_in_executor(self.bolt_threads, work, *args)
 
+    def _too_large(self, length: int | None) -> tuple[int, str] | None:
+        if length is None or length <= self.max_body_bytes:
+            return None
+        return self._body_refusal()
 
-async def _read_body(receive) -> bytes:
-    chunks, more = [], True
+    def _body_refusal(self) -> tuple[int, str]:
+        log.warning("Slack request refused: body over %d bytes", self.max_body_bytes)
+        return 413, f"request body over {self.max_body_bytes} bytes (FAQBOT_SLACK_MAX_BODY_BYTES)"
+
+    def _signed(self, body: bytes, headers: dict[str, str]) -> bool:
+        timestamp = headers["X-Slack-Request-Timestamp"]
+        try:
+            return self.verifier.is_valid(body, timestamp, headers["X-Slack-Signature"])
+        except UnicodeDecodeError:  # Slack sends UTF-8; anything else is not from Slack
+            return False
+
+
+def unsigned(headers: dict[str, str], now: float) -> tuple[int, str] | None:
+    """Why a request cannot be from Slack, judged by its headers alone: every Slack request
+    carries a signature and a timestamp within five minutes of now. Checked before the body
+    is read, so nobody without the signing secret's help makes the bot read anything."""
+    if "X-Slack-Signature" not in headers:
+        return 401, "no X-Slack-Signature header"
+    try:
+        age_s = abs(now - int(headers.get("X-Slack-Request-Timestamp", "")))
+    except ValueError:
+        return 401, "no X-Slack-Request-Timestamp header (Unix seconds)"
+    if age_s > SLACK_MAX_AGE_S:
+        return 401, "X-Slack-Request-Timestamp is more than 5 minutes from now"
+    return None
+
+
+def _declared_length(scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes: what has not arrived is never
+    read, so an endless chunked body costs `limit` bytes, not the process."""
+    body, more = bytearray(), True
     while more:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
         more = message.get("more_body", False)
-    return b"".join(chunks)
+    return bytes(body)
 
 
 def _slack_headers(scope) -> dict[str, str]:
@@ -109,12 +161,21 @@ def _slack_headers(scope) -> dict[str, str]:
             if key.decode().lower() in wanted and value}  # fmt: skip
 
 
-async def _reply(send, status: int, body: str, kind: str = "application/json") -> None:
+async def _reply(
+    send, status: int, body: str, kind: str = "application/json", close: bool = False
+) -> None:
     data = body.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", kind.encode()),
-                            (b"content-length", str(len(data)).encode())]})  # fmt: skip
+    headers = [(b"content-type", kind.encode()), (b"content-length", str(len(data)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _refuse(send, status: int, reason: str) -> None:
+    """A refusal sent while the body is still unread: the connection is closed after it, or
+    the server would go on reading (and discarding) whatever the client keeps sending."""
+    await _reply(send, status, json.dumps({"error": reason}), close=True)
 
 
 def http_application(services: BotServices, *, consume: bool = True) -> SlackHttpApp:

@@ -268,6 +268,14 @@ class Settings(BaseSettings):
             "than 5 minutes are refused). Required in HTTP mode."
         ),
     )
+    slack_max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body the HTTP Events API reads (Slack's are a few KB). A larger "
+            "one, declared or streamed, is refused with 413 as soon as it passes the limit."
+        ),
+    )
     slack_host: str = Field("0.0.0.0", description="Address the HTTP Events API listens on.")
     slack_port: int = Field(
         3000, ge=1, le=65535, description="Port of the HTTP Events API (/slack/events, /healthz)."

@@ -84,13 +84,15 @@ class RunningBot:
         return [json.loads(base64.b64decode(m["body"]))[1]["payload"] for m in messages]
 
 
-def start_bot(settings: Settings, standin: SlackStandIn, *, consume: bool = True):
+def start_bot(settings: Settings, standin: SlackStandIn, *, consume: bool = True, middleware=None):
     """The bot's ASGI app (gunicorn's uvicorn workers run the same one in production) in a
-    server thread, with its inbox consumers unless `consume` is off (as in gunicorn's)."""
+    server thread, with its inbox consumers unless `consume` is off (as in gunicorn's).
+    `middleware`, if given, wraps the app (a test's probe on what reaches it)."""
     services = bot_services(settings)
     http = http_application(services, consume=consume)
-    server = uvicorn.Server(uvicorn.Config(http, **uvicorn_config(host="127.0.0.1", port=0,
-                                                                  log_level="warning")))  # fmt: skip
+    served = middleware(http) if middleware else http
+    config = uvicorn_config(host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(served, **config))
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 10
     while not server.started:
