@@ -312,6 +312,14 @@ class Settings(BaseSettings):
             "gateway or a test stand-in."
         ),
     )
+    slack_file_hosts: CommaList = Field(
+        default_factory=lambda: ["files.slack.com"],
+        description=(
+            "Hosts (host or host:port) that uploaded files are downloaded from with the bot "
+            "token, over https only, comma-separated: files.slack.com, or an enterprise "
+            "gateway's. The Slack API URL's own origin is allowed too: the token goes there."
+        ),
+    )
     admin_user_ids: CommaList = Field(
         default_factory=list,
         description="Slack user IDs allowed to use /faq-admin, comma-separated (U01ABC,U02DEF).",
@@ -487,7 +495,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",
-                     "lora_target_modules", "fetch_allowed_hosts", mode="before")  # fmt: skip
+                     "lora_target_modules", "fetch_allowed_hosts", "slack_file_hosts",
+                     mode="before")  # fmt: skip
     @classmethod
     def _comma_separated(cls, value, info: ValidationInfo):
         if isinstance(value, str):
