@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         description="Target chunk size in embedder tokens (measured on StackFAQ).",
     )
     chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by consecutive chunks.")
+    chunk_max_chars: int | None = Field(
+        None,
+        ge=100,
+        description=(
+            "Most characters of text in one chunk, whatever its token count (default: 10 per "
+            "token of CHUNK_TOKENS): tokenizers count some text, such as one 100-letter word, "
+            "as one token."
+        ),
+    )
     context_neighbours: int = Field(
         3,
         ge=0,

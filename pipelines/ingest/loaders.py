@@ -402,11 +402,13 @@ def parse_bytes(
     data: bytes, suffix: str, fallback_title: str, limits: DocumentLimits | None = None
 ) -> LoadedDocument:
     """Dispatches on the file suffix; empty input, unknown types and files past the limits
-    (the settings' defaults unless given) are item errors."""
+    (the settings' defaults unless given) are item errors. Invisible characters are gone
+    from what it returns (clean_text)."""
     parser = PARSERS.get(suffix.lower())
     if parser is None:
         raise unsupported_type(suffix)
     if not data.strip():
         raise ItemError("the file is empty")
     limits = limits or DocumentLimits.from_settings()
-    return parser(data, fallback_title, limits).require_at_most(limits.max_chars)
+    document = parser(data, fallback_title, limits).cleaned().require_text()
+    return document.require_at_most(limits.max_chars)

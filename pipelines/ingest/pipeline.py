@@ -31,7 +31,7 @@ from workers.embedder import Embedder
 from workers.store.base import Chunk, EmbeddedChunk, Hit, KnowledgeStore
 
 # Bump when chunking changes, so that every document is re-chunked on its next ingestion.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: invisible characters removed, chunks capped in characters
 
 Progress = Callable[[str, int, int], None]
 
@@ -144,7 +144,7 @@ def document_hash(data: bytes, visibility: list[str], settings: Settings) -> str
     digest = hashlib.sha256(data)
     recipe = f"{CHUNKER_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
     recipe += f"{settings.chunk_overlap_tokens}|{settings.context_neighbours}|"
-    recipe += f"{settings.context_weight}|{','.join(visibility)}"
+    recipe += f"{settings.context_weight}|{settings.chunk_max_chars}|{','.join(visibility)}"
     digest.update(recipe.encode())
     return digest.hexdigest()[:24]
 
@@ -323,6 +323,7 @@ def _chunks_of(
         max_tokens=min(settings.chunk_tokens, embedder.max_tokens),
         overlap_tokens=settings.chunk_overlap_tokens,
         count_tokens=embedder.count_tokens,
+        max_chars=settings.chunk_max_chars,
     )
     return [
         Chunk(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from threading import Event, Thread
 from typing import Any
 
@@ -12,10 +13,16 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from workers.generation.loading import LoadedModel
+from workers.generation.loading import LoadedModel, context_window
 
 GENERATE_THREAD = "faqbot-generate"
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+# The answer prompt's last line (workers/answering/prompt.py): what comes before it, the
+# thread's history and the sources, is what is cut when the prompt is too long for the model.
+QUESTION_MARKER = "\n\nQuestion: "
+_MAX_CUTS = 4  # a cut re-tokenized can be a token or two off; a few tries always settle it
+
+log = logging.getLogger("faqbot.worker")
 
 
 def chat_turns(messages: list[BaseMessage]) -> list[dict]:
@@ -111,9 +118,95 @@ class LocalChatModel(BaseChatModel):
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _encode(self, messages: list[BaseMessage]) -> dict:
-        return self.loaded.tokenizer.apply_chat_template(
-            chat_turns(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
-        ).to(self.loaded.model.device)
+        """The prompt as model inputs, cut to what the model's context leaves after room for
+        the answer: a longer one would be cut by nothing, or fail, mid-generation."""
+        tokenizer = self.loaded.tokenizer
+        budget = prompt_budget(context_window(self.loaded), self.max_new_tokens)
+        turns = fit_prompt(chat_turns(messages), tokenizer, budget)
+        inputs = tokenizer.apply_chat_template(
+            turns, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        if budget is not None and inputs["input_ids"].shape[1] > budget:
+            log.warning("the instructions alone exceed the model's context: kept %d", budget)
+            inputs = {name: value[:, -budget:] for name, value in inputs.items()}
+        return {name: value.to(self.loaded.model.device) for name, value in inputs.items()}
+
+
+def prompt_budget(context: int | None, max_new_tokens: int) -> int | None:
+    """Tokens a prompt may take: the context less the answer's room, but never under half
+    of it (a huge FAQBOT_LLM_MAX_NEW_TOKENS must not leave no room for the question)."""
+    if context is None:
+        return None
+    return max(context - max_new_tokens, context // 2)
+
+
+def fit_prompt(turns: list[dict], tokenizer, budget: int | None) -> list[dict]:
+    """`turns` within `budget` tokens of chat template, with a warning when they had to be
+    cut. The last user turn loses the end of what precedes its question (the lowest-ranked
+    sources first); only when that is not enough, its own beginning. The system turn and the
+    question stay whole."""
+    size = prompt_size(turns, tokenizer)
+    users = [index for index, turn in enumerate(turns) if turn["role"] == "user"]
+    if budget is None or size <= budget or not users:
+        return turns
+    index, content = users[-1], turns[users[-1]]["content"]
+    body, marker, question = content.rpartition(QUESTION_MARKER)
+    fitted, fitted_size, cut = turns, size, ""
+    if marker:
+        keep_question = lambda kept: kept + marker + question
+        fitted, fitted_size = _shrink(turns, index, body, keep_question, tokenizer, budget, "start")
+        cut = "the end of the sources"
+    if fitted_size > budget:
+        fitted, fitted_size = _shrink(turns, index, content, str, tokenizer, budget, "end")
+        cut = "the start of the user's message"
+    log.warning(
+        "prompt of %d tokens is longer than the %d the model's context leaves: %s cut, %d left",
+        size,
+        budget,
+        cut,
+        fitted_size,
+    )
+    return fitted
+
+
+def prompt_size(turns: list[dict], tokenizer) -> int:
+    encoded = tokenizer.apply_chat_template(turns, add_generation_prompt=True, return_dict=True)
+    return len(encoded["input_ids"])
+
+
+def _shrink(
+    turns: list[dict],
+    index: int,
+    text: str,
+    compose: Callable[[str], str],
+    tokenizer,
+    budget: int,
+    keep: str,
+) -> tuple[list[dict], int]:
+    """`turns` with turn `index` as `compose(text)`, `text` cut token by token from the
+    end (keep="start") or the beginning (keep="end") until the prompt fits or it is gone."""
+    for attempt in range(_MAX_CUTS + 1):
+        fitted = [*turns[:index], {**turns[index], "content": compose(text)}, *turns[index + 1 :]]
+        size = prompt_size(fitted, tokenizer)
+        if size <= budget or not text or attempt == _MAX_CUTS:
+            break
+        text = _without_tokens(text, size - budget, tokenizer, keep)
+    return fitted, size
+
+
+def _without_tokens(text: str, count: int, tokenizer, keep: str) -> str:
+    """`text` less `count` of its tokens, cut where a token starts so no word is mangled."""
+    if not tokenizer.is_fast:  # no offsets: cut the same share of characters
+        share = count / max(1, len(tokenizer(text, add_special_tokens=False)["input_ids"]))
+        cut = min(len(text), int(len(text) * share) + 1)
+        return text[: len(text) - cut] if keep == "start" else text[cut:]
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    starts = [start for start, _ in offsets["offset_mapping"]]
+    if count >= len(starts):
+        return ""
+    if keep == "start":
+        return text[: starts[len(starts) - count]].rstrip()
+    return text[starts[count] :].lstrip()
 
 
 def _generate_into(model, options: dict, streamer, failure: list[BaseException]) -> None:

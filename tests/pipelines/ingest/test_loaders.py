@@ -751,3 +751,64 @@ def test_short_section_in_a_longer_document_is_not_lost():
     chunks = chunk_document(document, max_tokens=60, overlap_tokens=12, count_tokens=count_words)
 
     assert "Phone" in [chunk.section for chunk in chunks]
+
+
+# --- Invisible characters and chunks that do not fit -----------------------------------------
+
+
+def test_invisible_characters_are_removed_at_load(tmp_path):
+    text = (
+        "\ufeff# VPN\u200b Guide\n\n"
+        "Reset\u00ad the to\u200bken\u202e in the \u2066portal\u2069.\r\n"
+        f"Then{' ' * 100}log\x00 in\U000e0041.\n\n\n\n\nDone.\r"
+    )
+    document = load(write(tmp_path, "vpn.md", text))
+
+    assert document.title == "VPN Guide"
+    assert all_text(document) == "Reset the token in the portal.\nThen log in.\n\nDone."
+
+
+def test_a_long_title_is_one_short_line(tmp_path):
+    document = load(write(tmp_path, "vpn.md", "# " + "Very long title " * 100 + "\n\nText.\n"))
+
+    assert len(document.title) <= 200 and document.title.endswith("…")
+
+
+def test_a_document_of_only_invisible_characters_has_no_text(tmp_path):
+    assert load_error(write(tmp_path, "blank.md", "\u200b\u200c\ufeff" * 1000)) == (
+        "no text could be extracted"
+    )
+
+
+def chunks_of(text: str, embedder, **options) -> list:
+    """The document's chunks as ingestion makes them, with the real embedder's tokens."""
+    document = parse_bytes(text.encode(), ".md", "VPN")
+    return chunk_document(
+        document, max_tokens=200, overlap_tokens=32, count_tokens=embedder.count_tokens, **options
+    )
+
+
+def test_a_zero_width_flood_gives_no_chunk_over_the_character_cap(embedder):
+    """MiniLM counts U+200B as nothing: two million of them fit 200 tokens."""
+    chunks = chunks_of("# VPN\n\nVPN reset" + "\u200b" * 2_000_000, embedder)
+
+    assert [chunk.text for chunk in chunks] == ["VPN reset"]
+
+
+def test_a_word_the_tokenizer_counts_as_one_token_is_cut_at_the_character_cap(embedder):
+    """MiniLM reads any word over 100 characters as one [UNK] token."""
+    word = "x" * 200_000
+    assert embedder.count_tokens(f"VPN reset {word}") == embedder.count_tokens("VPN reset") + 1
+
+    chunks = chunks_of(f"# VPN\n\nVPN reset {word}", embedder)
+
+    assert max(len(chunk.text) for chunk in chunks) == 2000  # 10 characters a token of 200
+    assert chunks[0].text == "VPN reset"
+    assert sum(chunk.text.count("x") for chunk in chunks) >= len(word)
+
+
+def test_the_character_cap_can_be_set_and_leaves_normal_text_to_the_token_budget(embedder):
+    normal = long_section_text("Travel", 60)
+    by_tokens = chunks_of(normal, embedder)
+    assert chunks_of(normal, embedder, max_chars=5000) == by_tokens
+    assert all(len(chunk.text) <= 300 for chunk in chunks_of(normal, embedder, max_chars=300))

@@ -1,12 +1,22 @@
-"""Loading the answering model: Phi-3's paths on a tiny random Phi-3, and the bundled SmolLM2."""
+"""Loading the answering model: Phi-3's paths on a tiny random Phi-3, and the bundled SmolLM2;
+prompts cut to the model's context."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from workers.generation.chat_model import LocalChatModel
-from workers.generation.loading import ModelUnavailable, load_model
+from workers.generation.chat_model import (
+    QUESTION_MARKER,
+    LocalChatModel,
+    chat_turns,
+    fit_prompt,
+    prompt_budget,
+    prompt_size,
+)
+from workers.generation.loading import ModelUnavailable, context_window, load_model
 
 PHI3_TARGETS = ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]
 
@@ -132,3 +142,86 @@ def test_a_generation_error_is_raised_to_the_caller_not_waited_on_forever(tiny_p
     loaded.model.generate = broken_generate
     with pytest.raises(RuntimeError, match="CUDA out of memory"):
         LocalChatModel(loaded=loaded, max_new_tokens=4).invoke([HumanMessage("Hello")])
+
+
+# --- prompts longer than the model's context -----------------------------------------------
+
+QUESTION = "How do I reset the VPN token?"
+
+
+def long_answer_prompt(passages: int = 8) -> list:
+    """An answer prompt as the chain builds it, its sources several times the tiny model's
+    512 tokens of context."""
+    words = " ".join(["reset the token from the self-service portal"] * 30)
+    sources = "\n\n".join(f"[{n}] Handbook › VPN\n> {words}" for n in range(1, passages + 1))
+    return [
+        SystemMessage("Use only the numbered sources."),
+        HumanMessage(f"Sources:\n{sources}{QUESTION_MARKER}{QUESTION}"),
+    ]
+
+
+def test_a_prompt_longer_than_the_context_is_cut_to_fit_with_a_warning(tiny_phi3, tmp_path, caplog):
+    loaded = load_model(str(tiny_phi3), cache_dir=tmp_path)
+    messages = long_answer_prompt()
+    assert prompt_size(chat_turns(messages), loaded.tokenizer) > 2000
+
+    with caplog.at_level(logging.WARNING, logger="faqbot.worker"):
+        reply = LocalChatModel(loaded=loaded, max_new_tokens=8).invoke(messages)
+
+    assert reply.usage_metadata["input_tokens"] <= 512 - 8
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("longer than the 504 the model's context leaves" in w for w in warnings)
+
+
+def test_fitting_cuts_the_last_sources_and_keeps_the_instructions_and_the_question(
+    tiny_phi3, tmp_path
+):
+    tokenizer = load_model(str(tiny_phi3), cache_dir=tmp_path).tokenizer
+    turns = chat_turns(long_answer_prompt())
+
+    fitted = fit_prompt(turns, tokenizer, 400)
+
+    assert prompt_size(fitted, tokenizer) <= 400
+    assert fitted[0] == turns[0]
+    user = fitted[1]["content"]
+    assert user.startswith("Sources:\n[1] Handbook › VPN\n> reset the token")
+    assert user.endswith(f"{QUESTION_MARKER}{QUESTION}")
+    assert "[8]" not in user
+
+
+def test_a_message_without_sources_keeps_its_end_when_cut(tiny_phi3, tmp_path):
+    tokenizer = load_model(str(tiny_phi3), cache_dir=tmp_path).tokenizer
+    turns = [{"role": "user", "content": "background " * 1000 + QUESTION}]
+
+    fitted = fit_prompt(turns, tokenizer, 100)
+
+    assert prompt_size(fitted, tokenizer) <= 100
+    assert fitted[0]["content"].endswith(f"background {QUESTION}")
+
+
+def test_a_prompt_that_fits_is_left_as_it_is(tiny_phi3, tmp_path, caplog):
+    tokenizer = load_model(str(tiny_phi3), cache_dir=tmp_path).tokenizer
+    turns = chat_turns(long_answer_prompt(passages=1))
+
+    with caplog.at_level(logging.WARNING, logger="faqbot.worker"):
+        assert fit_prompt(turns, tokenizer, 504) is turns
+    assert caplog.records == []
+
+
+def test_the_answer_prompt_ends_with_the_question_after_the_marker_fitting_keeps():
+    from workers.answering.prompt import ANSWER_PROMPT
+
+    messages = ANSWER_PROMPT.format_messages(question=QUESTION, sources="[1] S\n> s", history="")
+
+    assert messages[-1].content.endswith(f"{QUESTION_MARKER}{QUESTION}")
+
+
+def test_the_context_window_is_the_models_positions_or_the_tokenizers_limit(tiny_phi3, tmp_path):
+    loaded = load_model(str(tiny_phi3), cache_dir=tmp_path)
+    assert context_window(loaded) == 512
+    loaded.tokenizer.model_max_length = int(1e30)  # transformers' "no limit"
+    assert context_window(loaded) == 512
+    loaded.model.config.max_position_embeddings = 4096
+    loaded.tokenizer.model_max_length = 2048
+    assert context_window(loaded) == 2048
+    assert prompt_budget(4096, 96) == 4000 and prompt_budget(512, 4000) == 256
