@@ -3,6 +3,7 @@ feedback must not wait behind answers in the queue."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from faqbot.db import feedback
@@ -48,13 +49,38 @@ def on_button(settings: Settings, request_id: str, user: str, value: int) -> boo
         return True
 
 
-def on_correction(settings: Settings, request_id: str, user: str, text: str) -> bool:
+class CorrectionRefused(ValueError):
+    """Why a correction was not stored, in one line for the form."""
+
+
+def on_correction(
+    settings: Settings, request_id: str, user: str, text: str, *, by_admin: bool = False
+) -> str | None:
+    """Stores a correction: `approved` (an admin's), `pending` (anyone else's waits for an
+    admin), or None when there is nothing to store. Over the daily limit or too long, it
+    raises CorrectionRefused and stores nothing."""
     text = text.strip()
     if not text:
-        return False
+        return None
+    if len(text) > settings.correction_max_chars:
+        limit = settings.correction_max_chars
+        raise CorrectionRefused(
+            f"A correction is at most {limit} characters; this has {len(text)}."
+        )
     with session_scope(settings) as session:
         answer = feedback.by_request(session, request_id)
         if answer is None:
-            return False
-        feedback.correct(session, answer, user, text)
-        return True
+            return None
+        if not by_admin:
+            _within_daily_limit(session, settings, user)
+        return feedback.correct(session, answer, user, text, by_admin=by_admin).status
+
+
+def _within_daily_limit(session, settings: Settings, user: str) -> None:
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    sent = feedback.corrections_since(session, user, since)
+    if sent >= settings.corrections_per_day:
+        raise CorrectionRefused(
+            f"You have sent {sent} corrections in the last 24 hours, the most allowed. "
+            "Please try again tomorrow, or tell a knowledge-base admin directly."
+        )

@@ -3,8 +3,9 @@ workers, in workers/slack/blocks.py.)"""
 
 from __future__ import annotations
 
-from faqbot.db.models import KnowledgeSource
+from faqbot.db.models import Correction, Interaction, KnowledgeSource
 from faqbot.slack import escape
+from faqbot.visibility import is_public
 
 ADD_SOURCE_VIEW = "add_source"
 CORRECTION_VIEW = "correction"
@@ -31,7 +32,9 @@ def admin_help_message() -> dict:
         "• `add` upload files (PDF, DOCX, Markdown, text, HTML) in a form\n"
         "• `list` all sources · `status [id]` indexing state and errors\n"
         "• `reindex <id>` fetch and index again · `remove <id>` delete from the knowledge base\n"
-        "• `visibility <id> public|#channel…` who may see a source's passages in answers"
+        "• `visibility <id> public|#channel…` who may see a source's passages in answers\n"
+        "• `corrections` those waiting for review · `corrections approve|reject <n>…` decide; "
+        "nobody else is shown a correction until it is approved"
     )
     return {"text": text, "blocks": [_section(text)]}
 
@@ -70,6 +73,51 @@ def correction_modal(request_id: str) -> dict:
                          "max_length": 3000}},
         ],
     }  # fmt: skip
+
+
+def correction_received_modal(status: str) -> dict:
+    """What the 👎 form turns into once a correction is stored."""
+    if status == "approved":
+        text = "Thanks — your correction is approved and counts from the next rebuild."
+    else:
+        text = (
+            "Thanks — your correction went to the knowledge-base admins. Nobody else is "
+            "shown it until one of them approves it."
+        )
+    return {
+        "type": "modal",
+        "callback_id": CORRECTION_VIEW,
+        "title": _plain("Thanks for the feedback"),
+        "close": _plain("Close"),
+        "blocks": [_section(text)],
+    }
+
+
+def pending_corrections_message(pending: list[tuple[Correction, Interaction]]) -> dict:
+    if not pending:
+        return {"text": "No corrections are waiting for review."}
+    blocks = [_section(f"*{len(pending)} corrections waiting for review* (oldest first)")]
+    for correction, answer in pending:
+        blocks.append(_section(_correction_text(correction, answer)))
+    blocks.append(_section("`/faq-admin corrections approve <n>…` or `reject <n>…`"))
+    return {"text": f"{len(pending)} corrections waiting for review", "blocks": blocks}
+
+
+def _correction_text(correction: Correction, answer: Interaction) -> str:
+    """An answer built from restricted passages is not repeated here, wherever the admin
+    typed the command: `faqbot dataset corrections` shows it to maintainers."""
+    where = f" in <#{answer.channel}>" if answer.channel and not answer.private else ""
+    shown = (
+        escape((answer.answer or "")[:600])
+        if is_public(answer.visibility)
+        else "_(built from restricted sources, not shown here)_"
+    )
+    return (
+        f"*#{correction.id}* from <@{correction.user_id}>{where}\n"
+        f"*Question:* {escape(answer.question[:300])}\n"
+        f"*Answer:* {shown}\n"
+        f"*Correction:* {escape(correction.text[:1500])}"
+    )
 
 
 def _source_line(row: KnowledgeSource) -> str:

@@ -467,6 +467,26 @@ class Settings(BaseSettings):
             "review`; by default everything not rejected is used."
         ),
     )
+    feedback_min_voters: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Distinct people whose 👍 an answer needs before it becomes an FAQ entry or a "
+            "training example without an admin's approval: one person alone cannot make the "
+            "bot repeat something to everyone."
+        ),
+    )
+    corrections_per_day: int = Field(
+        10,
+        ge=0,
+        description=(
+            "Corrections one user may send from the 👎 form in 24 hours (0: none). Each waits "
+            "for an admin's approval before anyone else is shown it."
+        ),
+    )
+    correction_max_chars: int = Field(
+        3000, ge=100, le=3000, description="Longest correction the 👎 form accepts."
+    )
 
     @field_validator("retrain_schedule")
     @classmethod

@@ -13,13 +13,14 @@ from bot import ui
 from bot.admin.parsing import (
     AdminCommand,
     AdminInputError,
+    numbers_arg,
     source_id_arg,
     url_arg,
     visibility_args,
 )
 from bot.questions import post_placeholder
 from bot.services import BotServices
-from faqbot.db import audit, sources
+from faqbot.db import audit, feedback, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.models import KnowledgeSource
 from faqbot.tasks import (
@@ -131,6 +132,25 @@ def status(call: AdminCall) -> dict:
     return ui.status_summary_message(rows)
 
 
+def corrections(call: AdminCall) -> dict:
+    """`corrections` lists those waiting; `corrections approve|reject N…` decides them."""
+    if not call.args:
+        with session_scope(call.services.settings) as session:
+            return ui.pending_corrections_message(feedback.pending_corrections(session, 10))
+    decision = {"approve": feedback.APPROVED, "reject": feedback.REJECTED}.get(call.args[0])
+    if decision is None:
+        raise AdminInputError("usage: `/faq-admin corrections [approve|reject <n>…]`")
+    numbers = numbers_arg(call.args[1:], "correction")
+    try:
+        with session_scope(call.services.settings) as session:
+            for number in numbers:
+                feedback.review_correction(session, number, decision, call.user)
+    except feedback.UnknownCorrection as exc:
+        raise AdminInputError(f"{exc}; nothing was changed") from exc
+    listed = ", ".join(f"#{n}" for n in numbers)
+    return {"text": f"Corrections {listed} {decision}. They count from the next dataset build."}
+
+
 HANDLERS: dict[str, Handler] = {
     "add": add,
     "list": list_sources,
@@ -138,6 +158,7 @@ HANDLERS: dict[str, Handler] = {
     "remove": remove,
     "reindex": reindex,
     "visibility": change_visibility,
+    "corrections": corrections,
     "help": lambda call: ui.admin_help_message(),
 }
 

@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-PUBLIC = "public"
-SUBCOMMANDS = ("add", "list", "status", "remove", "reindex", "visibility", "help")
+from faqbot.visibility import PUBLIC
+
+SUBCOMMANDS = ("add", "list", "status", "remove", "reindex", "visibility", "corrections", "help")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 _SOURCE_ID = re.compile(r"^[A-Za-z0-9][\w.\-]{0,99}$")
 
@@ -67,3 +68,13 @@ def source_id_arg(args: list[str], command: str) -> str:
     if not _SOURCE_ID.match(args[0]):
         raise AdminInputError(f"`{args[0]}` is not a source id")
     return args[0]
+
+
+def numbers_arg(words: list[str], what: str) -> list[int]:
+    """`12 13` or `#12 #13` → [12, 13]; at least one."""
+    if not words:
+        raise AdminInputError(f"give the numbers of the {what}s, like `12` or `12 13`")
+    bad = [w for w in words if not w.lstrip("#").isdigit() or len(w) > 12]
+    if bad:
+        raise AdminInputError(f"`{bad[0]}` is not a {what} number")
+    return sorted({int(w.lstrip("#")) for w in words})

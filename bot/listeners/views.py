@@ -15,11 +15,22 @@ def register(app: App, services: BotServices) -> None:
     admins = AdminCheck(services.settings)
 
     @app.view(ui.CORRECTION_VIEW)
-    def on_correction(ack: Ack, body: dict, view: dict) -> None:
-        ack()
+    def on_correction(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        """Stored before the form closes, so a refusal can be shown in it."""
+        user = body["user"]["id"]
         text = view["state"]["values"]["correction"]["text"].get("value") or ""
-        feedback.on_correction(services.settings, view["private_metadata"], body["user"]["id"],
-                               text)  # fmt: skip
+        by_admin = bool(text.strip()) and admins.allows(user, client)
+        try:
+            status = feedback.on_correction(
+                services.settings, view["private_metadata"], user, text, by_admin=by_admin
+            )
+        except feedback.CorrectionRefused as exc:
+            ack(response_action="errors", errors={"correction": str(exc)})
+            return
+        if status is None:
+            ack()
+            return
+        ack(response_action="update", view=ui.correction_received_modal(status))
 
     @app.view(ui.ADD_SOURCE_VIEW)
     def on_add_source(ack: Ack, body: dict, view: dict, client: WebClient) -> None:

@@ -143,6 +143,84 @@ def dataset_review(
     out.print(table if rows else "Nothing to review.")
 
 
+@dataset_app.command("corrections")
+def dataset_corrections(
+    approve: Annotated[
+        list[int] | None, typer.Option(help="Correction numbers to approve (repeatable).")
+    ] = None,
+    reject: Annotated[
+        list[int] | None, typer.Option(help="Correction numbers to reject (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
+    """List corrections waiting for review, or approve or reject some.
+
+    A correction typed into the 👎 form is shown to nobody else, in an FAQ entry or through
+    training, until an admin approves it here or with `/faq-admin corrections approve N` in
+    Slack; it counts from the next `faqbot dataset build`. Admins' own corrections need no
+    review.
+    """
+    settings = database_ready()
+    if approve or reject:
+        _review_corrections(settings, approve or [], reject or [])
+        return
+    rows = _pending_corrections(settings)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("n", "answer", "by", "question", "answer given", "correction")
+    for r in rows:
+        table.add_row(
+            str(r["n"]),
+            str(r["answer_id"]),
+            r["by"],
+            r["question"][:60],
+            r["answer"][:60],
+            r["correction"][:120],
+        )
+    out.print(table if rows else "No corrections are waiting for review.")
+
+
+def _pending_corrections(settings) -> list[dict]:
+    from faqbot.db import feedback
+    from faqbot.db.engine import session_scope
+    from pipelines.curation.scrub import scrub
+
+    with session_scope(settings) as session:
+        pending = feedback.pending_corrections(session, limit=200)
+        return [
+            {
+                "n": correction.id,
+                "answer_id": answer.id,
+                "by": correction.user_id,
+                "at": correction.created_at.isoformat(timespec="seconds"),
+                "question": scrub(answer.question),
+                "answer": scrub(answer.answer or ""),
+                "correction": scrub(correction.text),
+            }
+            for correction, answer in pending
+        ]
+
+
+def _review_corrections(settings, approve: list[int], reject: list[int]) -> None:
+    from faqbot.db import audit, feedback
+    from faqbot.db.engine import session_scope
+
+    reviewer = f"cli:{getpass.getuser()}"
+    both = sorted(set(approve) & set(reject))
+    if both:
+        fail(f"correction {both[0]}: both approved and rejected; pick one")
+    decisions = [(feedback.APPROVED, n) for n in approve] + [(feedback.REJECTED, n) for n in reject]
+    try:
+        with session_scope(settings) as session:
+            for decision, number in decisions:
+                feedback.review_correction(session, number, decision, reviewer)
+                audit.record(session, f"correction.{decision}", actor=reviewer, target=str(number))
+    except feedback.UnknownCorrection as exc:
+        fail(f"{exc} (nothing was marked)", code=1)
+    out.print(f"approved {len(approve)}, rejected {len(reject)} corrections")
+
+
 def _mark(settings, approve: list[int], reject: list[int], note: str | None) -> None:
     from faqbot.db import audit, reviews
     from faqbot.db.engine import session_scope
@@ -175,9 +253,9 @@ def _candidates(settings, show_all: bool) -> list[dict]:
     for c in candidates:
         if c.review and not show_all:
             continue
-        rule = c.rule()
+        rule = c.training_rule(settings.dataset_approved_only, settings.feedback_min_voters)
         target = c.correction if rule == CORRECTED else c.answer
         rows.append({"id": c.interaction_id, "rule": rule, "up": c.up, "down": c.down,
-                     "review": c.review, "question": scrub(c.question),
-                     "target": scrub(target or "")})  # fmt: skip
+                     "review": c.review, "pending_corrections": c.pending_corrections,
+                     "question": scrub(c.question), "target": scrub(target or "")})  # fmt: skip
     return rows

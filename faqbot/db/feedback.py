@@ -1,15 +1,19 @@
 """Votes and corrections on answers, as the bot records them: one vote per user per answer, the
-latest wins, and removing the reaction that cast a vote retracts it."""
+latest wins, and removing the reaction that cast a vote retracts it. A correction waits for an
+admin's review (`pending`) unless an admin wrote it."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from faqbot.db.models import Correction, Interaction, Vote
 
 BUTTON = "button"
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
 def by_reply(session: Session, channel: str, ts: str) -> Interaction | None:
@@ -51,9 +55,53 @@ def retract(session: Session, interaction: Interaction, user_id: str, via: str) 
     return True
 
 
-def correct(session: Session, interaction: Interaction, user_id: str, text: str) -> Correction:
+def correct(
+    session: Session, interaction: Interaction, user_id: str, text: str, *, by_admin: bool = False
+) -> Correction:
+    """An admin's own correction needs no second opinion; anyone else's waits for one."""
     correction = Correction(interaction_id=interaction.id, user_id=user_id, text=text)
+    if by_admin:
+        correction.status, correction.reviewer = APPROVED, user_id
+        correction.reviewed_at = dt.datetime.now(dt.UTC)
     session.add(correction)
+    session.flush()
+    return correction
+
+
+def corrections_since(session: Session, user_id: str, since: dt.datetime) -> int:
+    """How many corrections `user_id` sent after `since`: what the daily limit counts."""
+    query = select(func.count()).select_from(Correction)
+    query = query.where(Correction.user_id == user_id, Correction.created_at > since)
+    return session.scalar(query) or 0
+
+
+class UnknownCorrection(LookupError):
+    """A correction number that names none."""
+
+
+def pending_corrections(session: Session, limit: int = 20) -> list[tuple[Correction, Interaction]]:
+    """Corrections waiting for review, oldest first, with the answers they correct."""
+    query = (
+        select(Correction, Interaction)
+        .join(Interaction, Interaction.id == Correction.interaction_id)
+        .where(Correction.status == PENDING)
+        .order_by(Correction.id)
+        .limit(limit)
+    )
+    return [(correction, interaction) for correction, interaction in session.execute(query)]
+
+
+def review_correction(
+    session: Session, correction_id: int, decision: str, reviewer: str
+) -> Correction:
+    """An admin's decision; the latest one replaces an earlier one."""
+    if decision not in (APPROVED, REJECTED):
+        raise ValueError(f"decision {decision!r}: use {APPROVED} or {REJECTED}")
+    correction = session.get(Correction, correction_id, with_for_update=True)
+    if correction is None:
+        raise UnknownCorrection(f"correction {correction_id}: no such correction")
+    correction.status, correction.reviewer = decision, reviewer
+    correction.reviewed_at = dt.datetime.now(dt.UTC)
     return correction
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from faqbot.db.models import Interaction
 from faqbot.tasks import AnswerRequest, Reply
+from faqbot.visibility import visible_in
 
 FINAL = ("answered", "refused")
 
@@ -49,7 +50,8 @@ def _insert(session: Session, request: AnswerRequest) -> Interaction:
     """A new row, or the one a concurrent delivery inserted a moment ago."""
     row = Interaction(
         request_id=request.request_id, question=request.question, asker=request.asker,
-        channel=request.channel, thread_ts=request.thread_ts, status="queued", attempts=0,
+        channel=request.channel, thread_ts=request.thread_ts, private=request.private,
+        status="queued", attempts=0,
         enqueued_at=request.enqueued_at, request=request.model_dump(mode="json"),
     )  # fmt: skip
     try:
@@ -68,8 +70,19 @@ def record_sent(session: Session, request: AnswerRequest, error: str | None = No
         row.status, row.error, row.finished_at = "failed", error, now()
 
 
-def record_answer(session: Session, request_id: str, answer: dict, retrieved: list[dict]) -> None:
+def record_answer(
+    session: Session,
+    request_id: str,
+    answer: dict,
+    retrieved: list[dict],
+    *,
+    scope: list[str],
+    visibility: list[str],
+) -> None:
+    """`scope`: the labels retrieval searched within; `visibility`: where everything the answer
+    was built from is visible (faqbot.visibility.combined)."""
     row = find(session, request_id, lock=True)
+    row.scope, row.visibility = scope, visibility
     row.status = "refused" if answer["refused"] else "answered"
     row.answer, row.mode = answer["answer"], answer["mode"]
     row.citations, row.retrieved = answer["citations"], retrieved
@@ -94,8 +107,12 @@ def mark_delivered(
         row.reply_channel, row.reply_ts = location
 
 
-def thread_history(session: Session, request: AnswerRequest, turns: int) -> list[dict]:
-    """The thread's earlier answered questions, oldest first: context for a follow-up."""
+def thread_history(
+    session: Session, request: AnswerRequest, turns: int, labels: list[str]
+) -> list[dict]:
+    """The thread's earlier answered questions, oldest first: context for a follow-up. Only
+    turns whose sources `labels` (what this question may see) cover, and another person's
+    private answers never, so a follow-up's prompt carries nothing its reader may not see."""
     if not (request.channel and request.thread_ts and turns):
         return []
     rows = session.scalars(
@@ -107,7 +124,17 @@ def thread_history(session: Session, request: AnswerRequest, turns: int) -> list
         .order_by(Interaction.id.desc())
         .limit(turns)
     ).all()  # fmt: skip
-    return [{"question": row.question, "answer": row.answer} for row in reversed(rows)]
+    return [
+        {"question": row.question, "answer": row.answer, "visibility": row.visibility}
+        for row in reversed(rows)
+        if _may_show(row, request, labels)
+    ]
+
+
+def _may_show(row: Interaction, request: AnswerRequest, labels: list[str]) -> bool:
+    if row.private and not (request.private and row.asker == request.asker):
+        return False
+    return visible_in(row.visibility, labels)
 
 
 def mark_failed(session: Session, request: AnswerRequest, error: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -44,6 +45,13 @@ class Interaction(Base):
     asker: Mapped[str | None] = mapped_column(String(64), index=True)
     channel: Mapped[str | None] = mapped_column(String(64))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # Only the asker saw the answer (a DM, /ask): nothing of it is ever shown to anyone else.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The labels retrieval searched within (what the asker could see), and where everything
+    # the answer was built from (its passages, its thread's earlier turns) is visible: text
+    # derived from the answer is shown only there (faqbot.visibility).
+    scope: Mapped[list[Any] | None] = mapped_column(nullable=True)
+    visibility: Mapped[list[Any] | None] = mapped_column(nullable=True)
     # The Slack message that carries the answer: reactions on it are votes on this answer.
     reply_channel: Mapped[str | None] = mapped_column(String(64))
     reply_ts: Mapped[str | None] = mapped_column(String(32))
@@ -130,9 +138,12 @@ class Vote(Base):
 
 
 class Correction(Base):
-    """What a user said the right answer would have been (from the 👎 modal)."""
+    """What a user said the right answer would have been (from the 👎 modal). Nobody else is
+    shown it, in an FAQ entry or through training, until an admin approved it; an admin's own
+    correction is approved as it is made."""
 
     __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_user_created", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     interaction_id: Mapped[int] = mapped_column(
@@ -140,6 +151,9 @@ class Correction(Base):
     )
     user_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    reviewer: Mapped[str | None] = mapped_column(String(64))  # Slack user id, or "cli:<name>"
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

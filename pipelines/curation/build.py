@@ -62,7 +62,8 @@ def build_dataset(settings: Settings, *, since: dt.datetime | None = None,
     until = until or dt.datetime.now(dt.UTC)
     with session_scope(settings) as session:
         candidates = load_candidates(session, since, until)
-    ruled = [(c, c.rule(approved_only=approved_only)) for c in candidates]
+    min_voters = settings.feedback_min_voters
+    ruled = [(c, c.training_rule(approved_only, min_voters)) for c in candidates]
     rules = Counter(rule for _, rule in ruled)
     scrubbed: Counter = Counter()
     examples = [_example(c, rule, scrubbed) for c, rule in ruled if rule in _PREFERENCE]
@@ -93,6 +94,7 @@ def _build_settings(settings: Settings, approved_only: bool) -> dict:
     return {
         "eval_fraction": settings.dataset_eval_fraction,
         "approved_only": approved_only,
+        "min_voters": settings.feedback_min_voters,
         "embedding_model": settings.embedding_model,
         "duplicate_similarity": DUPLICATE_SIMILARITY,
         "paraphrase_similarity": PARAPHRASE_SIMILARITY,

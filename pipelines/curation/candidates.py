@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from faqbot.db.feedback import APPROVED, PENDING
 from faqbot.db.models import Correction, Interaction, Vote
 from faqbot.db.reviews import marks
+from faqbot.visibility import is_public
 
 # What the build does with each candidate, by rule (counted in the manifest).
 POSITIVE, CORRECTED, NEGATIVE = "positive", "corrected", "negative"
 NEUTRAL, REJECTED, NOT_APPROVED, NO_CONTEXT = "neutral", "rejected", "not_approved", "no_context"
+TOO_FEW_VOTERS = "too_few_voters"  # 👍 from fewer distinct people than the setting, unreviewed
+RESTRICTED = "restricted"  # built from passages not everyone may see: never trained on
 
 
 @dataclass
@@ -21,20 +25,25 @@ class Candidate:
     interaction_id: int
     question: str
     answer: str
-    correction: str | None  # the latest one
+    correction: str | None  # the latest one an admin approved
     up: int
     down: int
     context: dict
     channel: str | None
     created_at: dt.datetime
     review: str | None  # approved, rejected or None
+    private: bool = False  # only the asker saw it (a DM, /ask)
+    visibility: list[str] | None = None  # where all it was built from is visible; None: unknown
+    pending_corrections: int = 0  # corrections waiting for an admin
 
     @property
     def net(self) -> int:
         return self.up - self.down
 
-    def rule(self, *, approved_only: bool = False) -> str:
-        """Corrections win over votes: the person said what the answer should have been. A
+    def rule(self, *, approved_only: bool = False, min_voters: int = 1) -> str:
+        """An approved correction wins over votes: the person said what the answer should have
+        been, and an admin agreed. Corrections nobody approved count for nothing. A 👍
+        majority needs `min_voters` distinct people unless an admin approved the answer. A
         net-negative answer never becomes a target, only an unpaired negative."""
         if self.review == "rejected":
             return REJECTED
@@ -45,16 +54,28 @@ class Candidate:
         if self.correction:
             return CORRECTED
         if self.net > 0:
+            if self.up < min_voters and self.review != "approved":
+                return TOO_FEW_VOTERS
             return POSITIVE
         return NEGATIVE if self.net < 0 else NEUTRAL
+
+    def training_rule(self, approved_only: bool, min_voters: int) -> str:
+        """As `rule`, except that an answer built from a restricted passage (or from a thread
+        turn that was) never becomes an example: a trained adapter answers everyone, so its
+        text would leave the channels that may see it."""
+        rule = self.rule(approved_only=approved_only, min_voters=min_voters)
+        if rule in (POSITIVE, CORRECTED, NEGATIVE) and not is_public(self.visibility):
+            return RESTRICTED
+        return rule
 
 
 def load_candidates(session: Session, since: dt.datetime | None = None,
                     until: dt.datetime | None = None) -> list[Candidate]:  # fmt: skip
     """Every answered question in [since, until) with a standing vote or a correction."""
     tallies = _vote_tallies(session)
-    corrections = _latest_corrections(session)
-    ids = set(tallies) | set(corrections)
+    corrections = _latest_corrections(session, APPROVED)
+    pending = _pending_counts(session)
+    ids = set(tallies) | set(corrections) | set(pending)
     if not ids:
         return []
     query = select(Interaction).where(Interaction.id.in_(ids),
@@ -65,11 +86,22 @@ def load_candidates(session: Session, since: dt.datetime | None = None,
         query = query.where(Interaction.created_at < until)
     reviews = marks(session)
     return [
-        Candidate(row.id, row.question, row.answer or "", corrections.get(row.id),
-                  *tallies.get(row.id, (0, 0)), row.context or {}, row.channel,
-                  row.created_at, reviews.get(row.id))
+        Candidate(
+            row.id,
+            row.question,
+            row.answer or "",
+            corrections.get(row.id),
+            *tallies.get(row.id, (0, 0)),
+            row.context or {},
+            row.channel,
+            row.created_at,
+            reviews.get(row.id),
+            private=row.private,
+            visibility=row.visibility,
+            pending_corrections=pending.get(row.id, 0),
+        )
         for row in session.scalars(query.order_by(Interaction.id))
-    ]  # fmt: skip
+    ]
 
 
 def _vote_tallies(session: Session) -> dict[int, tuple[int, int]]:
@@ -82,7 +114,19 @@ def _vote_tallies(session: Session) -> dict[int, tuple[int, int]]:
     return {iid: (int(up), int(down)) for iid, up, down in session.execute(query) if up or down}
 
 
-def _latest_corrections(session: Session) -> dict[int, str]:
-    rows = session.execute(select(Correction.interaction_id, Correction.text)
-                           .order_by(Correction.created_at, Correction.id))  # fmt: skip
+def _latest_corrections(session: Session, status: str) -> dict[int, str]:
+    rows = session.execute(
+        select(Correction.interaction_id, Correction.text)
+        .where(Correction.status == status)
+        .order_by(Correction.created_at, Correction.id)
+    )
     return {iid: text for iid, text in rows if text.strip()}
+
+
+def _pending_counts(session: Session) -> dict[int, int]:
+    query = (
+        select(Correction.interaction_id, func.count())
+        .where(Correction.status == PENDING)
+        .group_by(Correction.interaction_id)
+    )
+    return {iid: int(n) for iid, n in session.execute(query)}

@@ -4,7 +4,9 @@ was asked before against the question itself, not only against the document that
 (on StackFAQ, indexing each answer with its question took dense nDCG@10 from 0.746 to 0.949).
 
 An entry is visible only in the channel its question was asked in (faqbot cannot tell a public
-channel from a private one without asking Slack); questions from DMs never become entries."""
+channel from a private one without asking Slack), and only if everything its answer was built
+from is visible there. Private answers (DMs, /ask) never become entries: /ask searches the
+asker's grants, not the channel it was typed in."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections import defaultdict
 
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
+from faqbot.visibility import asker_labels, visible_in
 from pipelines.curation.candidates import CORRECTED, POSITIVE, Candidate, load_candidates
 from pipelines.curation.scrub import scrub
 from pipelines.ingest.documents import LoadedDocument, Section
@@ -36,13 +39,16 @@ def sync_feedback_faq(settings: Settings, store, embedder, *,
     with session_scope(settings) as session:
         candidates = load_candidates(session)
     by_channel: dict[str, list[PreparedDocument]] = defaultdict(list)
-    private = 0
+    private = restricted = 0
     for candidate in candidates:
-        rule = candidate.rule(approved_only=approved_only)
+        rule = candidate.rule(approved_only=approved_only, min_voters=settings.feedback_min_voters)
         if rule not in (POSITIVE, CORRECTED):
             continue
-        if not candidate.channel or candidate.channel.startswith("D"):
+        if candidate.private or not candidate.channel or candidate.channel.startswith("D"):
             private += 1
+            continue
+        if not visible_in(candidate.visibility, asker_labels(candidate.channel)):
+            restricted += 1
             continue
         by_channel[candidate.channel].append(_prepared(candidate, rule))
     store.delete_source(FEEDBACK_FAQ)
@@ -51,7 +57,12 @@ def sync_feedback_faq(settings: Settings, store, embedder, *,
         index_documents(FEEDBACK_FAQ, documents, set(), visibility=[channel], settings=settings,
                         store=store, embedder=embedder, report=report)  # fmt: skip
     entries = sum(len(documents) for documents in by_channel.values())
-    return {"entries": entries, "channels": len(by_channel), "skipped_direct_messages": private}
+    return {
+        "entries": entries,
+        "channels": len(by_channel),
+        "skipped_private": private,
+        "skipped_restricted": restricted,
+    }
 
 
 def _prepared(candidate: Candidate, rule: str) -> PreparedDocument:

@@ -21,8 +21,11 @@ def new_examples(settings: Settings) -> int:
     with session_scope(settings) as session:
         candidates = load_candidates(session)
     usable = (CORRECTED, POSITIVE, NEGATIVE)
-    return sum(c.rule(approved_only=settings.dataset_approved_only) in usable
-               and c.interaction_id not in seen for c in candidates)  # fmt: skip
+    approved_only, min_voters = settings.dataset_approved_only, settings.feedback_min_voters
+    return sum(
+        c.training_rule(approved_only, min_voters) in usable and c.interaction_id not in seen
+        for c in candidates
+    )
 
 
 def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from pipelines.bench.slack_requests import new_ts, reaction
 from pipelines.bench.slack_standin import TEAM_ID
 
 CHANNEL = "C0HELP010"
+ADMIN = "U0ADMIN01"
+SOURCES = "[1] Accounts › Passwords\n> Reset your password in the self-service portal."
+PHISHING = "Reset it at https://sso-verify.example.net/login with your old password."
 
 
 def delivered_answer(settings, ts: str) -> str:
@@ -23,10 +27,13 @@ def delivered_answer(settings, ts: str) -> str:
     request = AnswerRequest(question="How do I reset my password?", asker="U0ASKER01",
                             channel=CHANNEL, thread_ts=ts)  # fmt: skip
     answer = {"refused": False, "answer": "Use the self-service portal [1].", "mode": "generated",
-              "citations": [], "model": "m", "adapter": None, "tokens": {}, "timings_ms": {}}  # fmt: skip
+              "citations": [], "model": "m", "adapter": None, "tokens": {}, "timings_ms": {},
+              "context": {"sources": SOURCES, "history": ""}}  # fmt: skip
     with session_scope(settings) as session:
         interactions.claim(session, request)
-        interactions.record_answer(session, request.request_id, answer, [])
+        interactions.record_answer(
+            session, request.request_id, answer, [], scope=["public"], visibility=["public"]
+        )
         interactions.mark_delivered(session, request.request_id, (CHANNEL, ts))
     return request.request_id
 
@@ -122,3 +129,86 @@ def test_thumbs_up_button_votes_and_thanks_the_user_privately(running_bot):
     assert votes(settings) == [("U3", 1, "button")]
     [thanks] = standin.wait_for(lambda: standin.called("response"), timeout_s=5)
     assert thanks.params["response_type"] == "ephemeral" and "Thanks" in thanks.params["text"]
+
+
+def stored_corrections(settings) -> list[tuple[str, str]]:
+    with session_scope(settings) as session:
+        return [(c.user_id, c.status) for c in session.scalars(select(Correction))]
+
+
+def faq_texts(settings, embedder) -> list[str]:
+    """What #help's next asker of the question would be shown from feedback-faq."""
+    from pipelines.curation.faq_entries import FEEDBACK_FAQ, sync_feedback_faq
+    from workers.retrieval import retrieve
+    from workers.store import get_store
+
+    store = get_store(settings)
+    sync_feedback_faq(settings, store, embedder)
+    hits = retrieve(
+        "How do I reset my password?",
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        channel=CHANNEL,
+        k=10,
+    )
+    return [hit.chunk.text for hit in hits if hit.chunk.source_id == FEEDBACK_FAQ]
+
+
+def test_one_members_correction_is_served_to_nobody_until_an_admin_approves_it(
+    running_bot, embedder
+):
+    settings = running_bot.services.settings
+    request_id = delivered_answer(settings, new_ts())
+    response = running_bot.interaction(correction_submission(request_id, "U0MEMBER1", PHISHING))
+    assert response.json()["view"]["blocks"][0]["text"]["text"].startswith(
+        "Thanks — your correction went to the knowledge-base admins."
+    )
+    assert stored_corrections(settings) == [("U0MEMBER1", "pending")]
+    assert not [text for text in faq_texts(settings, embedder) if "sso-verify" in text]
+
+    listed = running_bot.command("/faq-admin", "corrections", user=ADMIN).json()
+    assert (
+        "sso-verify.example.net" in json.dumps(listed)
+        and "*#1* from <@U0MEMBER1>" in (listed["blocks"][1]["text"]["text"])
+    )
+    refused = running_bot.command("/faq-admin", "corrections approve 1", user="U0MEMBER1")
+    assert "only for knowledge-base admins" in refused.text
+    approved = running_bot.command("/faq-admin", "corrections approve 1", user=ADMIN)
+    assert "Corrections #1 approved" in approved.text
+    assert stored_corrections(settings) == [("U0MEMBER1", "approved")]
+    [entry] = faq_texts(settings, embedder)
+    assert entry.endswith("A: " + PHISHING)  # the admin vouched for it: now it is served
+
+
+def test_an_admins_own_correction_needs_no_review(running_bot):
+    settings = running_bot.services.settings
+    request_id = delivered_answer(settings, new_ts())
+    response = running_bot.interaction(correction_submission(request_id, ADMIN, "Use the portal."))
+    assert "is approved" in response.json()["view"]["blocks"][0]["text"]["text"]
+    assert stored_corrections(settings) == [(ADMIN, "approved")]
+
+
+def test_corrections_over_the_daily_limit_or_too_long_are_refused_in_the_form(running_bot):
+    settings = running_bot.services.settings
+    settings.corrections_per_day = 2
+    request_id = delivered_answer(settings, new_ts())
+    for n in range(2):
+        running_bot.interaction(correction_submission(request_id, "U0MEMBER1", f"Fix {n}."))
+    third = running_bot.interaction(correction_submission(request_id, "U0MEMBER1", "Fix 2."))
+    assert third.json() == {
+        "response_action": "errors",
+        "errors": {
+            "correction": "You have sent 2 corrections in the last 24 hours, the most allowed. "
+            "Please try again tomorrow, or tell a knowledge-base admin directly."
+        },
+    }
+    long = running_bot.interaction(correction_submission(request_id, "U0MEMBER2", "x" * 3001))
+    assert long.json()["errors"]["correction"] == (
+        "A correction is at most 3000 characters; this has 3001."
+    )
+    other = running_bot.interaction(correction_submission(request_id, "U0MEMBER2", "Fix."))
+    assert other.json()["response_action"] == "update"  # the limit is per person
+    assert stored_corrections(settings) == [("U0MEMBER1", "pending")] * 2 + [
+        ("U0MEMBER2", "pending")
+    ]

@@ -17,8 +17,8 @@ def faqbot(*args: str):
 
 
 def test_review_marks_then_build_respects_them_and_list_shows_the_version(settings, embedder):
-    keep = answered(settings, "How do I reset my password? Mail me at bob@acme.com", up=1)
-    drop = answered(settings, "Where is the office gym?", up=1)
+    keep = answered(settings, "How do I reset my password? Mail me at bob@acme.com", up=2)
+    drop = answered(settings, "Where is the office gym?", up=2)
 
     pending = json.loads(faqbot("dataset", "review", "--json").stdout)
     assert [row["id"] for row in pending] == [keep, drop]
@@ -54,3 +54,43 @@ def test_bad_input_is_one_line_and_changes_nothing(settings, embedder):
     result = faqbot("dataset", "build", "--since", "2099-01-01")
     assert result.exit_code == 1 and result.output.startswith("error: no usable rated answers")
     assert not settings.datasets_dir.exists() or not any(settings.datasets_dir.iterdir())
+
+
+def test_corrections_are_listed_scrubbed_and_approved_or_rejected_with_an_audit(settings):
+    from faqbot.db import feedback
+    from faqbot.db.models import Correction
+
+    answered(
+        settings,
+        "Who approves travel?",
+        down=1,
+        correction="Mail bob@acme.com for it.",
+        correction_status=feedback.PENDING,
+    )
+    answered(
+        settings,
+        "Where is the gym?",
+        down=1,
+        correction="Floor 2, next to the lifts.",
+        correction_status=feedback.PENDING,
+    )
+
+    pending = json.loads(faqbot("dataset", "corrections", "--json").stdout)
+    assert [(row["n"], row["by"]) for row in pending] == [(1, "U0DOWN000"), (2, "U0DOWN000")]
+    assert "bob@acme.com" not in json.dumps(pending)
+
+    result = faqbot("dataset", "corrections", "--approve", "2", "--reject", "1")
+    assert result.exit_code == 0 and "approved 1, rejected 1" in result.output
+    assert faqbot("dataset", "corrections").output.strip() == (
+        "No corrections are waiting for review."
+    )
+    result = faqbot("dataset", "corrections", "--approve", "7")
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: correction 7: no such correction (nothing was marked)"
+    with session_scope(settings) as session:
+        assert [c.status for c in session.query(Correction).order_by(Correction.id)] == [
+            "rejected",
+            "approved",
+        ]
+        actions = [a.action for a in session.query(AuditEntry).order_by(AuditEntry.id)]
+        assert actions == ["correction.approved", "correction.rejected"]

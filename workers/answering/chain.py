@@ -178,8 +178,17 @@ def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None)
 
 
 def _retrieved(hits: list[Hit]) -> list[dict]:
-    return [{"chunk_id": h.chunk.chunk_id, "source_id": h.chunk.source_id,
-             "score": round(float(h.score), 4)} for h in hits]  # fmt: skip
+    """What the prompt was built from, with each passage's visibility at the time: text derived
+    from the answer is later shown only where all of them are visible."""
+    return [
+        {
+            "chunk_id": h.chunk.chunk_id,
+            "source_id": h.chunk.source_id,
+            "score": round(float(h.score), 4),
+            "visibility": list(h.chunk.visibility),
+        }
+        for h in hits
+    ]
 
 
 def _timings(state: dict, generate_ms: float) -> dict[str, float]:

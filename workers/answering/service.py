@@ -8,6 +8,7 @@ from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
 from faqbot.tasks import AnswerRequest
+from faqbot.visibility import combined
 from workers.answering.chain import answer_question
 from workers.answering.runtime import answer_chain_for
 from workers.replies import ReplySink, throttled
@@ -36,16 +37,27 @@ def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySin
 
 def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict:
     sink.started()
-    with session_scope(settings) as session:
-        history = interactions.thread_history(session, request, settings.thread_context_turns)
-    chain = answer_chain_for(settings)
     labels = question_labels(settings, channel=request.channel, asker=request.asker,
                              private=request.private)  # fmt: skip
+    with session_scope(settings) as session:
+        history = interactions.thread_history(
+            session, request, settings.thread_context_turns, labels
+        )
+    chain = answer_chain_for(settings)
     answer = answer_question(chain, request.question, labels=labels, history=history,
                              on_text=throttled(sink.text, STREAM_INTERVAL_S))  # fmt: skip
     result = answer.to_json()
+    built_from = [r["visibility"] for r in result["retrieved"]]
+    built_from += [turn["visibility"] for turn in history]
     with session_scope(settings) as session:
-        interactions.record_answer(session, request.request_id, result, result["retrieved"])
+        interactions.record_answer(
+            session,
+            request.request_id,
+            result,
+            result["retrieved"],
+            scope=labels,
+            visibility=combined(built_from),
+        )
     return result
 
 

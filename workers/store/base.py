@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal, Protocol
 
 import numpy as np
 
-PUBLIC = "public"
+from faqbot.visibility import PUBLIC, asker_labels
+
+__all__ = ["PUBLIC", "asker_labels"]  # re-exported: the rule lives in faqbot.visibility
+
 SearchMode = Literal["dense", "bm25", "hybrid"]
 
 
@@ -70,13 +72,6 @@ class SourceSummary:
 class DocumentSet:
     source_id: str
     doc_keys: frozenset[str]
-
-
-def asker_labels(channel: str | None, granted: Iterable[str] = ()) -> list[str]:
-    """Visibility labels a question may see: public, plus the channel it was asked in, plus
-    any channels granted to the asker."""
-    extra = sorted({*([channel] if channel else []), *granted} - {PUBLIC})
-    return [PUBLIC, *extra]
 
 
 def parse_visibility(value: str | None) -> list[str]:

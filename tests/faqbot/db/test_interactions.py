@@ -35,7 +35,14 @@ def test_a_question_is_run_once_then_delivered_once(db_settings):
     request = AnswerRequest(question="VPN error 809?", asker="U1", channel="C1")
     assert claim(db_settings, request).action == "run"
     with session_scope(db_settings) as session:
-        interactions.record_answer(session, request.request_id, ANSWER, [{"chunk_id": "c1"}])
+        interactions.record_answer(
+            session,
+            request.request_id,
+            ANSWER,
+            [{"chunk_id": "c1"}],
+            scope=["public"],
+            visibility=["public"],
+        )
     # the worker died before delivering: the stored answer is delivered, not regenerated
     assert claim(db_settings, request).action == "deliver"
     with session_scope(db_settings) as session:
@@ -107,10 +114,42 @@ def test_a_follow_up_sees_its_threads_earlier_answers_and_only_those(db_settings
     first = AnswerRequest(question="How do I set up the VPN?", channel="C1", thread_ts="10.0")
     other = AnswerRequest(question="Where is the canteen?", channel="C1", thread_ts="11.0")
     for request in (first, other):
-        claim(db_settings, request)
-        with session_scope(db_settings) as session:
-            interactions.record_answer(session, request.request_id, ANSWER, [])
+        answer(db_settings, request, visibility=["public"])
     follow_up = AnswerRequest(question="and on a Mac?", channel="C1", thread_ts="10.0")
     with session_scope(db_settings) as session:
-        history = interactions.thread_history(session, follow_up, turns=3)
-    assert history == [{"question": "How do I set up the VPN?", "answer": ANSWER["answer"]}]
+        history = interactions.thread_history(session, follow_up, 3, ["public", "C1"])
+    assert history == [
+        {
+            "question": "How do I set up the VPN?",
+            "answer": ANSWER["answer"],
+            "visibility": ["public"],
+        }
+    ]
+
+
+def answer(settings, request: AnswerRequest, visibility: list[str]) -> None:
+    claim(settings, request)
+    with session_scope(settings) as session:
+        interactions.record_answer(
+            session, request.request_id, ANSWER, [], scope=["public"], visibility=visibility
+        )
+
+
+def test_a_follow_up_is_not_shown_turns_its_reader_may_not_see(db_settings):
+    """A turn built from a #hr passage, or another person's private answer, stays out of a
+    follow-up's prompt; the asker's own private turns in their DM thread are offered."""
+    upgrade(db_settings)
+    thread = {"channel": "D1", "thread_ts": "10.0"}
+    hr = AnswerRequest(question="Salary bands?", asker="U1", private=True, **thread)
+    answer(db_settings, hr, visibility=["C0HR"])
+    parking = AnswerRequest(question="Parking?", asker="U1", private=True, **thread)
+    answer(db_settings, parking, visibility=["public"])
+    mine = AnswerRequest(question="and for visitors?", asker="U1", private=True, **thread)
+    other = AnswerRequest(question="and for visitors?", asker="U2", private=True, **thread)
+    with session_scope(db_settings) as session:
+        granted = interactions.thread_history(session, mine, 5, ["public", "C0HR"])
+        ungranted = interactions.thread_history(session, mine, 5, ["public"])
+        someone_else = interactions.thread_history(session, other, 5, ["public", "C0HR"])
+    assert [t["question"] for t in granted] == ["Salary bands?", "Parking?"]
+    assert [t["question"] for t in ungranted] == ["Parking?"]
+    assert someone_else == []

@@ -13,17 +13,38 @@ from faqbot.db.models import Interaction
 SOURCES = "[1] VPN guide › Hotels\n> Error 809 means the hotel blocks IPsec: switch to TCP."
 
 
-def answered(settings, question: str, answer: str = "Switch the VPN profile to TCP [1].", *,
-             up: int = 0, down: int = 0, correction: str | None = None,
-             sources: str = SOURCES, channel: str = "C0HELP001",
-             at: dt.datetime | None = None) -> int:  # fmt: skip
-    """One answered question with `up` 👍 and `down` 👎 from distinct users; its id."""
+def answered(
+    settings,
+    question: str,
+    answer: str = "Switch the VPN profile to TCP [1].",
+    *,
+    up: int = 0,
+    down: int = 0,
+    correction: str | None = None,
+    correction_status: str = feedback.APPROVED,
+    sources: str = SOURCES,
+    channel: str = "C0HELP001",
+    private: bool = False,
+    visibility: list[str] | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    """One answered question with `up` 👍 and `down` 👎 from distinct users; its id. It was
+    built from public passages unless `visibility` says otherwise."""
     upgrade(settings)
     with session_scope(settings) as session:
-        row = Interaction(request_id=uuid.uuid4().hex, question=question, asker="U0ASKER01",
-                          channel=channel, status="answered", answer=answer, mode="generated",
-                          context={"sources": sources, "history": ""},
-                          created_at=at or dt.datetime.now(dt.UTC))  # fmt: skip
+        row = Interaction(
+            request_id=uuid.uuid4().hex,
+            question=question,
+            asker="U0ASKER01",
+            channel=channel,
+            private=private,
+            visibility=["public"] if visibility is None else visibility,
+            status="answered",
+            answer=answer,
+            mode="generated",
+            context={"sources": sources, "history": ""},
+            created_at=at or dt.datetime.now(dt.UTC),
+        )
         session.add(row)
         session.flush()
         for n in range(up):
@@ -31,5 +52,6 @@ def answered(settings, question: str, answer: str = "Switch the VPN profile to T
         for n in range(down):
             feedback.cast(session, row, f"U0DOWN{n:03d}", -1, "button")
         if correction:
-            feedback.correct(session, row, "U0DOWN000", correction)
+            written = feedback.correct(session, row, "U0DOWN000", correction)
+            written.status = correction_status
         return row.id

@@ -51,7 +51,7 @@ def test_each_rule_becomes_the_right_kind_of_example(settings, embedder):
 
 
 def test_examples_carry_the_prompt_the_model_was_served(settings, embedder):
-    answered(settings, "How do I fix VPN error 809 at a hotel?", up=1)
+    answered(settings, "How do I fix VPN error 809 at a hotel?", up=2)
     manifest = build_dataset(settings, approved_only=False)
     [row] = everything(examples(settings, manifest))
     system, user = row["prompt"]
@@ -62,7 +62,7 @@ def test_examples_carry_the_prompt_the_model_was_served(settings, embedder):
 
 
 def test_a_retracted_vote_no_longer_counts(settings, embedder):
-    kept = answered(settings, "How do I reset my password?", up=1)
+    kept = answered(settings, "How do I reset my password?", up=2)
     retracted = answered(settings, "How do I connect to the guest Wi-Fi?", up=1)
     with session_scope(settings) as session:
         feedback.retract(session, session.get(Interaction, retracted), "U0UP00000", "button")
@@ -73,7 +73,7 @@ def test_a_retracted_vote_no_longer_counts(settings, embedder):
 
 def test_personal_data_and_secrets_are_scrubbed_before_writing(settings, embedder):
     answered(settings, "I'm jane.doe@acme.com, <@U0ASKER01> said call +44 20 7946 0958?",
-             "Ask <#C0HELP001|it-help>; the admin password: Hunter2024! [1].", up=1,
+             "Ask <#C0HELP001|it-help>; the admin password: Hunter2024! [1].", up=2,
              sources="[1] Contacts\n> Token xoxb-1234567890-abcdefghijk, mail it@acme.com")  # fmt: skip
     manifest = build_dataset(settings, approved_only=False)
     folder = settings.datasets_dir / manifest["version"]
@@ -86,7 +86,7 @@ def test_personal_data_and_secrets_are_scrubbed_before_writing(settings, embedde
 
 
 def test_near_duplicate_questions_are_merged_keeping_the_best_example(settings, embedder):
-    answered(settings, "How do I reset my password?", "Use the portal [1].", up=1)
+    answered(settings, "How do I reset my password?", "Use the portal [1].", up=2)
     best = answered(settings, "How do I reset my password", "Use the self-service portal [1].",
                     up=3)  # fmt: skip
     answered(settings, "how do i reset my password??", "Ask IT [1].", up=2)
@@ -109,7 +109,7 @@ def test_paraphrases_never_straddle_the_split(settings, embedder):
     ]  # fmt: skip
     for paraphrases in topics:
         for question in paraphrases:
-            answered(settings, question, f"About {paraphrases[0]} [1].", up=1)
+            answered(settings, question, f"About {paraphrases[0]} [1].", up=2)
     settings = settings.model_copy(update={"dataset_eval_fraction": 0.5})
     manifest = build_dataset(settings, approved_only=False)
     rows = examples(settings, manifest)
@@ -125,9 +125,9 @@ def test_rejected_candidates_are_left_out_and_approved_only_keeps_only_approved(
                                                                                embedder):  # fmt: skip
     from faqbot.db import reviews
 
-    approved = answered(settings, "How do I reset my password?", up=1)
-    rejected = answered(settings, "Where is the office gym?", up=1)
-    unreviewed = answered(settings, "Who approves travel expenses?", up=1)
+    approved = answered(settings, "How do I reset my password?", up=2)
+    rejected = answered(settings, "Where is the office gym?", up=2)
+    unreviewed = answered(settings, "Who approves travel expenses?", up=2)
     with session_scope(settings) as session:
         reviews.mark(session, approved, "approved", "cli:test")
         reviews.mark(session, rejected, "rejected", "cli:test", "wrong floor")
@@ -142,7 +142,7 @@ def test_rejected_candidates_are_left_out_and_approved_only_keeps_only_approved(
 def test_the_manifest_records_range_counts_and_hashes_and_versions_resolve(settings, embedder):
     import hashlib
 
-    answered(settings, "How do I reset my password?", up=1)
+    answered(settings, "How do I reset my password?", up=2)
     manifest = build_dataset(settings)
     folder = settings.datasets_dir / manifest["version"]
     for name, entry in manifest["files"].items():
@@ -157,3 +157,64 @@ def test_nothing_to_build_is_one_clear_error_and_writes_nothing(settings, embedd
     with pytest.raises(DatasetEmpty, match="no usable rated answers.*'neutral': 1"):
         build_dataset(settings)
     assert not settings.datasets_dir.exists() or not any(settings.datasets_dir.iterdir())
+
+
+def test_one_persons_thumbs_up_is_not_enough_unless_an_admin_approved_it(settings, embedder):
+    from faqbot.db import reviews
+
+    alone = answered(settings, "How do I reset my password?", up=1)
+    vouched = answered(settings, "Where is the office gym?", up=1)
+    with session_scope(settings) as session:
+        reviews.mark(session, vouched, "approved", "cli:test")
+
+    manifest = build_dataset(settings)
+
+    assert {r["id"] for r in everything(examples(settings, manifest))} == {f"i{vouched}"}
+    assert manifest["by_rule"] == {"positive": 1, "too_few_voters": 1}
+    assert manifest["settings"]["min_voters"] == 2 and alone
+
+
+def test_a_correction_nobody_approved_trains_nothing(settings, embedder):
+    pending = answered(
+        settings,
+        "Who approves travel expenses?",
+        "Your manager [1].",
+        up=2,
+        correction="Pay at https://travel-approvals.example.net first.",
+        correction_status=feedback.PENDING,
+    )
+    manifest = build_dataset(settings)
+    rows = examples(settings, manifest)
+    assert by_id(rows, pending)["completion"][0]["content"] == "Your manager [1]."
+    assert "travel-approvals" not in json.dumps(rows)
+
+
+def test_answers_built_from_restricted_passages_never_become_examples(settings, embedder):
+    """The adapter answers every channel: what only #hr may read must not be trained in."""
+    public = answered(settings, "How do I reset my password?", up=2)
+    answered(
+        settings,
+        "What is the senior salary band?",
+        "120k to 150k [1].",
+        up=2,
+        channel="C0HR",
+        visibility=["C0HR"],
+    )
+    answered(
+        settings,
+        "And the code word?",
+        "PEREGRINE [1].",
+        up=2,
+        channel="D0DM",
+        private=True,
+        visibility=["C0HR"],
+    )
+
+    manifest = build_dataset(settings)
+
+    assert {r["id"] for r in everything(examples(settings, manifest))} == {f"i{public}"}
+    assert manifest["by_rule"] == {"positive": 1, "restricted": 2}
+    written = "".join(
+        p.read_text() for p in (settings.datasets_dir / manifest["version"]).iterdir()
+    )
+    assert "120k" not in written and "PEREGRINE" not in written

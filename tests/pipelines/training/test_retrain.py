@@ -39,7 +39,7 @@ def posted(slack: SlackStandIn) -> list[str]:
 def test_too_few_new_examples_skips_and_says_why_in_the_admin_channel(settings, slack):
     settings = configured(settings, retrain_min_examples=3, admin_channel="C0ADMINS1",
                           slack_bot_token=TOKEN, slack_api_url=slack.api_url)  # fmt: skip
-    answered(settings, QUESTIONS[0], up=1)
+    answered(settings, QUESTIONS[0], up=2)
     summary = retrain(settings)
     assert summary == {"status": "skipped", "new_examples": 1, "reason": "1 new examples since "
                        "the last dataset, fewer than FAQBOT_RETRAIN_MIN_EXAMPLES=3"}  # fmt: skip
@@ -60,7 +60,7 @@ def test_enough_feedback_builds_trains_evaluates_and_promotes(settings, embedder
     )  # fmt: skip
     knowledge_base(settings, embedder)
     for question in QUESTIONS:
-        answered(settings, question, up=1)
+        answered(settings, question, up=2)
 
     summary = retrain(settings)
 

@@ -96,3 +96,56 @@ def test_a_restricted_source_never_shows_outside_its_channel(knowledge, where):
 def test_a_grant_lets_one_user_see_a_channels_sources_in_a_dm(knowledge):
     seen, _ = ask(knowledge, asker=BOSS, channel="D0DM", private=True)
     assert SECRET in seen
+
+
+def test_a_liked_ask_answer_from_granted_sources_never_reaches_the_channel_it_was_typed_in(
+    knowledge, embedder
+):
+    """A granted user's /ask in #general is answered from #hr's passages. Liked, by several
+    people, even approved: after `faqbot dataset build` #general's search and answers, and the
+    training data, hold nothing of it."""
+    from bot import feedback as bot_feedback
+    from faqbot.db import reviews
+    from pipelines.curation.build import build_dataset
+    from pipelines.curation.faq_entries import FEEDBACK_FAQ, sync_feedback_faq
+    from workers.retrieval import retrieve
+
+    asked = AnswerRequest(question=QUESTION, asker=BOSS, channel=OTHER_CHANNEL, private=True)
+    parking = AnswerRequest(
+        question="Where do visitors park?", asker="U0ANY", channel=OTHER_CHANNEL
+    )
+    for request in (asked, parking):
+        service.answer_request(request, settings=knowledge, sink=NullSink())
+        for voter in (BOSS, "U0COLLEAGUE", "U0OTHER"):
+            assert bot_feedback.on_button(knowledge, request.request_id, voter, 1)
+    with session_scope(knowledge) as session:
+        row = interactions.find(session, asked.request_id)
+        assert SECRET in row.answer  # the echo answer carries what #hr's passage said
+        reviews.mark(session, row.id, "approved", "cli:test")
+
+    manifest = build_dataset(knowledge)
+    sync_feedback_faq(knowledge, get_store(knowledge), embedder)
+
+    hits = retrieve(
+        QUESTION,
+        settings=knowledge,
+        store=get_store(knowledge),
+        embedder=embedder,
+        channel=OTHER_CHANNEL,
+        k=10,
+    )
+    assert FEEDBACK_FAQ in {hit.chunk.source_id for hit in hits}  # the parking entry is there
+    assert not [hit for hit in hits if SECRET in hit.chunk.text]
+    seen, _ = ask(knowledge, asker="U0ANY", channel=OTHER_CHANNEL)
+    for trace in (SECRET, "120k", "Salary bands", "hr-pay"):
+        assert trace not in seen
+    folder = knowledge.datasets_dir / manifest["version"]
+    assert SECRET not in "".join(path.read_text() for path in folder.iterdir())
+    assert manifest["by_rule"] == {"positive": 1, "restricted": 1}
+    with session_scope(knowledge) as session:
+        row = interactions.find(session, asked.request_id)
+        assert (row.private, row.scope, row.visibility) == (
+            True,
+            ["public", HR_CHANNEL],
+            [HR_CHANNEL],
+        )

@@ -1,0 +1,44 @@
+"""Who may see what: the one home of the visibility rules that retrieval, the interaction log,
+thread history and the feedback-built FAQ entries and datasets all apply.
+
+A visibility is a list of labels: `public`, or the Slack channel IDs whose members may see the
+thing. A question may see `public` plus the channel it was asked in (or, in a DM or /ask, the
+channels granted to the asker). Text built from several things, such as an answer built from
+retrieved passages and earlier turns of its thread, may be shown only where all of them are
+visible."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+PUBLIC = "public"
+
+
+def asker_labels(channel: str | None, granted: Iterable[str] = ()) -> list[str]:
+    """Visibility labels a question may see: public, plus the channel it was asked in, plus
+    any channels granted to the asker."""
+    extra = sorted({*([channel] if channel else []), *granted} - {PUBLIC})
+    return [PUBLIC, *extra]
+
+
+def combined(visibilities: Iterable[Iterable[str]]) -> list[str]:
+    """Where text built from things with these visibilities may be shown: public when every
+    one is public, else the channels in which every restricted one is visible. An empty list
+    means nowhere beyond the person who asked."""
+    restricted = [set(v) for v in visibilities if PUBLIC not in v]
+    if not restricted:
+        return [PUBLIC]
+    return sorted(set.intersection(*restricted))
+
+
+def is_public(visibility: Iterable[str] | None) -> bool:
+    return visibility is not None and PUBLIC in visibility
+
+
+def visible_in(visibility: Iterable[str] | None, labels: Iterable[str]) -> bool:
+    """May text with `visibility` be shown to whoever may see `labels` (a channel's members:
+    public and that channel; one asker: public and their grants)? Unknown (None) never is."""
+    if visibility is None:
+        return False
+    visibility = set(visibility)
+    return PUBLIC in visibility or bool(visibility & set(labels))
