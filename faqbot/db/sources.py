@@ -37,21 +37,33 @@ def start_indexing(
     added_by: str | None,
     request_id: str,
 ) -> KnowledgeSource:
+    """A new source shows the visibility asked for; a known one keeps what its chunks have
+    until `finish_indexing` records what the store holds."""
     row = get(session, source_id)
     if row is None:
-        row = KnowledgeSource(id=source_id, kind=kind, location=location, added_by=added_by)
+        row = KnowledgeSource(
+            id=source_id, kind=kind, location=location, added_by=added_by, visibility=visibility
+        )
         session.add(row)
-    row.visibility, row.status, row.last_request_id = visibility, "indexing", request_id
+    row.status, row.last_request_id = "indexing", request_id
     return row
 
 
 def finish_indexing(
-    session: Session, source_id: str, *, report: dict, documents: int, chunks: int
+    session: Session,
+    source_id: str,
+    *,
+    report: dict,
+    documents: int,
+    chunks: int,
+    visibility: list[str],
 ) -> KnowledgeSource:
-    """Ready when anything is indexed; failed (keeping the last good index) when nothing is."""
+    """Ready when anything is indexed; failed (keeping the last good index) when nothing is.
+    `visibility`: what the stored chunks carry now, so that `list` shows what is enforced."""
     row = get(session, source_id)
     errors = report.get("errors") or []
     row.documents, row.chunk_count, row.last_report = documents, chunks, report
+    row.visibility = visibility
     row.last_error = "; ".join(errors[:3]) or None
     row.status = "failed" if errors and not chunks else "ready"
     row.last_indexed_at = dt.datetime.now(dt.UTC)

@@ -164,19 +164,53 @@ def ingest(
     source_id = source_id or default_source_id(target)
     report = IngestReport(source_id)
     try:
-        items = _outside(list_items(target), settings)
-        _check_same_location(store, source_id, source_root(target))
-    except ItemError as exc:
-        report.errors.append(ItemFailure(target, str(exc)))
-        return report
-    try:
-        _ingest_items(target, items, source_id, visibility, settings, store, embedder, report,
-                      progress)  # fmt: skip
+        try:
+            items = _outside(list_items(target), settings)
+            _check_same_location(store, source_id, source_root(target))
+        except ItemError as exc:
+            report.errors.append(ItemFailure(target, str(exc)))
+            if _holds(store, source_id, source_root(target)):  # unreadable: keep, relabelled
+                _relabel_stored(source_id, visibility, settings, store, embedder, report)
+        else:
+            _ingest_items(
+                target, items, source_id, visibility, settings, store, embedder, report, progress
+            )
     except Exception as exc:  # noqa: BLE001 - a store outage is one line, not a traceback
         reason = f"the knowledge store refused the update ({first_line(exc)}); nothing changed"
         report.errors.append(ItemFailure(target, reason))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _relabel_stored(
+    source_id: str,
+    visibility: list[str],
+    settings: Settings,
+    store: KnowledgeStore,
+    embedder: Embedder,
+    report: IngestReport,
+) -> None:
+    """A source restricted while its folder is missing or empty must not stay public: every
+    stored chunk of it is rewritten under the visibility asked for, as it is."""
+    stored = store.chunks_of(source_id, set(store.document_hashes(source_id)))
+    kept = _relabelled(stored, visibility)
+    if kept:
+        index_documents(
+            source_id,
+            [],
+            set(),
+            visibility=visibility,
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            report=report,
+            kept=kept,
+        )
+
+
+def _holds(store: KnowledgeStore, source_id: str, root: str) -> bool:
+    summary = store.source_summary(source_id)
+    return summary is not None and summary.location == root
 
 
 def _check_same_location(store: KnowledgeStore, source_id: str, root: str) -> None:

@@ -74,9 +74,13 @@ def ingest_source(
     summary = store.source_summary(source_id)
     with session_scope(settings) as session:
         sources.finish_indexing(
-            session, source_id, report=result, documents=summary.documents if summary else 0,
+            session,
+            source_id,
+            report=result,
+            documents=summary.documents if summary else 0,
             chunks=summary.chunks if summary else 0,
-        )  # fmt: skip
+            visibility=summary.visibility if summary else request.visibility,
+        )
         audit.record(
             session, "source.ingest", actor=request.added_by, target=source_id,
             outcome="ok" if report.ok else "failed", request_id=request.request_id,

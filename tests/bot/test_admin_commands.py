@@ -24,8 +24,14 @@ def registered_source(settings, source_id: str = "handbook-abc123") -> None:
     with session_scope(settings) as session:
         sources.start_indexing(session, source_id, kind="url", location="https://intra.example/hb",
                                visibility=["C0HR00001"], added_by=ADMIN, request_id="r1")  # fmt: skip
-        sources.finish_indexing(session, source_id, report={"chunks": 12, "files": 1},
-                                documents=1, chunks=12)  # fmt: skip
+        sources.finish_indexing(
+            session,
+            source_id,
+            report={"chunks": 12, "files": 1},
+            documents=1,
+            chunks=12,
+            visibility=["C0HR00001"],
+        )
 
 
 def test_a_non_admin_is_refused_and_the_refusal_is_audited(running_bot):

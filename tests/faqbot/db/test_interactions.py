@@ -95,7 +95,9 @@ def test_source_registry_and_audit_log(db_settings):
         audit.record(session, "source.add", actor="U9", target="wiki", channels=["C1"])
     with session_scope(db_settings) as session:
         assert sources.already_done(session, "wiki", "r1") is None  # still indexing
-        sources.finish_indexing(session, "wiki", report={"errors": []}, documents=1, chunks=12)
+        sources.finish_indexing(
+            session, "wiki", report={"errors": []}, documents=1, chunks=12, visibility=["C1"]
+        )
     with session_scope(db_settings) as session:
         row = sources.already_done(session, "wiki", "r1")
         assert (row.status, row.chunk_count, row.visibility, row.added_by) == (
