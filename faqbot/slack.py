@@ -142,10 +142,15 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def apology_text(reason: str, reference: str) -> str:
-    """What replaces a placeholder when no answer can come: never a lone "Searching…"."""
-    return (f":warning: Sorry, I couldn't finish this ({escape(reason)}). Reference `{reference}` "
-            "— please try again in a few minutes.")  # fmt: skip
+def apology_text(reason: str | None, reference: str) -> str:
+    """What replaces a placeholder when no answer can come: never a lone "Searching…".
+    `reason` only when it is meant for this reader: an asker gets none, since internal errors
+    name hosts and services (they go to the log and `faqbot failures` under the reference)."""
+    why = f" ({escape(reason)})" if reason else ""
+    return (
+        f":warning: Sorry, I couldn't finish this{why}. Reference `{reference}` — please try "
+        "again in a few minutes."
+    )
 
 
 # Action ids of the vote buttons the workers draw and the bot listens to.

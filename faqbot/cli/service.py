@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from faqbot.cli.console import err, fail, out
+from faqbot.errors import first_line, masked_url
 from faqbot.settings import load_settings
 from faqbot.tasks import ANSWERS_QUEUE, INGEST_QUEUE, QUEUES
 
@@ -143,5 +144,5 @@ def _check_services(settings) -> None:
     try:
         redis_client(settings.redis_url).ping()
     except Exception as exc:  # noqa: BLE001 - any connection failure is one line
-        fail(f"Redis at {settings.redis_url} is unreachable: {exc}")
+        fail(f"Redis at {masked_url(settings.redis_url)} is unreachable: {first_line(exc)}")
     _on_database(ensure_schema, settings)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from faqbot.errors import first_line
+from faqbot.errors import first_line, masked_url
 from faqbot.settings import Settings
 from faqbot.tasks import Reply
 from pipelines.bench.worker_pool import WorkerPool
@@ -61,7 +61,8 @@ def connect_and_flush(url: str):
         client = redis_client(url)
         client.ping()
     except Exception as exc:  # any connection failure is one line
-        raise BenchUnavailable(f"Redis at {url} is unreachable: {first_line(exc)}") from exc
+        reason = f"Redis at {masked_url(url)} is unreachable: {first_line(exc)}"
+        raise BenchUnavailable(reason) from exc
     client.flushdb()
     return client
 

@@ -62,6 +62,13 @@ def test_an_unreachable_redis_is_one_line(settings, monkeypatch):
     assert "Redis at redis://127.0.0.1:1/0 is unreachable" in result.output
 
 
+def test_an_unreachable_redis_never_prints_its_password(settings, monkeypatch):
+    monkeypatch.setenv("FAQBOT_REDIS_URL", "redis://default:s3cret-pw@127.0.0.1:1/0")
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2 and "s3cret-pw" not in result.output
+    assert "Redis at redis://default:***@127.0.0.1:1/0 is unreachable" in result.output
+
+
 def test_an_unknown_queue_is_refused_by_name(settings, monkeypatch):
     monkeypatch.setenv("FAQBOT_REDIS_URL", "redis://127.0.0.1:6379/9")
     result = CliRunner().invoke(app, ["worker", "--queues", "answers,urgent"])

@@ -12,8 +12,9 @@ _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _SLACK_MENTION = re.compile(r"<[!@#][^>\s]*>")
 # While streaming, a mention may be cut off mid-way ("<!chan"): hold it back until complete.
 _UNFINISHED = re.compile(r"(<[!@#][^>\s]*|@\w*)$")
-# <https://evil.example|the VPN portal>: a link whose label hides where it goes.
-_LABELLED_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]*)\|([^>]*)>")
+# <https://evil.example|the VPN portal>, <tel:+1900…|IT desk>, <slack://…|…>: a link of any
+# scheme whose label hides where it goes.
+_LABELLED_LINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]*:[^|>\s]*)\|([^>]*)>")
 _PLAIN_BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
 SNIPPET_CHARS = 200
 

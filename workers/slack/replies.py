@@ -27,9 +27,17 @@ View = Literal["answer", "report"]
 def rendered(view: View, result: dict, request_id: str) -> tuple[str, list[dict]]:
     """The fallback text (notifications, screen readers) and the blocks of a final result."""
     if view == "answer":
-        return escape(result["answer"])[:3000], ui.answer_blocks(result, request_id)
+        return escape(result["answer"][:3000]), ui.answer_blocks(result, request_id)
     text = ui.report_text(result)
     return text, [ui.section(piece) for piece in ui.split_text(text)]
+
+
+def shown_reason(view: View, error: str, reference: str) -> str | None:
+    """An admin's job report says what went wrong; an asker is told only the reference."""
+    if view == "report":
+        return error
+    log.error("answer %s failed: %s", reference, error)
+    return None
 
 
 def transient(exc: SlackApiError) -> TransientError | None:
@@ -93,7 +101,7 @@ class SlackMessageSink:
         self._message()
 
     def text(self, partial: str) -> None:
-        self._update_quietly(partial[:3000] or "…", ui.streaming_blocks(partial))
+        self._update_quietly(escape(partial[:3000]) or "…", ui.streaming_blocks(partial))
 
     def progress(self, phase: str, done: int, total: int) -> None:
         self._update_quietly(ui.progress_text(phase, done, total))
@@ -114,7 +122,7 @@ class SlackMessageSink:
             raise
 
     def failed(self, error: str, reference: str) -> None:
-        self._update(apology_text(error, reference))
+        self._update(apology_text(shown_reason(self.view, error, reference), reference))
 
 
 class SlackResponseUrlSink(NullSink):
@@ -144,4 +152,4 @@ class SlackResponseUrlSink(NullSink):
             self._send(text[:200], more, replace=False)
 
     def failed(self, error: str, reference: str) -> None:
-        self._send(apology_text(error, reference), [])
+        self._send(apology_text(shown_reason(self.view, error, reference), reference), [])

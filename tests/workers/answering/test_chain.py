@@ -147,3 +147,22 @@ def test_sanitise_keeps_words_and_removes_pings():
     assert sanitise("Hi <!here|here> team, ask @here or <@U1> in <#C1|general>.") == (
         "Hi team, ask here or in ."
     )
+
+
+@pytest.mark.parametrize(
+    "link, shown",
+    [
+        (
+            "<https://evil.example/login|the VPN portal>",
+            "the VPN portal (https://evil.example/login)",
+        ),
+        ("<tel:+19005550100|IT desk>", "IT desk (tel:+19005550100)"),
+        (
+            "<slack://app?team=T1&id=A1|Open the helpdesk>",
+            "Open the helpdesk (slack://app?team=T1&id=A1)",
+        ),
+        ("<mailto:help@evil.example|IT>", "IT (mailto:help@evil.example)"),
+    ],
+)
+def test_no_link_of_any_scheme_hides_where_it_goes(link, shown):
+    assert sanitise(f"Call {link} now.") == f"Call {shown} now."

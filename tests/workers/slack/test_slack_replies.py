@@ -111,6 +111,42 @@ def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(slac
     assert text.startswith(":warning: Sorry") and "`req3abcd`" in text
 
 
+def test_an_askers_apology_names_no_internals_and_the_log_has_them(
+    slack_settings, slack, monkeypatch, caplog
+):
+    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    reply = Reply(kind="slack", key=placeholder_key("req5"), channel="C0IT00005")
+    sink = replies.SlackMessageSink(slack_settings, reply, "req5", "answer")
+    detail = "StoreUnavailable: Could not connect to Weaviate at http://weaviate:8080"
+    sink.failed(detail, reference="req5abcd")
+    text = slack.messages[sink.location()]["text"]
+    assert text == (
+        ":warning: Sorry, I couldn't finish this. Reference `req5abcd` — please "
+        "try again in a few minutes."
+    )
+    assert "req5abcd" in caplog.text and "http://weaviate:8080" in caplog.text
+
+
+def test_an_admins_job_report_says_what_failed(slack_settings, slack, monkeypatch):
+    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    reply = Reply(kind="slack", key=placeholder_key("req6"), channel="U0ADMIN01")
+    sink = replies.SlackMessageSink(slack_settings, reply, "req6", "report")
+    sink.failed("the folder has no files", reference="req6abcd")
+    assert "(the folder has no files)" in slack.messages[sink.location()]["text"]
+
+
+def test_streamed_text_is_escaped_in_the_fallback_too(slack_settings, slack, monkeypatch):
+    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    reply = Reply(kind="slack", key=placeholder_key("req7"), channel="C0IT00007")
+    sink = replies.SlackMessageSink(slack_settings, reply, "req7", "answer")
+    sink.text("Use <tel:+19005550100|IT desk> & <b>reset</b>")
+    [update] = slack.called("chat.update")
+    assert (
+        update.params["text"]
+        == "Use &lt;tel:+19005550100|IT desk&gt; &amp; &lt;b&gt;reset&lt;/b&gt;"
+    )
+
+
 def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(slack_settings,
                                                                               slack, monkeypatch):  # fmt: skip
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
