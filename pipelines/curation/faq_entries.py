@@ -27,9 +27,10 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def faq_entry(question: str, answer: str) -> LoadedDocument:
-    """Citation markers go: they number the sources of one prompt, not of this entry."""
+    """Citation markers go: they number the sources of one prompt, not of this entry. Typed
+    text is cleaned as documents are (no invisible characters, one-line title)."""
     text = f"Q: {question}\nA: {_MARKERS.sub('', answer).strip()}"
-    return LoadedDocument(title=question, sections=[Section("", text)])
+    return LoadedDocument(title=question, sections=[Section("", text)]).cleaned()
 
 
 def sync_feedback_faq(settings: Settings, store, embedder, *,

@@ -127,9 +127,14 @@ def read_item(item: Item, settings: Settings) -> tuple[bytes, str]:
     """Raw bytes and the suffix that picks a parser; size and type are checked first."""
     max_bytes = int(settings.max_file_mb * 1e6)
     if is_url(item.location):
-        return fetch(item.location, max_bytes=max_bytes, timeout_s=settings.fetch_timeout_s,
-                     allowed_hosts=settings.fetch_allowed_hosts,
-                     max_redirects=settings.fetch_max_redirects)  # fmt: skip
+        return fetch(
+            item.location,
+            max_bytes=max_bytes,
+            timeout_s=settings.fetch_timeout_s,
+            allowed_hosts=settings.fetch_allowed_hosts,
+            max_redirects=settings.fetch_max_redirects,
+            max_ratio=settings.fetch_max_decompression_ratio,
+        )
     path = Path(item.location)
     suffix = path.suffix.lower()
     if suffix not in PARSERS:

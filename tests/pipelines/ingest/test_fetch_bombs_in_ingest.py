@@ -20,6 +20,7 @@ PAGE = (
     b"<p>Parking permits cost 30 pounds a month and renew in Orbit HR.</p></body></html>"
 )
 BOMB = gzip.compress(gzip.compress(bytes(10_000_000)))  # 10 MB of zeros in ~130 bytes
+SINGLE_BOMB = gzip.compress(bytes(5_000_000))  # one coding, about 1000-fold
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ def web_page() -> Iterator[tuple[str, dict]]:
         def do_GET(self):
             if state["mode"] == "bomb":
                 body, encoding = BOMB, "gzip, gzip"
+            elif state["mode"] == "single-bomb":
+                body, encoding = SINGLE_BOMB, "gzip"
             else:
                 body, encoding = gzip.compress(PAGE), "gzip"
             self.send_response(200)
@@ -78,3 +81,14 @@ def test_a_page_that_becomes_a_gzip_bomb_is_refused_and_keeps_its_indexed_text(
     question = "How much is a parking permit?"
     hit = retrieve(question, settings=settings, store=store, embedder=embedder, channel=None)[0]
     assert hit.chunk.url == url and "30 pounds" in hit.chunk.text
+
+
+def test_ingestion_applies_the_decompression_ratio_setting(settings, embedder, web_page):
+    url, state = web_page
+    settings.fetch_allowed_hosts = ["127.0.0.1"]
+    settings.fetch_max_decompression_ratio = 20.0  # FAQBOT_FETCH_MAX_DECOMPRESSION_RATIO
+    state["mode"] = "single-bomb"
+    store = LanceKnowledgeStore(settings.lancedb_dir)
+    report = ingest(url, settings=settings, store=store, embedder=embedder, visibility=[PUBLIC])
+    [failure] = report.errors
+    assert "the 20-fold limit (FAQBOT_FETCH_MAX_DECOMPRESSION_RATIO)" in failure.reason
