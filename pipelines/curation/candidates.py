@@ -9,9 +9,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from faqbot.db.feedback import APPROVED, PENDING
-from faqbot.db.models import Correction, Interaction, Vote
+from faqbot.db.models import Correction, Interaction, KnowledgeSource, Vote
 from faqbot.db.reviews import marks
-from faqbot.visibility import is_public
+from faqbot.visibility import combined, is_public
 
 # What the build does with each candidate, by rule (counted in the manifest).
 POSITIVE, CORRECTED, NEGATIVE = "positive", "corrected", "negative"
@@ -85,6 +85,7 @@ def load_candidates(session: Session, since: dt.datetime | None = None,
     if until:
         query = query.where(Interaction.created_at < until)
     reviews = marks(session)
+    registered = dict(session.execute(select(KnowledgeSource.id, KnowledgeSource.visibility)).all())
     return [
         Candidate(
             row.id,
@@ -97,11 +98,21 @@ def load_candidates(session: Session, since: dt.datetime | None = None,
             row.created_at,
             reviews.get(row.id),
             private=row.private,
-            visibility=row.visibility,
+            visibility=visibility_now(row, registered),
             pending_corrections=pending.get(row.id, 0),
         )
         for row in session.scalars(query.order_by(Interaction.id))
     ]
+
+
+def visibility_now(row: Interaction, registered: dict[str, list[str]]) -> list[str] | None:
+    """Where the answer may be shown today: what it was built from then, narrowed by the
+    visibility each source it used has now, so restricting a source after the fact also
+    restricts what was made of it. A source not in the registry keeps what was recorded."""
+    if row.visibility is None:
+        return None
+    used = {hit.get("source_id") for hit in row.retrieved or []}
+    return combined([row.visibility, *(registered[s] for s in used if s in registered)])
 
 
 def _vote_tallies(session: Session) -> dict[int, tuple[int, int]]:

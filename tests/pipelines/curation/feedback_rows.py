@@ -26,6 +26,7 @@ def answered(
     channel: str = "C0HELP001",
     private: bool = False,
     visibility: list[str] | None = None,
+    retrieved: list[dict] | None = None,
     at: dt.datetime | None = None,
 ) -> int:
     """One answered question with `up` 👍 and `down` 👎 from distinct users; its id. It was
@@ -43,6 +44,7 @@ def answered(
             answer=answer,
             mode="generated",
             context={"sources": sources, "history": ""},
+            retrieved=retrieved or [],
             created_at=at or dt.datetime.now(dt.UTC),
         )
         session.add(row)

@@ -3,6 +3,8 @@ question was asked."""
 
 from __future__ import annotations
 
+import pytest
+
 from pipelines.curation.faq_entries import FEEDBACK_FAQ, sync_feedback_faq
 from tests.pipelines.curation.feedback_rows import answered
 from workers.retrieval import retrieve
@@ -93,3 +95,35 @@ def test_a_single_persons_like_or_unapproved_correction_is_not_served(settings, 
     assert counts["entries"] == 0
     assert search(settings, embedder, "reset my password", "C0HELP001") == []
     assert search(settings, embedder, "report a phishing mail", "C0HELP001") == []
+
+
+def test_restricting_a_source_later_restricts_what_was_made_of_it(settings, embedder):
+    """Liked while the handbook was public, then the handbook was restricted to #hr: its
+    answer is no longer an entry in #help, nor a training example."""
+    from faqbot.db import sources
+    from faqbot.db.engine import session_scope
+    from pipelines.curation.build import DatasetEmpty, build_dataset
+
+    answered(
+        settings,
+        "What is the senior salary band?",
+        "120k to 150k [1].",
+        up=3,
+        retrieved=[{"source_id": "handbook", "chunk_id": "c1", "visibility": ["public"]}],
+    )
+    with session_scope(settings) as session:
+        sources.start_indexing(
+            session,
+            "handbook",
+            kind="folder",
+            location="/kb",
+            visibility=["C0HR"],
+            added_by="cli",
+            request_id="r1",
+        )
+
+    counts = sync_feedback_faq(settings, get_store(settings), embedder)
+
+    assert (counts["entries"], counts["skipped_restricted"]) == (0, 1)
+    with pytest.raises(DatasetEmpty, match="'restricted': 1"):
+        build_dataset(settings)
