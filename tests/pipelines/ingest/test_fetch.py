@@ -22,6 +22,7 @@ from reportlab.pdfgen import canvas
 from pipelines.ingest.addresses import Allowlist, is_public
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import fetch
+from tests.pipelines.ingest.loopback import serving
 
 MAX_BYTES = 1_000_000  # 1 MB, as FAQBOT_MAX_FILE_MB=1 gives
 TIMEOUT_S = 2.0
@@ -228,16 +229,11 @@ class TestServer(ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[TestServer]:
-    server = TestServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(TestServer()) as server:
+        try:
+            yield server
+        finally:
+            server.stopping.set()  # let handlers waiting on it finish before the shutdown
 
 
 @pytest.fixture(scope="module")
@@ -738,12 +734,8 @@ def https_server(tmp_path, monkeypatch) -> Iterator[TestServer]:
     server.sni = []
     context.sni_callback = lambda _sock, name, _ctx: server.sni.append(name)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(server):
+        yield server
 
 
 def test_https_to_the_checked_address_verifies_the_host_name(dns, https_server, connections):

@@ -155,41 +155,6 @@ def test_a_restricted_passage_never_shapes_a_public_context_vector(kb, tmp_path)
     assert list(rows[0]["context_vector"]) == pytest.approx(list(rows[0]["vector"]))
 
 
-@pytest.fixture
-def web_page():
-    """A local web server whose one page can be switched to 404 or to hanging."""
-    import threading
-    import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    state = {"mode": "ok"}
-    page = (
-        b"<html><head><title>Parking</title></head><body><h2>Permits</h2>"
-        b"<p>Parking permits cost 30 pounds a month and renew in Orbit HR.</p></body></html>"
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if state["mode"] == "slow":
-                time.sleep(2)
-            if state["mode"] == "gone":
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/parking.html", state
-    server.shutdown()
-
-
 @pytest.mark.parametrize(("mode", "reason"), [("gone", "HTTP 404"), ("slow", "timed out")])
 def test_a_web_page_that_fails_later_keeps_its_indexed_text(kb, web_page, settings, mode, reason):
     url, state = web_page

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import tracemalloc
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from faqbot.settings import Settings
 from faqbot.slack import web_client
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.slack_files import download
+from tests.pipelines.ingest.loopback import serving
 
 TOKEN = "xoxb-test-token"
 FILE_ID = "F0GYM0001"
@@ -75,13 +75,8 @@ class Server(ThreadingHTTPServer):
 
 
 def running_server() -> Iterator[Server]:
-    server = Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(Server()) as server:
+        yield server
 
 
 @pytest.fixture
