@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from faqbot.settings import Settings
 from faqbot.slack import api_url, web_client
 from pipelines.ingest.documents import ItemError
-from pipelines.ingest.fetch import ACCEPT_ENCODING, BodyLimits, read_body, too_large_message
+from pipelines.ingest.fetch import (
+    ACCEPT_ENCODING,
+    DEFAULT_PORTS,
+    BodyLimits,
+    read_body,
+    too_large_message,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -132,5 +138,5 @@ def allowed_origins(settings: Settings) -> set[Origin]:
 
 def origin_of(url: httpx.URL) -> Origin:
     """Scheme, host and port as connected to: case and a trailing dot do not count."""
-    port = url.port or {"http": 80, "https": 443}.get(url.scheme, 0)
+    port = url.port or DEFAULT_PORTS.get(url.scheme, 0)
     return (url.scheme, url.host.lower().rstrip("."), port)

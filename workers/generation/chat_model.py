@@ -122,14 +122,21 @@ class LocalChatModel(BaseChatModel):
         the answer: a longer one would be cut by nothing, or fail, mid-generation."""
         tokenizer = self.loaded.tokenizer
         budget = prompt_budget(context_window(self.loaded), self.max_new_tokens)
-        turns = fit_prompt(chat_turns(messages), tokenizer, budget)
-        inputs = tokenizer.apply_chat_template(
-            turns, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
-        if budget is not None and inputs["input_ids"].shape[1] > budget:
+        turns = chat_turns(messages)
+        inputs = _template(tokenizer, turns)
+        if budget is None or inputs["input_ids"].shape[1] <= budget:  # the usual case: one pass
+            return {name: value.to(self.loaded.model.device) for name, value in inputs.items()}
+        inputs = _template(tokenizer, fit_prompt(turns, tokenizer, budget))
+        if inputs["input_ids"].shape[1] > budget:
             log.warning("the instructions alone exceed the model's context: kept %d", budget)
             inputs = {name: value[:, -budget:] for name, value in inputs.items()}
         return {name: value.to(self.loaded.model.device) for name, value in inputs.items()}
+
+
+def _template(tokenizer, turns: list[dict]) -> dict:
+    return tokenizer.apply_chat_template(
+        turns, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
 
 
 def prompt_budget(context: int | None, max_new_tokens: int) -> int | None:
