@@ -105,21 +105,25 @@ def _opening(text: str) -> str:
 
 
 def _record_feedback(settings: Settings, examples: list[dict]) -> None:
-    """The dev answers as interactions with one 👍 each, as the bot would have left them."""
+    """The dev answers as interactions with a 👍 from as many distinct people as the dataset
+    build asks for (FAQBOT_FEEDBACK_MIN_VOTERS), as the bot would have left them."""
     from faqbot.db import feedback
     from faqbot.db.engine import session_scope
     from faqbot.db.migrate import ensure_schema
     from faqbot.db.models import Interaction
+    from faqbot.visibility import PUBLIC
 
     ensure_schema(settings)
     with session_scope(settings) as session:
         for example in examples:
             row = Interaction(request_id=uuid.uuid4().hex, question=example["question"],
                               status="answered", answer=example["answer"], mode="generated",
-                              context=example["context"], created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+                              context=example["context"], scope=[PUBLIC], visibility=[PUBLIC],
+                              created_at=dt.datetime.now(dt.UTC))  # fmt: skip
             session.add(row)
             session.flush()
-            feedback.cast(session, row, "U0BENCH01", 1, "reaction:+1")
+            for voter in range(max(1, settings.feedback_min_voters)):
+                feedback.cast(session, row, f"U0BENCH{voter:02d}", 1, "reaction:+1")
 
 
 def _pair(example: dict) -> dict:
