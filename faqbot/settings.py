@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     answer_passages: int = Field(
         4, ge=1, le=10, description="Passages given to the model as numbered sources."
     )
+    evidence_words: int = Field(
+        250,
+        ge=20,
+        le=4000,
+        description=(
+            "About how many words of evidence the model reads: the passage sentences that best "
+            "answer the question, with their neighbours. Fewer words prefill faster on a CPU."
+        ),
+    )
     relevance_threshold: float = Field(
         0.70,
         ge=-1.0,

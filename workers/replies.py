@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 from faqbot.settings import Settings
@@ -100,16 +99,3 @@ def sink_for(
 
         return SlackMessageSink(settings, reply, request_id, view)
     raise ValueError(f"reply {reply.kind!r}: not available in this process")
-
-
-def throttled(send: Callable[..., None], interval_s: float) -> Callable[..., None]:
-    """Calls `send` at most once per interval (Slack allows about one edit a second)."""
-    last = 0.0
-
-    def call(*args) -> None:
-        nonlocal last
-        if time.monotonic() - last >= interval_s:
-            last = time.monotonic()
-            send(*args)
-
-    return call

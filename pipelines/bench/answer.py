@@ -1,8 +1,12 @@
 """`faqbot bench answer`: the whole answer chain on a dataset, as BENCHMARK.md describes.
 
 Citation hit rate: at least one cited passage belongs to the gold document (thread). Token-F1:
-SQuAD-normalised, against the best-matching gold answer. Off-topic questions (the sample's
-off-topic set) should be refused. Latency and tokens/s are measured on this machine.
+SQuAD-normalised, against the best-matching gold answer; reference words: the share of that
+answer's content words the bot's answer contains. Recall@5: the answer-bearing passage (the
+sample) or a gold answer (StackFAQ) among the five passages retrieved. Off-topic questions (the
+sample's off-topic set) should be refused. Time to the first text is when the asker first
+sees an answer (the cited quote), time to the final answer when it is complete; both, and
+tokens/s, are measured on this machine.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pipelines.bench.datasets import (
 from pipelines.bench.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
 from workers.answering.records import Answer
+from workers.answering.terms import content_words
 from workers.embedder import get_embedder
 
 
@@ -48,10 +53,23 @@ def run_answer_benchmark(
         chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
                                    chat_model=chat_model)  # fmt: skip
         queries = spread(queries, limit)
+        recall = _recall_at_5(queries, settings, store, embedder, passages=dataset == "sample")
         answers = _run(chain, [q.text for q in queries], progress, "in scope")
         offtopic = _run(chain, load_offtopic_questions(), progress, "off topic")
-    return {"dataset": name, **summarise_answers(queries, answers, offtopic),
+    return {"dataset": name, "recall_at_5": recall, **summarise_answers(queries, answers, offtopic),
             "model": chat_model.model_id}  # fmt: skip
+
+
+def _recall_at_5(queries: list[Query], settings, store, embedder, *, passages: bool) -> float:
+    """Share of questions with an answering passage among the five retrieved."""
+    from workers.retrieval import retrieve
+
+    found = []
+    for query in queries:
+        hits = retrieve(query.text, settings=settings, store=store, embedder=embedder, k=5)
+        found.append(any(query.answers(h.chunk) if passages else h.chunk.doc_key in query.relevant
+                         for h in hits))  # fmt: skip
+    return _mean(found)
 
 
 def _run(chain, questions: list[str], progress, label: str) -> list[Answer]:
@@ -66,7 +84,8 @@ def _run(chain, questions: list[str], progress, label: str) -> list[Answer]:
 def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: list[Answer]) -> dict:
     answered = [(q, a) for q, a in zip(queries, answers, strict=True) if not a.refused]
     totals = [a.timings_ms["total"] for a in answers]
-    generated = [a for a in answers if a.timings_ms["generate"] > 0]
+    firsts = [a.timings_ms.get("first_text", a.timings_ms["total"]) for a in answers]
+    generated = [a for a in answers if a.tokens.get("completion", 0) > 0]
     tokens = sum(a.tokens.get("completion", 0) for a in generated)
     seconds = sum(a.timings_ms["generate"] for a in generated) / 1000
     return {
@@ -77,13 +96,31 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
         "token_f1": _mean(
             [max(token_f1(a.answer, g) for g in q.gold_answers) for q, a in answered]
         ),
+        "reference_words": _mean([_best_share(q, a) for q, a in answered]),
         "extractive_rate": _mean([a.mode == "extractive" for _, a in answered]),
-        "p50_ms": round(float(np.percentile(totals, 50)), 1) if totals else 0.0,
-        "p95_ms": round(float(np.percentile(totals, 95)), 1) if totals else 0.0,
+        "generated_rate": _mean([a.mode == "generated" for _, a in answered]),
+        "first_text_p50_ms": _percentile(firsts, 50),
+        "first_text_p95_ms": _percentile(firsts, 95),
+        "p50_ms": _percentile(totals, 50),
+        "p95_ms": _percentile(totals, 95),
         "retrieve_p50_ms": _median([a.timings_ms["retrieve"] for a in answers]),
         "generate_p50_ms": _median([a.timings_ms["generate"] for a in generated]),
         "tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0,
     }
+
+
+def _best_share(query: Query, answer: Answer) -> float:
+    return max(reference_share(answer.answer, gold) for gold in query.gold_answers)
+
+
+def reference_share(answer: str, reference: str) -> float:
+    """The share of the reference's content words that the answer contains."""
+    wanted = set(content_words(reference))
+    return len(wanted & set(content_words(answer))) / len(wanted) if wanted else 0.0
+
+
+def _percentile(values: list[float], q: int) -> float:
+    return round(float(np.percentile(values, q)), 1) if values else 0.0
 
 
 def _cites_gold(query: Query, answer: Answer) -> bool:

@@ -1,4 +1,10 @@
-"""The answer chain, in LCEL: retrieve → (refuse | prompt → chat model) → check citations."""
+"""The answer chain, in LCEL: retrieve → (refuse | quote, then prompt → chat model → check).
+
+The extractive answer (the passage sentences that answer the question, cited) is ready as soon
+as retrieval is: it is handed out at once as a draft (`on_draft`), and the model's text
+replaces it only if a passage backs it. The model reads a window of the evidence, not whole
+passages, and stops at its first sentence that no passage backs: text that would be thrown
+away is not generated."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.callbacks.manager import dispatch_custom_event
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.runnables import (
     Runnable,
@@ -24,25 +31,29 @@ from workers.answering.citations import (
     drop_invalid_markers,
     sanitise,
 )
+from workers.answering.evidence import gather_evidence
 from workers.answering.grounding import (
-    extractive_answer,
-    gather_evidence,
+    claim_supported,
+    complete_claims,
     relevance,
     supported_answer,
 )
 from workers.answering.prompt import (
     ANSWER_PROMPT,
+    format_evidence,
     format_history,
     format_sources,
     retrieval_query,
     without_instructions,
 )
 from workers.answering.records import Answer
+from workers.answering.selection import evidence_window, extractive_answer
 from workers.embedder import Embedder
 from workers.retrieval import retrieve
 from workers.store.base import Hit, KnowledgeStore, asker_labels
 
 RELATED = 3
+DRAFT_EVENT = "faqbot_draft"
 
 
 def build_answer_chain(
@@ -56,13 +67,14 @@ def build_answer_chain(
     """Input: {"question", "labels", "history"}. Output: an `Answer`."""
     identity = {"model": getattr(chat_model, "model_id", type(chat_model).__name__),
                 "adapter": adapter}  # fmt: skip
-    generate = RunnableLambda(partial(_generate, ANSWER_PROMPT | chat_model))
+    generate = RunnableLambda(partial(_generate, ANSWER_PROMPT | chat_model, embedder=embedder,
+                                      support=settings.support_threshold))  # fmt: skip
     return (
         RunnableLambda(partial(_retrieve, settings=settings, store=store, embedder=embedder))
         | RunnableBranch(
             (lambda state: not state["grounded"],
              RunnableLambda(partial(_refuse, settings=settings, **identity))),
-            RunnablePassthrough.assign(message=generate)
+            RunnablePassthrough.assign(generation=generate)
             | RunnableLambda(partial(_finalise, **identity, embedder=embedder,
                                      support=settings.support_threshold)),
         )
@@ -77,19 +89,22 @@ def answer_question(
     labels: list[str] | None = None,
     history: list[dict] | None = None,
     on_text: Callable[[str], None] | None = None,
+    on_draft: Callable[[str], None] | None = None,
 ) -> Answer:
-    """Runs the chain; `on_text` gets the sanitised answer so far as tokens arrive. `history`:
-    earlier {"question", "answer"} turns of the conversation, oldest first. `labels` (what the
-    asker may see) defaults to public sources plus `channel`'s."""
-    callbacks = [_TextSink(on_text)] if on_text else []
+    """Runs the chain; `on_draft` gets the cited extractive answer as soon as retrieval has
+    found one, `on_text` the sanitised model text so far as tokens arrive. `history`: earlier
+    {"question", "answer"} turns of the conversation, oldest first. `labels` (what the asker
+    may see) defaults to public sources plus `channel`'s."""
+    callbacks = [_TextSink(on_text, on_draft)] if on_text or on_draft else []
     inputs = {"question": question, "labels": labels or asker_labels(channel),
               "history": history or []}  # fmt: skip
     return chain.invoke(inputs, {"callbacks": callbacks})
 
 
 def _retrieve(
-    state: dict, *, settings: Settings, store: KnowledgeStore, embedder: Embedder
-) -> dict:
+    state: dict, config: RunnableConfig, *, settings: Settings, store: KnowledgeStore,
+    embedder: Embedder,
+) -> dict:  # fmt: skip
     started = time.perf_counter()
     query = retrieval_query(state["question"], state.get("history") or [])
     vector = embedder.embed_query(query)
@@ -99,41 +114,68 @@ def _retrieve(
     )  # fmt: skip
     evidence = gather_evidence(hits, embedder)
     score = relevance(query, vector, hits, evidence)
+    grounded = score >= settings.relevance_threshold
+    retrieve_ms = (time.perf_counter() - started) * 1000
+    draft = sanitise(extractive_answer(query, vector, evidence)) if grounded else ""
+    if draft:
+        dispatch_custom_event(DRAFT_EVENT, {"text": draft}, config=config)
+    window = evidence_window(query, vector, evidence, settings.evidence_words) if grounded else []
     return {
         **state,
         "hits": hits,
+        "query": query,
         "vector": vector,
         "evidence": evidence,
+        "window": window,
+        "draft": draft,
         "relevance": score,
-        "grounded": score >= settings.relevance_threshold,
+        "grounded": grounded,
         "started": started,
-        "retrieve_ms": (time.perf_counter() - started) * 1000,
+        "retrieve_ms": retrieve_ms,
+        "first_text_ms": (time.perf_counter() - started) * 1000 if draft else None,
     }
 
 
-def _generate(prompt_and_model: Runnable, state: dict, config: RunnableConfig) -> Any:
-    """Streams (so `on_text` sees tokens from any chat model) and merges the chunks."""
+def _generate(
+    prompt_and_model: Runnable, state: dict, config: RunnableConfig, *, embedder: Embedder,
+    support: float,
+) -> dict:  # fmt: skip
+    """Streams (so `on_text` sees tokens from any chat model) and stops at the first complete
+    sentence that no passage backs: nothing after it could be kept."""
     started = time.perf_counter()
     inputs = {"question": state["question"], **prompt_context(state)}
-    message = None
-    for chunk in prompt_and_model.stream(inputs, config):
-        message = chunk if message is None else message + chunk
-    message.response_metadata["generate_ms"] = (time.perf_counter() - started) * 1000
-    return message
+    message, kept, stopped = None, [], False
+    stream = prompt_and_model.stream(inputs, config)
+    try:
+        for chunk in stream:
+            message = chunk if message is None else message + chunk
+            for claim in complete_claims(postable(str(message.content)))[len(kept) :]:
+                if not claim_supported(claim, state["evidence"], embedder, support):
+                    stopped = True
+                    break
+                kept.append(claim)
+            if stopped:
+                break
+    finally:
+        stream.close()
+    text = " ".join(kept) if stopped else postable(str(message.content) if message else "")
+    return {"text": text, "stopped_early": stopped,
+            "usage": (message.usage_metadata if message else None) or {},
+            "generate_ms": (time.perf_counter() - started) * 1000}  # fmt: skip
 
 
 def _finalise(
     state: dict, *, model: str, adapter: str | None, embedder: Embedder, support: float
 ) -> Answer:
     hits: list[Hit] = state["hits"]
-    message = state["message"]
-    generated = drop_invalid_markers(postable(str(message.content)), len(hits))
+    generation = state["generation"]
+    generated = drop_invalid_markers(generation["text"], len(hits))
     text = supported_answer(generated, state["evidence"], embedder, support)
     mode = "generated"
-    if not text:  # nothing the model wrote is backed by a passage: quote the passages
-        text, mode = sanitise(extractive_answer(state["vector"], state["evidence"])), "extractive"
+    if not text:  # nothing the model wrote is backed by a passage: the quote stands
+        text, mode = state["draft"], "extractive"
     numbers = cited_numbers(text)
-    usage = message.usage_metadata or {}
+    usage = generation["usage"]
     return Answer(
         question=state["question"],
         answer=text,
@@ -143,7 +185,7 @@ def _finalise(
         mode=mode,
         model=model,
         adapter=adapter,
-        timings_ms=_timings(state, message.response_metadata.get("generate_ms", 0.0)),
+        timings_ms=_timings(state, generation["generate_ms"]),
         tokens={
             "prompt": usage.get("input_tokens", 0),
             "completion": usage.get("output_tokens", 0),
@@ -159,8 +201,11 @@ def postable(text: str) -> str:
 
 
 def prompt_context(state: dict) -> dict[str, str]:
-    return {"sources": format_sources(state["hits"]),
-            "history": format_history(state.get("history") or [])}  # fmt: skip
+    """The sources as the model reads them: the evidence window when there is one."""
+    window = state.get("window")
+    sources = (format_evidence(state["hits"], state["evidence"], window) if window
+               else format_sources(state["hits"]))  # fmt: skip
+    return {"sources": sources, "history": format_history(state.get("history") or [])}
 
 
 def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None) -> Answer:
@@ -192,20 +237,30 @@ def _retrieved(hits: list[Hit]) -> list[dict]:
 
 
 def _timings(state: dict, generate_ms: float) -> dict[str, float]:
+    """`first_text`: when the draft was ready (or, without one, the final answer)."""
+    total = (time.perf_counter() - state["started"]) * 1000
+    first = state.get("first_text_ms")
     return {
         "retrieve": state["retrieve_ms"],
         "generate": generate_ms,
-        "total": (time.perf_counter() - state["started"]) * 1000,
+        "first_text": total if first is None else first,
+        "total": total,
     }
 
 
 class _TextSink(BaseCallbackHandler):
-    """Collects streamed tokens and hands out the sanitised text so far."""
+    """Hands out the draft when it is ready, and the sanitised model text so far."""
 
-    def __init__(self, on_text: Callable[[str], None]):
-        self.on_text = on_text
+    def __init__(self, on_text: Callable[[str], None] | None,
+                 on_draft: Callable[[str], None] | None):  # fmt: skip
+        self.on_text, self.on_draft = on_text, on_draft
         self.text = ""
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
-        self.text += token
-        self.on_text(postable(self.text))
+        if self.on_text:
+            self.text += token
+            self.on_text(postable(self.text))
+
+    def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
+        if name == DRAFT_EVENT and self.on_draft:
+            self.on_draft(data["text"])

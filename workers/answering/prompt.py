@@ -6,6 +6,7 @@ import re
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from workers.answering.evidence import Evidence, quote
 from workers.store.base import Hit
 
 SYSTEM = (
@@ -50,6 +51,28 @@ def format_sources(hits: list[Hit]) -> str:
         heading = " › ".join(part for part in (c.title, c.section) if part) or c.source_id
         quoted = "\n".join(f"> {line}" for line in c.text.splitlines() if line.strip())
         blocks.append(f"[{n}] {heading}\n{quoted}")
+    return "\n\n".join(blocks)
+
+
+def format_evidence(hits: list[Hit], evidence: Evidence, window: list[int]) -> str:
+    """Like `format_sources`, but each passage shows only its sentences in the evidence window
+    (table cells with their row and column), "…" where sentences were left out. Passages
+    keep their numbers, so citations still name the right source."""
+    shown: dict[int, list[int]] = {}
+    for i in window:
+        shown.setdefault(evidence.passage[i], []).append(i)
+    blocks = []
+    for n, indices in sorted(shown.items()):
+        c = hits[n - 1].chunk
+        heading = " › ".join(part for part in (c.title, c.section) if part) or c.source_id
+        runs: list[list[int]] = []
+        for i in indices:
+            if runs and i == runs[-1][-1] + 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        text = " … ".join(quote([evidence.units[i] for i in run]) for run in runs)
+        blocks.append(f"[{n}] {heading}\n> {text}")
     return "\n\n".join(blocks)
 
 

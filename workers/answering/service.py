@@ -11,10 +11,8 @@ from faqbot.tasks import AnswerRequest
 from faqbot.visibility import combined
 from workers.answering.chain import answer_question
 from workers.answering.runtime import answer_chain_for
-from workers.replies import ReplySink, throttled
+from workers.replies import ReplySink
 from workers.retrieval import question_labels
-
-STREAM_INTERVAL_S = 1.0
 
 
 def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySink) -> dict:
@@ -44,8 +42,10 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict
             session, request, settings.thread_context_turns, labels
         )
     chain = answer_chain_for(settings)
+    # The cited quote is shown as soon as retrieval has found it; the model's text replaces it
+    # only once a passage backs it (the final answer), so half-written text is never shown.
     answer = answer_question(chain, request.question, labels=labels, history=history,
-                             on_text=throttled(sink.text, STREAM_INTERVAL_S))  # fmt: skip
+                             on_draft=sink.text)  # fmt: skip
     result = answer.to_json()
     built_from = [r["visibility"] for r in result["retrieved"]]
     built_from += [turn["visibility"] for turn in history]

@@ -25,6 +25,11 @@ _MAX_CUTS = 4  # a cut re-tokenized can be a token or two off; a few tries alway
 log = logging.getLogger("faqbot.worker")
 
 
+def _usage(input_tokens: int, output_tokens: int) -> dict:
+    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens}  # fmt: skip
+
+
 def chat_turns(messages: list[BaseMessage]) -> list[dict]:
     """LangChain messages as the role/content turns chat templates take."""
     return [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
@@ -93,28 +98,28 @@ class LocalChatModel(BaseChatModel):
         worker = Thread(target=_generate_into, args=(model, options, streamer, failure),
                         daemon=True, name=GENERATE_THREAD)  # fmt: skip
         worker.start()
-        produced = ""
+        produced, prompt_tokens = "", int(inputs["input_ids"].shape[1])
         try:
             for piece in streamer:
                 if not piece:
                     continue
+                # The prompt's size comes with the first piece, so a caller that stops early
+                # (the answer chain does at an unsupported sentence) still has it.
+                usage = None if produced else _usage(prompt_tokens, 0)
                 produced += piece
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                chunk = ChatGenerationChunk(
+                    message=AIMessageChunk(content=piece, usage_metadata=usage)
+                )
                 if run_manager:
                     run_manager.on_llm_new_token(piece, chunk=chunk)
                 yield chunk
         finally:  # the caller stopped early (time limit, error): stop generating too
             cancelled.set()
-        worker.join()
+            worker.join()
         if failure:  # generation broke: say so, never hand back a silently cut answer
             raise failure[0]
-        prompt_tokens = int(inputs["input_ids"].shape[1])
         output_tokens = len(tokenizer(produced, add_special_tokens=False)["input_ids"])
-        usage = {
-            "input_tokens": prompt_tokens,
-            "output_tokens": output_tokens,
-            "total_tokens": prompt_tokens + output_tokens,
-        }
+        usage = _usage(0 if produced else prompt_tokens, output_tokens)
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _encode(self, messages: list[BaseMessage]) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.bench.answer import summarise_answers
+from pipelines.bench.answer import reference_share, summarise_answers
 from pipelines.bench.datasets import Query
 from pipelines.bench.metrics import token_f1
 from workers.answering.records import Answer, Citation
@@ -22,6 +22,7 @@ def answer(document: str | None, *, refused=False, generate=1000.0, tokens=10) -
         question="q", answer="27 days", citations=citations, refused=refused,
         mode="refused" if refused else "generated", model="m", adapter=None,
         timings_ms={"retrieve": 10.0, "generate": 0.0 if refused else generate,
+                    "first_text": 20.0 if refused else 15.0,
                     "total": 20.0 if refused else generate + 10},
         tokens={} if refused else {"completion": tokens},
     )  # fmt: skip
@@ -38,6 +39,14 @@ def test_summary_counts_hits_refusals_and_speed():
     assert summary["token_f1"] == 1.0
     assert summary["tokens_per_s"] == 10.0
     assert summary["p50_ms"] == 1010.0
+    assert summary["first_text_p50_ms"] == 15.0 and summary["generated_rate"] == 1.0
+    assert summary["reference_words"] == 1.0
+
+
+def test_reference_words_are_the_share_of_the_references_content_words_said():
+    assert reference_share("You get 27 days of annual leave [1].", "27 days of annual leave") == 1
+    assert reference_share("Ask the help desk.", "27 days of annual leave") == 0
+    assert reference_share("27 days off", "27 days of annual leave") == pytest.approx(2 / 4)
 
 
 @pytest.mark.slow

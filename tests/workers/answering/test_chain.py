@@ -126,7 +126,7 @@ def test_the_json_shape_is_the_documented_one(handbook, embedder):
         "snippet",
         "document",
     }
-    assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
+    assert set(data["timings_ms"]) == {"retrieve", "generate", "first_text", "total"}
     assert data["model"] == "RecordingModel" and data["adapter"] is None
 
 

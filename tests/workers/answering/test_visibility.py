@@ -40,8 +40,8 @@ def knowledge(tmp_path, settings, embedder, monkeypatch):
     (docs / "hr").mkdir(parents=True)
     (docs / "pub").mkdir()
     (docs / "hr" / "salary-bands.md").write_text(
-        "# Salary bands 2026\n\nThe salary band for senior engineers is 120k to 150k. "
-        f"Senior engineer salary reviews use the code word {SECRET}.\n"
+        "# Salary bands 2026\n\nThe salary band for senior engineers is 120k to 150k "
+        f"(pay review code {SECRET}). Senior engineer salary reviews happen every March.\n"
     )
     (docs / "pub" / "parking.md").write_text(
         "# Parking\n\nThere are ten parking spaces behind the office, first come first served. "

@@ -1,0 +1,127 @@
+"""Which passage sentences matter for a question: the ones quoted as the extractive answer,
+and the window of evidence the model is shown to write its own.
+
+A sentence is chosen for answering, not for resembling the question: its score is its cosine
+with the question plus how much of the question's salient terms it covers (terms rare among
+the retrieved sentences weigh more, so "809" outweighs "VPN"). Around the best sentence the
+answer keeps what a reader needs with it: the rest of its table row (the "what to do" cell
+beside "what it means"), the list a sentence ending in a colon introduces, and one more
+sentence if it covers terms of the question the first left uncovered. The model is shown the
+best sentences with their neighbours, a few hundred words: less to read (prefill dominates on
+a CPU) and less to copy back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from workers.answering.evidence import Evidence, quote
+from workers.answering.grounding import cite
+from workers.answering.terms import QUESTION_WORDS, content_words, stem
+
+COVERAGE_WEIGHT = 0.2  # tuned on the odd-numbered sample questions
+SECOND_SENTENCE_RATIO = 0.92  # a further sentence must score this share of the best's
+MAX_WORDS = 70
+LIST_ITEMS = 3
+
+
+def sentence_scores(
+    question: str, vector: np.ndarray, evidence: Evidence
+) -> tuple[np.ndarray, dict[str, float], list[set[str]]]:
+    """Each evidence sentence's score for answering the question, the question's weighted
+    salient terms, and the terms each sentence covers."""
+    terms = salient_terms(question, evidence)
+    covers = [_stems(unit.context_text) for unit in evidence.units]
+    coverage = np.array([_coverage(terms, c) for c in covers])
+    return evidence.vectors @ vector + COVERAGE_WEIGHT * coverage, terms, covers
+
+
+def extractive_answer(question: str, vector: np.ndarray, evidence: Evidence) -> str:
+    """Cited sentences in passage order, or "" when there is no evidence."""
+    if not evidence.units:
+        return ""
+    scores, terms, covers = sentence_scores(question, vector, evidence)
+    best = int(np.argmax(scores))
+    chosen = [best, *companions(best, evidence)]
+    covered = set().union(*(covers[i] for i in chosen))
+    for i in (int(i) for i in np.argsort(-scores)):
+        if scores[i] < SECOND_SENTENCE_RATIO * scores[best]:
+            break
+        missing = {t for t in terms if t not in covered}
+        if i not in chosen and missing & covers[i] and _fits(chosen, [i], evidence):
+            chosen.append(i)
+            break
+    return render(sorted(set(chosen)), evidence)
+
+
+def evidence_window(question: str, vector: np.ndarray, evidence: Evidence, words: int) -> list[int]:
+    """The best sentences, each with its neighbours in its passage (and the rest of its table
+    row), best first until about `words` words; returned in reading order."""
+    if not evidence.units:
+        return []
+    scores, _, _ = sentence_scores(question, vector, evidence)
+    chosen: set[int] = set()
+    for i in (int(i) for i in np.argsort(-scores)):
+        near = [j for j in (i - 1, i, i + 1)
+                if 0 <= j < len(evidence.units) and evidence.passage[j] == evidence.passage[i]]  # fmt: skip
+        for j in near:
+            chosen.update([j, *companions(j, evidence)])
+        if sum(len(evidence.units[j].text.split()) for j in chosen) >= words:
+            break
+    return sorted(chosen)
+
+
+def salient_terms(question: str, evidence: Evidence) -> dict[str, float]:
+    """The question's content words (stemmed), each weighted by its rarity among the evidence
+    sentences; weights sum to 1."""
+    words = {stem(w) for w in content_words(question, QUESTION_WORDS)}
+    if not words:
+        return {}
+    sentences = [_stems(u.context_text) for u in evidence.units]
+    rarity = {w: math.log(1 + len(sentences) / (1 + sum(w in s for s in sentences))) for w in words}
+    total = sum(rarity.values())
+    return {w: r / total for w, r in rarity.items()}
+
+
+def companions(i: int, evidence: Evidence) -> list[int]:
+    """What must be quoted with sentence `i`: the first sentence of each other cell of its
+    table row, or the list items it introduces."""
+    units, passage = evidence.units, evidence.passage
+    unit = units[i]
+    if unit.row_key is not None:
+        return [j for j, u in enumerate(units)
+                if j != i and u.block == unit.block and u.first_in_cell]  # fmt: skip
+    if unit.text.endswith(":"):
+        following = [j for j in range(i + 1, len(units))
+                     if passage[j] == passage[i] and units[j].block != unit.block]  # fmt: skip
+        return following[:LIST_ITEMS]
+    return []
+
+
+def render(indices: list[int], evidence: Evidence) -> str:
+    """Consecutive sentences of one passage are joined and cited once; a table row is shown as
+    "key — Column: text; Column: text", with no Markdown pipes."""
+    groups: list[list[int]] = []
+    for i in indices:
+        if groups and evidence.passage[groups[-1][-1]] == evidence.passage[i]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return " ".join(
+        cite(quote([evidence.units[i] for i in g]), evidence.passage[g[0]]) for g in groups
+    )
+
+
+def _fits(chosen: list[int], extra: list[int], evidence: Evidence) -> bool:
+    words = sum(len(evidence.units[i].text.split()) for i in [*chosen, *extra])
+    return words <= MAX_WORDS
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in content_words(text, QUESTION_WORDS)}
+
+
+def _coverage(terms: dict[str, float], stems: set[str]) -> float:
+    return sum(weight for term, weight in terms.items() if term in stems)
