@@ -13,7 +13,10 @@ BUNDLED_LLM = "bundled:SmolLM2-135M-Instruct"
 
 
 def model_id(name: str) -> str:
-    """A model as answers and adapters record it: the bundled one by its own name."""
+    """A model as answers and adapters record it: the bundled one by its own name, a GGUF
+    file by its file name."""
+    if name.endswith(".gguf"):
+        return Path(name).stem
     return name.removeprefix("bundled:")
 
 
@@ -91,6 +94,25 @@ class Settings(BaseSettings):
         50, ge=1, description="Candidates taken from each of dense and BM25 search before fusion."
     )
     top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    reranker_path: Path | None = Field(
+        None,
+        description=(
+            "Cross-encoder directory from `faqbot reranker train`: rerank the first-stage "
+            "candidates with it (unset: no reranking)."
+        ),
+    )
+    rerank_candidates: int = Field(
+        20, ge=1, le=100, description="First-stage candidates the reranker scores."
+    )
+    rerank_first_stage_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of the first-stage score against the cross-encoder's when reranking, both "
+            "min-max normalised over the candidates (0 = cross-encoder only)."
+        ),
+    )
     answer_passages: int = Field(
         4, ge=1, le=10, description="Passages given to the model as numbered sources."
     )
