@@ -47,7 +47,7 @@ from workers.answering.prompt import (
     without_instructions,
 )
 from workers.answering.records import Answer
-from workers.answering.selection import evidence_window, extractive_answer
+from workers.answering.selection import evidence_window, extractive_answer, score_sentences
 from workers.embedder import Embedder
 from workers.retrieval import retrieve
 from workers.store.base import Hit, KnowledgeStore, asker_labels
@@ -116,10 +116,13 @@ def _retrieve(
     score = relevance(query, vector, hits, evidence)
     grounded = score >= settings.relevance_threshold
     retrieve_ms = (time.perf_counter() - started) * 1000
-    draft = sanitise(extractive_answer(query, vector, evidence)) if grounded else ""
-    if draft:
-        dispatch_custom_event(DRAFT_EVENT, {"text": draft}, config=config)
-    window = evidence_window(query, vector, evidence, settings.evidence_words) if grounded else []
+    draft, window = "", []
+    if grounded:
+        scored = score_sentences(query, vector, evidence)
+        draft = sanitise(extractive_answer(evidence, scored))
+        if draft:
+            dispatch_custom_event(DRAFT_EVENT, {"text": draft}, config=config)
+        window = evidence_window(evidence, scored, settings.evidence_words)
     return {
         **state,
         "hits": hits,

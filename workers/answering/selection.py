@@ -14,6 +14,7 @@ a CPU) and less to copy back.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,22 +28,28 @@ MAX_WORDS = 70
 LIST_ITEMS = 3
 
 
-def sentence_scores(
-    question: str, vector: np.ndarray, evidence: Evidence
-) -> tuple[np.ndarray, dict[str, float], list[set[str]]]:
-    """Each evidence sentence's score for answering the question, the question's weighted
+@dataclass
+class Scored:
+    """Each evidence sentence's score for answering one question, the question's weighted
     salient terms, and the terms each sentence covers."""
+
+    scores: np.ndarray
+    terms: dict[str, float]
+    covers: list[set[str]]
+
+
+def score_sentences(question: str, vector: np.ndarray, evidence: Evidence) -> Scored:
     terms = salient_terms(question, evidence)
     covers = [_stems(unit.context_text) for unit in evidence.units]
     coverage = np.array([_coverage(terms, c) for c in covers])
-    return evidence.vectors @ vector + COVERAGE_WEIGHT * coverage, terms, covers
+    return Scored(evidence.vectors @ vector + COVERAGE_WEIGHT * coverage, terms, covers)
 
 
-def extractive_answer(question: str, vector: np.ndarray, evidence: Evidence) -> str:
+def extractive_answer(evidence: Evidence, scored: Scored) -> str:
     """Cited sentences in passage order, or "" when there is no evidence."""
     if not evidence.units:
         return ""
-    scores, terms, covers = sentence_scores(question, vector, evidence)
+    scores, terms, covers = scored.scores, scored.terms, scored.covers
     best = int(np.argmax(scores))
     chosen = [best, *companions(best, evidence)]
     covered = set().union(*(covers[i] for i in chosen))
@@ -56,14 +63,11 @@ def extractive_answer(question: str, vector: np.ndarray, evidence: Evidence) -> 
     return render(sorted(set(chosen)), evidence)
 
 
-def evidence_window(question: str, vector: np.ndarray, evidence: Evidence, words: int) -> list[int]:
+def evidence_window(evidence: Evidence, scored: Scored, words: int) -> list[int]:
     """The best sentences, each with its neighbours in its passage (and the rest of its table
     row), best first until about `words` words; returned in reading order."""
-    if not evidence.units:
-        return []
-    scores, _, _ = sentence_scores(question, vector, evidence)
     chosen: set[int] = set()
-    for i in (int(i) for i in np.argsort(-scores)):
+    for i in (int(i) for i in np.argsort(-scored.scores)):
         near = [j for j in (i - 1, i, i + 1)
                 if 0 <= j < len(evidence.units) and evidence.passage[j] == evidence.passage[i]]  # fmt: skip
         for j in near:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workers.answering.evidence import gather_evidence, passage_sentences
 from workers.answering.prompt import format_evidence, format_sources
-from workers.answering.selection import evidence_window, extractive_answer
+from workers.answering.selection import evidence_window, extractive_answer, score_sentences
 from workers.store.base import Chunk, Hit
 
 VPN_TABLE = (
@@ -36,7 +36,9 @@ def hit(text: str, section: str = "", n: int = 0) -> Hit:
 
 def answer(embedder, question: str, *texts: str) -> str:
     evidence = gather_evidence([hit(t, n=n) for n, t in enumerate(texts)], embedder)
-    return extractive_answer(question, embedder.embed_query(question), evidence)
+    return extractive_answer(
+        evidence, score_sentences(question, embedder.embed_query(question), evidence)
+    )
 
 
 def test_a_table_row_is_quoted_with_what_to_do_and_without_pipes(embedder):
@@ -74,7 +76,8 @@ def test_the_evidence_window_is_the_answering_sentences_with_their_neighbours(em
     question = "How many days of annual leave do I get?"
     hits = [hit(SICK_LEAVE, "Sickness", 0), hit(ANNUAL_LEAVE, "Annual leave", 1)]
     evidence = gather_evidence(hits, embedder)
-    window = evidence_window(question, embedder.embed_query(question), evidence, words=30)
+    scored = score_sentences(question, embedder.embed_query(question), evidence)
+    window = evidence_window(evidence, scored, words=30)
     shown = format_evidence(hits, evidence, window)
     assert "[2] Guide › Annual leave" in shown and "27 days of annual leave" in shown
     assert "after 3 full years of service: 28 days" in shown  # the neighbour of the best one
@@ -86,7 +89,8 @@ def test_the_evidence_window_shows_a_table_row_as_one_clean_row(embedder):
     question = "What does VPN error 809 mean?"
     hits = [hit(ERRORS, "Common error messages")]
     evidence = gather_evidence(hits, embedder)
-    window = evidence_window(question, embedder.embed_query(question), evidence, words=20)
+    scored = score_sentences(question, embedder.embed_query(question), evidence)
+    window = evidence_window(evidence, scored, words=20)
     shown = format_evidence(hits, evidence, window)
     assert "VPN error 809 — What it means: The network you are on blocks" in shown
     assert "What to do: Switch to the NWH-Corporate-TLS profile" in shown
