@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,21 +24,33 @@ def bench_retrieval(
         bool,
         typer.Option(help="StackFAQ: also measure FAQ entries built from dev-thread feedback."),
     ] = False,
+    reranker: Annotated[
+        str | None,
+        typer.Option(
+            help="Also measure the default reranked by this cross-encoder directory "
+            "(default: FAQBOT_RERANKER_PATH, when set)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """nDCG@10, MRR@10 and hit@k of bm25-only, dense-only and the default retrieval.
+    """nDCG@10, MRR@10 and hit@k of bm25-only, dense-only and the default retrieval, and of
+    the default reranked when a reranker is configured or given.
 
     StackFAQ follows its BENCHMARK.md: answers-only corpus, figures on the test split. The
     sample set reports all questions and its exact-term questions separately. Runs in a fresh
     temporary store, so the live knowledge base is untouched.
     """
+    from pathlib import Path
+
     from pipelines.bench.retrieval import run_retrieval_benchmark
+    from workers.reranker import RerankerUnavailable
 
     settings = load_settings()
     try:
         result = run_retrieval_benchmark(dataset, settings, progress=ProgressBar(as_json),
-                                         feedback_faq=feedback_faq)  # fmt: skip
-    except (FileNotFoundError, ValueError) as exc:
+                                         feedback_faq=feedback_faq,
+                                         reranker=Path(reranker) if reranker else None)  # fmt: skip
+    except (FileNotFoundError, ValueError, RerankerUnavailable) as exc:
         fail(str(exc))
     if as_json:
         print(json.dumps(result))
@@ -54,20 +67,31 @@ def bench_answer(
         int | None, typer.Option(min=1, help="Answer only N questions, spread over the set.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="An earlier run's --json output, to compare with (needs --plot)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Save a before/after bar chart here (PNG).")
+    ] = None,
 ) -> None:
-    """Citation hit rate, refusal rates, token-F1, latency and tokens/s of the answer chain.
+    """Recall@5, citation hit rate, refusal rates, token-F1, reference words, the share of
+    generated answers, time to the first text and to the final answer, and tokens/s.
 
     Off-topic questions (the sample's off-topic set) are asked too: refusing them is right.
     Runs in a fresh temporary store with the configured model.
     """
-    from pipelines.bench.answer import run_answer_benchmark
+    from pipelines.bench.answer import plot_answer_comparison, run_answer_benchmark
     from workers.generation.loading import ModelUnavailable
 
+    before = _baseline(baseline) if baseline else {}
     settings = load_settings()
     try:
         result = run_answer_benchmark(dataset, settings, limit=limit, progress=ProgressBar(as_json))
     except (FileNotFoundError, ValueError, ModelUnavailable) as exc:
         fail(str(exc))
+    if plot:
+        plot_answer_comparison(before, result, plot)
     if as_json:
         print(json.dumps(result))
         return
@@ -243,8 +267,6 @@ def bench_retrain(
     test threads' eval loss and token F1 are reported before and after, with seconds per step
     and peak memory, 4-bit vs full precision. Everything runs in a temporary data dir.
     """
-    from pathlib import Path
-
     from pipelines.bench.retrain import run_retrain_benchmark
     from workers.generation.loading import ModelUnavailable
 
@@ -320,3 +342,14 @@ def _bench_tables(result: dict):
     if "exact_term" in result:
         exact = result["exact_term"]
         yield f"exact-term questions ({exact['queries']})", exact["systems"]
+
+
+def _baseline(path: Path) -> dict:
+    """An earlier `bench answer --json` result, or a one-line refusal."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        fail(f"baseline {path}: not a readable JSON result ({type(exc).__name__})")
+    if not isinstance(data, dict) or "token_f1" not in data:
+        fail(f"baseline {path}: not a `faqbot bench answer --json` result")
+    return data

@@ -133,3 +133,38 @@ def _mean(values: list) -> float:
 
 def _median(values: list[float]) -> float:
     return round(float(np.median(values)), 1) if values else 0.0
+
+
+RATES = ("recall_at_5", "citation_hit_rate", "token_f1", "reference_words", "generated_rate",
+         "refusal_rate", "offtopic_refusal_rate")  # fmt: skip
+LATENCIES = ("first_text_p50_ms", "p50_ms", "p95_ms")
+
+
+def plot_answer_comparison(before: dict, after: dict, path: Path) -> None:
+    """Bars of each rate, and of time to the first text and to the final answer, before and
+    after: the figures a user judges answers by, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, (rates, times) = plt.subplots(1, 2, figsize=(12, 4), width_ratios=(3, 1))
+    width = 0.38
+    for offset, label, figures in ((-width / 2, "before", before), (width / 2, "after", after)):
+        values = [float(figures.get(m) or 0.0) for m in RATES]
+        rates.bar_label(rates.bar([i + offset for i in range(len(RATES))], values, width,
+                                  label=label), fmt="%.2f", fontsize=7)  # fmt: skip
+        seconds = [float(figures.get(m) or 0.0) / 1000 for m in LATENCIES]
+        times.bar_label(times.bar([i + offset for i in range(len(LATENCIES))], seconds, width,
+                                  label=label), fmt="%.1f", fontsize=7)  # fmt: skip
+    rates.set_xticks(range(len(RATES)), [m.replace("_", " ") for m in RATES], rotation=20,
+                     fontsize=8)  # fmt: skip
+    rates.set_ylim(0, 1.1)
+    rates.legend()
+    times.set_xticks(range(len(LATENCIES)), ["first text p50", "final p50", "final p95"],
+                     fontsize=8)  # fmt: skip
+    times.set_ylabel("seconds")
+    rates.set_title(f"answers: {after.get('dataset')} ({after.get('model')})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -58,3 +58,24 @@ def test_sample_answers_cite_the_right_document_and_refuse_off_topic(settings):
     assert result["citation_hit_rate"] >= 0.9
     assert result["offtopic_refusal_rate"] >= 0.9
     assert result["refusal_rate"] <= 0.1
+
+
+def test_the_comparison_plot_is_written(tmp_path):
+    from pipelines.bench.answer import plot_answer_comparison
+
+    before = {"token_f1": 0.38, "refusal_rate": 0.1, "p50_ms": 9100.0, "dataset": "sample"}
+    after = {**before, "token_f1": 0.6, "first_text_p50_ms": 190.0, "p50_ms": 2800.0}
+    plot_answer_comparison(before, after, tmp_path / "answers.png")
+    assert (tmp_path / "answers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_unreadable_baseline_is_one_line_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from faqbot.cli import app
+
+    (tmp_path / "old.json").write_text("{not json")
+    result = CliRunner().invoke(app, ["bench", "answer", "--baseline", str(tmp_path / "old.json"),
+                                      "--plot", str(tmp_path / "p.png")])  # fmt: skip
+    assert result.exit_code != 0 and "not a readable JSON result" in result.output
+    assert result.output.strip().count("\n") == 0
