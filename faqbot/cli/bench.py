@@ -18,7 +18,11 @@ bench_app = typer.Typer(help="Benchmarks whose figures go in the README.", no_ar
 @bench_app.command("retrieval")
 def bench_retrieval(
     dataset: Annotated[
-        str, typer.Option(help="'sample' (shipped) or the StackFAQ folder (has BENCHMARK.md).")
+        str,
+        typer.Option(
+            help="'sample' (the shipped handbook), 'longdocs' (the long licence texts in "
+            "sample_kb/longdocs) or the StackFAQ folder (has BENCHMARK.md)."
+        ),
     ] = "sample",
     feedback_faq: Annotated[
         bool,
@@ -61,7 +65,11 @@ def bench_retrieval(
 @bench_app.command("answer")
 def bench_answer(
     dataset: Annotated[
-        str, typer.Option(help="'sample' (shipped) or the StackFAQ folder (has BENCHMARK.md).")
+        str,
+        typer.Option(
+            help="'sample' (the shipped handbook), 'longdocs' (the long licence texts in "
+            "sample_kb/longdocs) or the StackFAQ folder (has BENCHMARK.md)."
+        ),
     ] = "sample",
     limit: Annotated[
         int | None, typer.Option(min=1, help="Answer only N questions, spread over the set.")
@@ -331,7 +339,9 @@ def _print_bench(result: dict) -> None:
 
 
 def _bench_tables(result: dict):
-    yield f"{result['dataset']} ({result['split']}, {result['queries']} queries)", result["systems"]
+    level = f", {result['level']} level" if "level" in result else ""
+    title = f"{result['dataset']} ({result['split']}, {result['queries']} queries{level})"
+    yield title, result["systems"]
     if "feedback_faq" in result:
         faq = result["feedback_faq"]
         entries = faq["entries"]

@@ -3,10 +3,10 @@
 Citation hit rate: at least one cited passage belongs to the gold document (thread). Token-F1:
 SQuAD-normalised, against the best-matching gold answer; reference words: the share of that
 answer's content words the bot's answer contains. Recall@5: the answer-bearing passage (the
-sample) or a gold answer (StackFAQ) among the five passages retrieved. Off-topic questions (the
-sample's off-topic set) should be refused. Time to the first text is when the asker first
-sees an answer (the cited quote), time to the final answer when it is complete; both, and
-tokens/s, are measured on this machine.
+sample and long-document sets) or a gold answer (StackFAQ) among the five passages retrieved.
+Off-topic questions (the sample's off-topic set) should be refused. Time to the first text is
+when the asker first sees an answer (the cited quote), time to the final answer when it is
+complete; both, and tokens/s, are measured on this machine.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.settings import Settings
-from pipelines.bench.corpora import index_sample, index_stackfaq
+from pipelines.bench.corpora import index_longdocs, index_sample, index_stackfaq
 from pipelines.bench.datasets import (
     Query,
+    load_longdocs_questions,
     load_offtopic_questions,
     load_sample_questions,
     load_stackfaq,
@@ -46,6 +47,9 @@ def run_answer_benchmark(
         if dataset == "sample":
             index_sample(settings, store, embedder, progress)
             queries, name = load_sample_questions(), "sample"
+        elif dataset == "longdocs":
+            index_longdocs(settings, store, embedder, progress)
+            queries, name = load_longdocs_questions(), "longdocs"
         else:
             data = load_stackfaq(Path(dataset))
             index_stackfaq(data, settings, store, embedder, progress)
@@ -53,7 +57,7 @@ def run_answer_benchmark(
         chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
                                    chat_model=chat_model)  # fmt: skip
         queries = spread(queries, limit)
-        recall = _recall_at_5(queries, settings, store, embedder, passages=dataset == "sample")
+        recall = _recall_at_5(queries, settings, store, embedder, passages=name != "stackfaq")
         answers = _run(chain, [q.text for q in queries], progress, "in scope")
         offtopic = _run(chain, load_offtopic_questions(), progress, "off topic")
     return {"dataset": name, "recall_at_5": recall, **summarise_answers(queries, answers, offtopic),

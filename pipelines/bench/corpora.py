@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.bench.datasets import SAMPLE_DIR, StackFAQ
+from pipelines.bench.datasets import SAMPLE_DIR, StackFAQ, longdocs_files
 from pipelines.ingest.documents import LoadedDocument, Section
 from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents, ingest
 from workers.embedder import Embedder
@@ -39,3 +39,23 @@ def index_sample(
     if report.errors:
         raise ValueError(f"sample knowledge base: {report.errors[0]}")
     return report
+
+
+def index_longdocs(
+    settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
+) -> IngestReport:
+    """The licence texts through the real ingestion pipeline, one file at a time (the folder's
+    README and questions are not documents), each its own source; doc_key is the file name."""
+    total = IngestReport("longdocs")
+    for path in longdocs_files():
+        report = ingest(
+            str(path), settings=settings, store=store, embedder=embedder,
+            source_id=f"longdocs-{path.stem}", visibility=[PUBLIC], progress=progress,
+        )  # fmt: skip
+        if report.errors:
+            raise ValueError(f"long-document set: {report.errors[0]}")
+        total.files, total.chunks = total.files + report.files, total.chunks + report.chunks
+        total.seconds += report.seconds
+    if not total.files:
+        raise ValueError("long-document set: no .txt files in sample_kb/longdocs")
+    return total

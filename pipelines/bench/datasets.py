@@ -1,8 +1,10 @@
-"""Benchmark datasets: StackFAQ (per its BENCHMARK.md) and the shipped sample question set."""
+"""Benchmark datasets: StackFAQ (per its BENCHMARK.md), the shipped sample question set and the
+long-document set (sample_kb/longdocs)."""
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 from workers.store.base import Chunk
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_kb"
+LONGDOCS_DIR = SAMPLE_DIR / "longdocs"
 STACKFAQ_FILE = "stackExchange-FAQ.xml"
 
 
@@ -23,10 +26,15 @@ class Query:
     gold_answers: tuple[str, ...] = ()
 
     def answers(self, chunk: Chunk) -> bool:
-        """Passage-level relevance: the chunk is from the right document and holds the answer."""
+        """Passage-level relevance: the chunk is from the right document and holds the answer
+        (case and whitespace ignored, so a span that wraps a line in the file still matches)."""
         if chunk.doc_key not in self.relevant:
             return False
-        return self.answer_contains is None or self.answer_contains.lower() in chunk.text.lower()
+        return self.answer_contains is None or _flat(self.answer_contains) in _flat(chunk.text)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 @dataclass
@@ -75,6 +83,16 @@ def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
         )
         for row in map(json.loads, filter(str.strip, lines))
     ]
+
+
+def load_longdocs_questions(folder: Path = LONGDOCS_DIR) -> list[Query]:
+    """The long-document set: every question has an `answer_contains` span (passage level)."""
+    return load_sample_questions(folder)
+
+
+def longdocs_files(folder: Path = LONGDOCS_DIR) -> list[Path]:
+    """The five licence texts; the folder's README and question file are not documents."""
+    return sorted(folder.glob("*.txt"))
 
 
 def spread(items: list, limit: int | None) -> list:

@@ -73,3 +73,16 @@ def test_stackfaq_default_beats_dense_on_the_test_split(settings):
     assert systems["default"]["ndcg@10"] >= 0.77
     assert systems["default"]["ndcg@10"] > systems["dense"]["ndcg@10"]
     assert systems["dense"]["ndcg@10"] > systems["bm25"]["ndcg@10"]
+
+
+@pytest.mark.slow
+def test_longdocs_runs_end_to_end_at_passage_level(settings):
+    result = run_retrieval_benchmark("longdocs", settings)
+    assert (result["dataset"], result["level"], result["queries"]) == ("longdocs", "passage", 48)
+    assert result["ingest"]["chunks"] > 100  # five long licences, README and questions left out
+    for systems in (result["systems"], result["exact_term"]["systems"]):
+        assert set(systems) >= {"bm25", "dense", "default"}
+        for figures in systems.values():
+            assert "ndcg@10" not in figures  # passage level: only the hits are known
+            assert 0.0 <= figures["hit@3"] <= figures["hit@5"] <= 1.0
+    assert result["systems"]["default"]["hit@5"] > 0.0
