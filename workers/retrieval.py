@@ -8,6 +8,7 @@ import numpy as np
 
 from faqbot.settings import Settings
 from workers.embedder import Embedder
+from workers.reranker import Reranker, get_reranker
 from workers.store.base import Hit, KnowledgeStore, SearchMode, asker_labels
 
 # Tokens a dense embedding blurs but BM25 matches exactly: codes mixing letters and digits
@@ -50,15 +51,31 @@ def retrieve(
     """`hybrid` is the default: context-vector dense search fused with BM25, which keeps exact
     terms (error codes, form names) findable where dense-only search misses them. Pass
     `vector` when the question was already embedded (benchmarks embed in batches). `labels`
-    (see `question_labels`) overrides the plain channel scope."""
+    (see `question_labels`) overrides the plain channel scope. With FAQBOT_RERANKER_PATH set,
+    the first FAQBOT_RERANK_CANDIDATES hits are reordered by the cross-encoder before the top
+    `k` are returned."""
     if vector is None and mode != "bm25":
         vector = embedder.embed_query(question)
-    return store.search(
+    k = k or settings.top_k
+    reranker = configured_reranker(settings)
+    hits = store.search(
         text=question,
         vector=vector,
         labels=labels or asker_labels(channel),
-        k=k or settings.top_k,
+        k=k if reranker is None else max(k, settings.rerank_candidates),
         mode=mode,
         alpha=fusion_alpha(question, settings),
         candidates=settings.hybrid_candidates,
     )
+    if reranker is None:
+        return hits
+    n = settings.rerank_candidates
+    reranked = reranker.rerank(question, hits[:n], settings.rerank_first_stage_weight)
+    return (reranked + hits[n:])[:k]
+
+
+def configured_reranker(settings: Settings) -> Reranker | None:
+    """The cross-encoder FAQBOT_RERANKER_PATH names, loaded once per process; None when unset."""
+    if settings.reranker_path is None:
+        return None
+    return get_reranker(str(settings.reranker_path))

@@ -11,6 +11,7 @@ from faqbot.cli.datasets import dataset_app
 from faqbot.cli.failures import failures_app
 from faqbot.cli.knowledge import ingest, search, sources_app
 from faqbot.cli.models import models_app
+from faqbot.cli.reranker import reranker_app
 from faqbot.cli.service import beat, bot, db_app, worker
 from faqbot.cli.training import retrain, train
 
@@ -34,4 +35,5 @@ app.command("eval")(evaluate)
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(failures_app, name="failures")
 app.add_typer(bench_app, name="bench")
+app.add_typer(reranker_app, name="reranker")
 app.add_typer(models_app, name="models")

@@ -25,12 +25,22 @@ from workers.retrieval import retrieve
 from workers.store.base import KnowledgeStore
 
 SYSTEMS = {"bm25": "bm25", "dense": "dense", "default": "hybrid"}
+RERANKED = "default+rerank"  # measured too when a reranker is configured or given
 CHUNKS_PER_QUERY = 40  # enough chunks to rank 10 distinct documents
 
 
 def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None,
-                            feedback_faq: bool = False) -> dict:  # fmt: skip
+                            feedback_faq: bool = False, reranker: Path | None = None) -> dict:  # fmt: skip
+    """`reranker` (or FAQBOT_RERANKER_PATH) adds the default retrieval reranked by that
+    cross-encoder as one more system; the others are measured without it."""
     from workers.store.lance import LanceKnowledgeStore
+
+    if reranker is not None:
+        settings = settings.model_copy(update={"reranker_path": reranker})
+    if settings.reranker_path is not None:
+        from workers.retrieval import configured_reranker
+
+        configured_reranker(settings)  # a missing or wrong directory fails before indexing
 
     embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
     embedder.embed(["warm-up"] * embedder.batch_size)  # keep one-off start-up out of the timings
@@ -173,12 +183,16 @@ def _evaluate(
     # One query at a time, as `faqbot search` embeds it (batch padding shifts scores slightly).
     vectors = [embedder.embed_query(q.text) for q in queries]
     results = {}
-    for name, mode in SYSTEMS.items():
+    systems = {name: (mode, settings.model_copy(update={"reranker_path": None}))
+               for name, mode in SYSTEMS.items()}  # fmt: skip
+    if settings.reranker_path is not None:
+        systems[RERANKED] = ("hybrid", settings)
+    for name, (mode, system_settings) in systems.items():
         rankings = []
         for done, (query, vector) in enumerate(zip(queries, vectors, strict=True), 1):
             found = retrieve(
                 query.text,
-                settings=settings,
+                settings=system_settings,
                 store=store,
                 embedder=embedder,
                 k=CHUNKS_PER_QUERY,
