@@ -103,22 +103,105 @@ def _underline(line: str) -> str | None:
 
 
 def parse_text(text: str, fallback_title: str) -> LoadedDocument:
-    """Plain text, with underlined lines (=== or ---) read as headings, as people write them."""
+    """Plain text, with headings as people write them: underlined lines (=== or ---), a
+    centred title block at the top, and lines standing alone between blank lines that are
+    numbered ("4. Conveying Verbatim Copies.") or in capitals ("TERMS AND CONDITIONS"); a
+    numbered paragraph that opens with a title ("4. Redistribution. You may…") is split."""
     builder = _SectionBuilder(fallback_title)
     lines = text.splitlines()
     skip = False
-    for index, line in enumerate(lines):
+    for index in range(_title_block(lines, builder), len(lines)):
         if skip:
             skip = False
             continue
+        line = lines[index]
+        before = lines[index - 1] if index else ""
         following = lines[index + 1] if index + 1 < len(lines) else ""
         underline = _underline(following)
         if line.strip() and underline:
             builder.heading(1 if underline == "=" else 2, line.strip())
             skip = True
+        elif level := _standalone_heading(line, before, following):
+            builder.heading(level, line.strip())
+        elif run_in := _run_in_heading(line, before):
+            builder.heading(run_in[0], run_in[1])
+            builder.line(run_in[2])
         else:
             builder.line(line)
     return builder.build()
+
+
+CENTRED = 8  # a line indented this far, at the top of a text file, is a centred title
+HEADING_WORDS = 12
+
+
+def _title_block(lines: list[str], builder: _SectionBuilder) -> int:
+    """Centred lines at the very top ("GNU GENERAL PUBLIC LICENSE" / "Version 3, …") become
+    the title; returns the index of the first line after them."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    end = first
+    while end < min(len(lines), first + 3) and _is_centred(lines[end]):
+        if end + 1 < len(lines) and _underline(lines[end + 1]):
+            return first
+        end += 1
+    if end > first:
+        builder.heading(1, " ".join(line.strip() for line in lines[first:end]))
+    return end
+
+
+def _is_centred(line: str) -> bool:
+    text = line.strip()
+    return bool(text) and len(line) - len(line.lstrip()) >= CENTRED and len(text.split()) <= 10
+
+
+def _standalone_heading(line: str, before: str, after: str) -> int | None:
+    """The level of a short line between blank lines that is a numbered title (3, or deeper
+    for 1.2.) or written in capitals and not a sentence (2); None for any other line."""
+    text = line.strip()
+    if not text or before.strip() or after.strip() or len(text.split()) > HEADING_WORDS:
+        return None
+    number = _section_number(text)
+    if number:
+        title = text[len(number) :].lstrip(". ").removesuffix(".")
+        return 3 + number.count(".") if ". " not in title and _is_title(title) else None
+    letters = [c for c in text if c.isalpha()]
+    capitals = len(letters) >= 3 and all(c.isupper() for c in letters)
+    return 2 if capitals and not text.endswith((".", ",", ";", ":")) else None
+
+
+def _section_number(text: str) -> str | None:
+    """ "4." or "4.2" at the start of a line, followed by a word: the number without the dot."""
+    head, _, rest = text.partition(" ")
+    number = head.rstrip(".")
+    parts = number.split(".")
+    if rest[:1].isalpha() and parts[0] and all(p.isdigit() and len(p) <= 3 for p in parts):
+        return number
+    return None
+
+
+_SMALL_WORDS = frozenset(
+    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"]
+)
+
+
+def _run_in_heading(line: str, before: str) -> tuple[int, str, str] | None:
+    """("4. Redistribution", "You may…") from "4. Redistribution. You may…" at the start of a
+    paragraph, when the words before the first full stop are a short title-case title."""
+    text = line.strip()
+    number = _section_number(text) if not before.strip() else None
+    if not number:
+        return None
+    title, dot, rest = text[len(number) :].lstrip(". ").partition(". ")
+    if not dot or not rest or not _is_title(title):
+        return None
+    return 3 + number.count("."), f"{number}. {title}", rest
+
+
+def _is_title(text: str) -> bool:
+    """A few words in title case or capitals ("Grant of Patent License", "PREAMBLE")."""
+    words = text.split()
+    return (0 < len(words) <= 8 and words[0][0].isupper()
+            and all(w[0].isupper() or w in _SMALL_WORDS for w in words))  # fmt: skip
 
 
 def parse_html(html: str | bytes, fallback_title: str) -> LoadedDocument:

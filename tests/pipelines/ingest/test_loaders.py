@@ -274,6 +274,49 @@ Ten spaces, first come first served.
     assert "=====" not in all_text(document)
 
 
+LICENCE_TEXT = """\
+                    ACME SERVICE AGREEMENT
+                       Version 2, June 2026
+
+  Everyone may copy this agreement.
+
+                     TERMS AND CONDITIONS
+
+  0. Definitions.
+
+  "Service" means the hosted product.
+
+  1. Conveying Copies.
+
+  You may convey verbatim copies of the
+Service's documentation.
+
+  2. Refunds. You may ask for a refund within
+  30 days of purchase.
+
+  3. You may also end this agreement. Tell us in writing.
+
+                     NO WARRANTY
+
+  THE SERVICE IS PROVIDED AS IS.
+"""
+
+
+def test_text_numbered_and_capital_headings_and_a_centred_title_make_sections(tmp_path):
+    document = load(write(tmp_path, "agreement.txt", LICENCE_TEXT))
+
+    assert document.title == "ACME SERVICE AGREEMENT Version 2, June 2026"
+    assert sections_by_title(document) == {
+        "": "Everyone may copy this agreement.",
+        "TERMS AND CONDITIONS › 0. Definitions.": '"Service" means the hosted product.',
+        "TERMS AND CONDITIONS › 1. Conveying Copies.":
+            "You may convey verbatim copies of the\nService's documentation.",
+        "TERMS AND CONDITIONS › 2. Refunds": "You may ask for a refund within\n  30 days of purchase.\n\n"
+            "  3. You may also end this agreement. Tell us in writing.",
+        "NO WARRANTY": "THE SERVICE IS PROVIDED AS IS.",
+    }  # fmt: skip
+
+
 def test_text_without_headings_is_one_untitled_section_with_the_fallback_title(tmp_path):
     text = "The wifi network is NWH-Staff.\nAsk reception for the password.\n"
     document = load(write(tmp_path, "wifi_notes.txt", text))
