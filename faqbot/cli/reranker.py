@@ -31,10 +31,10 @@ def reranker_train(
     ] = 3,
     max_length: Annotated[
         int, typer.Option(min=16, max=512, help="Tokens of question + passage read.")
-    ] = 192,
+    ] = 128,
     freeze_layers: Annotated[
         int, typer.Option(min=0, max=6, help="Lowest encoder layers left as they are.")
-    ] = 0,
+    ] = 3,
     hold_out: Annotated[
         bool,
         typer.Option(help="Train on every other dev thread and score the rest (to tune)."),

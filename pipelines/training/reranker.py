@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from faqbot.settings import BUNDLED_EMBEDDER, Settings
-from pipelines.bench.datasets import Query, StackFAQ
+from pipelines.bench.datasets import Query, StackFAQ, spread
 from pipelines.bench.metrics import summarise
 from workers.reranker import MANIFEST, Reranker
 from workers.store.base import Hit
@@ -169,10 +169,10 @@ def train_cross_encoder(
     base: str,
     epochs: int = 1,
     loss: str = "listwise",
-    negatives: int = 7,
-    max_length: int = 256,
-    groups_per_step: int = 4,
-    learning_rate: float = 5e-5,
+    negatives: int = 3,
+    max_length: int = 128,
+    groups_per_step: int = 8,
+    learning_rate: float = 1e-4,
     head_learning_rate: float = 1e-3,
     freeze_layers: int = 0,
     seed: int = 0,
@@ -333,20 +333,23 @@ def train_reranker(
     *,
     epochs: int = 1,
     loss: str = "listwise",
-    negatives: int = 7,
-    max_length: int = 256,
+    negatives: int = 3,
+    max_length: int = 128,
     hold_out: bool = False,
     extra_groups: list[Group] | None = None,
-    depths: tuple[int, ...] = (20, 30),
-    weights: tuple[float, ...] = (0.0, 0.3, 0.5),
-    freeze_layers: int = 0,
+    depths: tuple[int, ...] = (10, 20),
+    weights: tuple[float, ...] = (0.0, 0.5, 0.7),
+    freeze_layers: int = 3,
+    scored_queries: int = 100,
     progress=None,
     data_label: str = "stackfaq",
 ) -> RerankerRun:
     """Indexes StackFAQ in a temporary store, trains on its dev threads (with `hold_out`,
     every other dev thread only, the rest scored), and saves the model, its tokenizer and a
     manifest in `out`. Dev figures are for each candidate depth and blend weight: on the
-    held-out threads with `hold_out`, else on the threads trained on (optimistic)."""
+    held-out threads with `hold_out`, else on the threads trained on (optimistic), for at
+    most `scored_queries` of them spread over the threads (on 2 cores a question's 20
+    candidates take 1-3 s to score)."""
     from pipelines.bench.corpora import index_stackfaq
     from workers.embedder import get_embedder
     from workers.store.lance import LanceKnowledgeStore
@@ -360,6 +363,7 @@ def train_reranker(
     if not dev:
         raise RerankerTrainingError("the dataset has no dev questions (even threads)")
     train_queries, scored = split_dev_threads(dev) if hold_out else (dev, dev)
+    scored = spread(scored, scored_queries)
     with tempfile.TemporaryDirectory(prefix="faqbot-rerank-") as tmp:
         store = LanceKnowledgeStore(Path(tmp))
         index_stackfaq(data, settings, store, embedder, progress)
