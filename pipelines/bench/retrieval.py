@@ -114,48 +114,34 @@ def _with_feedback_faq(data, test_before: dict, settings, store, embedder, progr
 
 
 def _bench_sample(settings, store, embedder, progress) -> dict:
-    queries = load_sample_questions()
-    started = time.perf_counter()
-    with progress or nullcontext():
-        report = index_sample(settings, store, embedder, progress)
-        seconds = time.perf_counter() - started
-        texts = store.search_texts()
-        ingest_figures = _ingest_figures(report.chunks, seconds, texts, embedder)
-        exact = [q for q in queries if q.exact_term]
-        result = {
-            "dataset": "sample",
-            "split": "all",
-            "queries": len(queries),
-            "systems": _evaluate(queries, settings, store, embedder, (3, 5), progress, "all"),
-            "exact_term": {
-                "queries": len(exact),
-                "level": "passage",
-                "systems": _evaluate(
-                    exact, settings, store, embedder, (3, 5), progress, "exact", passages=True
-                ),
-            },
-        }
-    result["ingest"] = ingest_figures
-    return result
+    """All questions at document level, the exact-term ones at passage level too."""
+    return _bench_handbook("sample", load_sample_questions(), index_sample, settings, store,
+                           embedder, progress)  # fmt: skip
 
 
 def _bench_longdocs(settings, store, embedder, progress) -> dict:
     """Passage level throughout: with five long documents, finding the right one is easy and
     finding the passage that holds the answer is what counts."""
-    queries = load_longdocs_questions()
+    return _bench_handbook("longdocs", load_longdocs_questions(), index_longdocs, settings,
+                           store, embedder, progress, passages=True)  # fmt: skip
+
+
+def _bench_handbook(name: str, queries: list[Query], index, settings, store, embedder,
+                    progress, passages: bool = False) -> dict:  # fmt: skip
+    """A shipped document set through the real ingestion pipeline, then its questions."""
     started = time.perf_counter()
     with progress or nullcontext():
-        report = index_longdocs(settings, store, embedder, progress)
+        report = index(settings, store, embedder, progress)
         seconds = time.perf_counter() - started
         ingest_figures = _ingest_figures(report.chunks, seconds, store.search_texts(), embedder)
         exact = [q for q in queries if q.exact_term]
         result = {
-            "dataset": "longdocs",
+            "dataset": name,
             "split": "all",
-            "level": "passage",
+            **({"level": "passage"} if passages else {}),
             "queries": len(queries),
             "systems": _evaluate(
-                queries, settings, store, embedder, (3, 5), progress, "all", passages=True
+                queries, settings, store, embedder, (3, 5), progress, "all", passages=passages
             ),
             "exact_term": {
                 "queries": len(exact),
