@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from workers.answering.evidence import passage_sentences, quote
 from workers.answering.records import Citation
 from workers.store.base import Hit
 
@@ -54,7 +55,10 @@ def citation(n: int, hit: Hit) -> Citation:
 
 
 def snippet(text: str) -> str:
-    flat = sanitise(" ".join(text.split()))
+    """The passage's opening as a reader sees it: tables as "key — Column: text", no Markdown
+    marks, cut at a word near SNIPPET_CHARS."""
+    readable = quote(passage_sentences(text)) or text
+    flat = sanitise(" ".join(readable.split()))
     if len(flat) <= SNIPPET_CHARS:
         return flat
     return flat[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"

@@ -95,3 +95,11 @@ def test_the_evidence_window_shows_a_table_row_as_one_clean_row(embedder):
     assert "VPN error 809 — What it means: The network you are on blocks" in shown
     assert "What to do: Switch to the NWH-Corporate-TLS profile" in shown
     assert "|" not in shown and shown.count("VPN error 809") == 1
+
+
+def test_a_cited_passage_is_previewed_as_clean_text():
+    from workers.answering.citations import snippet
+
+    preview = snippet(ERRORS)
+    assert preview.startswith("VPN error 809 — What it means: The network you are on blocks")
+    assert "|" not in preview and "**" not in preview and len(preview) <= 200
