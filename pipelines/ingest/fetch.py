@@ -264,7 +264,10 @@ class BoundedDecoder:
 
 
 def too_large_message(size: int, max_bytes: int, at_least: bool = False) -> str:
+    """`at_least`: reading stopped at the cap, so the size is only known to pass it (how far
+    past depends on where the last chunk ended: say the cap, not that)."""
     prefix = "over " if at_least else ""
+    size = max_bytes if at_least else size
     return (
         f"{prefix}{size / 1e6:.1f} MB, larger than the {max_bytes / 1e6:g} MB limit "
         "(FAQBOT_MAX_FILE_MB)"
