@@ -56,10 +56,6 @@ class Evidence:
     vectors: np.ndarray  # of each unit's context_text
     plain_vectors: np.ndarray  # of each unit's text alone (differs for table cells only)
 
-    @property
-    def sentences(self) -> list[str]:
-        return [unit.text for unit in self.units]
-
 
 def gather_evidence(hits: list[Hit], embedder: Embedder) -> Evidence:
     units, passage = [], []

@@ -25,7 +25,7 @@ OVERLAP_WEIGHT = 0.5
 
 
 def relevance(question: str, vector: np.ndarray, hits: list[Hit], evidence: Evidence) -> float:
-    if not evidence.sentences:
+    if not evidence.units:
         return 0.0
     best = float((evidence.vectors @ vector).max())
     return best + OVERLAP_WEIGHT * _content_overlap(question, hits)
@@ -46,7 +46,7 @@ def complete_claims(text: str) -> list[str]:
 
 
 def claim_supported(claim: str, evidence: Evidence, embedder: Embedder, threshold: float) -> bool:
-    if not evidence.sentences:
+    if not evidence.units:
         return False
     return float(_support(embedder.embed([claim]), evidence).max()) >= threshold
 
@@ -54,7 +54,7 @@ def claim_supported(claim: str, evidence: Evidence, embedder: Embedder, threshol
 def supported_answer(text: str, evidence: Evidence, embedder: Embedder, threshold: float) -> str:
     """The generated sentences a passage backs, each cited; unsupported ones are dropped."""
     claims = [s for s in _CLAIM_BREAK.split(text) if s.strip()]
-    if not claims or not evidence.sentences:
+    if not claims or not evidence.units:
         return ""
     similarity = _support(embedder.embed(claims), evidence)
     kept: list[str] = []

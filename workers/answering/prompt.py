@@ -47,11 +47,14 @@ def format_sources(hits: list[Hit]) -> str:
     """[1] Title › Section, then the passage indented as a quotation."""
     blocks = []
     for n, hit in enumerate(hits, start=1):
-        c = hit.chunk
-        heading = " › ".join(part for part in (c.title, c.section) if part) or c.source_id
-        quoted = "\n".join(f"> {line}" for line in c.text.splitlines() if line.strip())
-        blocks.append(f"[{n}] {heading}\n{quoted}")
+        quoted = "\n".join(f"> {line}" for line in hit.chunk.text.splitlines() if line.strip())
+        blocks.append(f"[{n}] {_heading(hit)}\n{quoted}")
     return "\n\n".join(blocks)
+
+
+def _heading(hit: Hit) -> str:
+    c = hit.chunk
+    return " › ".join(part for part in (c.title, c.section) if part) or c.source_id
 
 
 def format_evidence(hits: list[Hit], evidence: Evidence, window: list[int]) -> str:
@@ -63,8 +66,6 @@ def format_evidence(hits: list[Hit], evidence: Evidence, window: list[int]) -> s
         shown.setdefault(evidence.passage[i], []).append(i)
     blocks = []
     for n, indices in sorted(shown.items()):
-        c = hits[n - 1].chunk
-        heading = " › ".join(part for part in (c.title, c.section) if part) or c.source_id
         runs: list[list[int]] = []
         for i in indices:
             if runs and i == runs[-1][-1] + 1:
@@ -72,7 +73,7 @@ def format_evidence(hits: list[Hit], evidence: Evidence, window: list[int]) -> s
             else:
                 runs.append([i])
         text = " … ".join(quote([evidence.units[i] for i in run]) for run in runs)
-        blocks.append(f"[{n}] {heading}\n> {text}")
+        blocks.append(f"[{n}] {_heading(hits[n - 1])}\n> {text}")
     return "\n\n".join(blocks)
 
 
