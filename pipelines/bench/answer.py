@@ -89,9 +89,12 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
     answered = [(q, a) for q, a in zip(queries, answers, strict=True) if not a.refused]
     totals = [a.timings_ms["total"] for a in answers]
     firsts = [a.timings_ms.get("first_text", a.timings_ms["total"]) for a in answers]
-    generated = [a for a in answers if a.tokens.get("completion", 0) > 0]
-    tokens = sum(a.tokens.get("completion", 0) for a in generated)
-    seconds = sum(a.timings_ms["generate"] for a in generated) / 1000
+    # Every answer the model ran for; tokens/s only from those whose token count is known (a
+    # generation stopped at an unbacked sentence reports its prompt, not its output).
+    generated = [a for a in answers if a.timings_ms["generate"] > 0]
+    counted = [a for a in generated if a.tokens.get("completion", 0) > 0]
+    tokens = sum(a.tokens.get("completion", 0) for a in counted)
+    seconds = sum(a.timings_ms["generate"] for a in counted) / 1000
     return {
         "questions": len(queries),
         "citation_hit_rate": _mean([_cites_gold(q, a) for q, a in answered]),

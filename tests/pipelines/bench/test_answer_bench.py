@@ -79,3 +79,11 @@ def test_an_unreadable_baseline_is_one_line_before_any_work(tmp_path):
                                       "--plot", str(tmp_path / "p.png")])  # fmt: skip
     assert result.exit_code != 0 and "not a readable JSON result" in result.output
     assert result.output.strip().count("\n") == 0
+
+
+def test_generation_stopped_early_counts_in_the_time_but_not_the_speed():
+    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",))
+               for i in range(2)]  # fmt: skip
+    stopped = answer("leave.md", generate=3000.0, tokens=0)
+    summary = summarise_answers(queries, [answer("leave.md"), stopped], [])
+    assert summary["generate_p50_ms"] == 2000.0 and summary["tokens_per_s"] == 10.0
