@@ -31,7 +31,8 @@ from workers.embedder import Embedder
 from workers.store.base import Chunk, EmbeddedChunk, Hit, KnowledgeStore
 
 # Bump when chunking changes, so that every document is re-chunked on its next ingestion.
-CHUNKER_VERSION = "3"  # 2: invisible characters removed, chunks capped; 3: plain-text headings
+CHUNKER_VERSION = "4"  # 2: invisible characters removed, chunks capped; 3: plain-text headings;
+# 4: title initials in the full-text index
 
 Progress = Callable[[str, int, int], None]
 

@@ -36,7 +36,7 @@ def _content_overlap(question: str, hits: list[Hit]) -> float:
              if w not in STOPWORDS and len(w) > 2]  # fmt: skip
     if not words:
         return 0.0
-    text = " ".join(hit.chunk.search_text.lower() for hit in hits)
+    text = " ".join(hit.chunk.keyword_text.lower() for hit in hits)
     return sum(word in text for word in words) / len(words)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal, Protocol
@@ -36,9 +37,54 @@ class Chunk:
 
     @property
     def search_text(self) -> str:
-        """What is embedded and full-text indexed: the passage under its title and section."""
-        header = " › ".join(part for part in (self.title, self.section) if part)
-        return f"{header}\n{self.text}" if header else self.text
+        """What is embedded: the passage under its title and section."""
+        return _with_header(self.title, self.section, self.text)
+
+    @property
+    def keyword_text(self) -> str:
+        """What is full-text indexed: `search_text` with the title's initials, so "MPL" finds
+        the Mozilla Public License. Kept out of the embedding, where the extra letters only
+        blur the vector."""
+        acronyms = title_acronyms(self.title)
+        title = f"{self.title} ({', '.join(acronyms)})" if acronyms else self.title
+        return _with_header(title, self.section, self.text)
+
+
+def _with_header(title: str, section: str, text: str) -> str:
+    header = " › ".join(part for part in (title, section) if part)
+    return f"{header}\n{text}" if header else text
+
+
+_TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\S+")
+_TITLE_END = frozenset(["version", "v", "rev", "revision", "edition", "draft"])
+_TITLE_LINKS = frozenset(["of", "and", "for", "the", "on", "in", "to", "a", "an", "&"])
+
+
+def title_name(title: str) -> str:
+    """The name part of a title, before any version, date or punctuation: "GNU GENERAL PUBLIC
+    LICENSE Version 3, 29 June 2007" -> "GNU GENERAL PUBLIC LICENSE"; "" when the title does
+    not start with capitalised words."""
+    words: list[str] = []
+    for token in _TITLE_WORD.findall(title):
+        if token.lower() in _TITLE_END or not token[0].isalpha():
+            break
+        if token.lower() not in _TITLE_LINKS and not token[0].isupper():
+            return ""
+        words.append(token)
+    return " ".join(words)
+
+
+def title_acronyms(title: str) -> list[str]:
+    """What people call a document by its initials: "GNU General Public License" is asked
+    about as "GPL" (or "GGPL"), "Mozilla Public License" as "MPL". Joining words ("of",
+    "and") have no letter. Only names of three or more capitalised words count, so short
+    titles gain no noise."""
+    words = [w for w in title_name(title).split() if w.lower() not in _TITLE_LINKS]
+    if len(words) < 3:
+        return []
+    initials = "".join(word[0].upper() for word in words)
+    # A short first word is often a prefix left out in speech: "GNU GPL" is said "GPL".
+    return [initials] + ([initials[1:]] if len(words[0]) <= 3 and len(words) > 3 else [])
 
 
 CHUNK_FIELDS = [f.name for f in fields(Chunk)]

@@ -90,7 +90,7 @@ def _row(item: EmbeddedChunk, now: datetime) -> dict:
     c = item.chunk
     row = {name: getattr(c, name) for name in CHUNK_FIELDS}
     row.update(
-        search_text=c.search_text,
+        search_text=c.keyword_text,
         indexed_at=now,
         vector=item.vector.astype(np.float32),
         context_vector=item.context_vector.astype(np.float32),

@@ -157,7 +157,7 @@ def to_object(item: EmbeddedChunk, version: int, now: datetime) -> DataObject:
     props.update(
         position=int(c.position),
         visibility=list(c.visibility),
-        search_text=c.search_text,
+        search_text=c.keyword_text,
         indexed_at=now,
         ingest_version=version,
     )
