@@ -131,10 +131,20 @@ class Settings(BaseSettings):
         ge=-1.0,
         le=2.0,
         description=(
-            "Relevance the retrieved passages must reach for the model to be asked: the "
-            "question's best cosine with a passage sentence plus 0.5 x the share of its content "
-            "words found in the passages. Below it the bot says the knowledge base has no "
-            "answer. Calibrated on the sample question sets."
+            "Relevance the retrieved passages must reach for the question to be answered: its "
+            "best cosine with a passage sentence plus 0.45 x the share of its content words "
+            "found in the passages. Below it the bot says the knowledge base has no answer. "
+            "With FAQBOT_RELEVANCE_ADAPTIVE the bar is lowered to what off-topic probes score "
+            "against the knowledge base asked, never raised."
+        ),
+    )
+    relevance_adaptive: bool = Field(
+        True,
+        description=(
+            "Measure, per knowledge base and scope, what 25 off-topic probe questions score, "
+            "and refuse only below that (at most FAQBOT_RELEVANCE_THRESHOLD). Long formal "
+            "documents score low against every question; a fixed bar refuses answerable ones "
+            "there. Costs about 25 retrievals once per scope after each change to the store."
         ),
     )
     support_threshold: float = Field(

@@ -60,8 +60,11 @@ def run_answer_benchmark(
         recall = _recall_at_5(queries, settings, store, embedder, passages=name != "stackfaq")
         answers = _run(chain, [q.text for q in queries], progress, "in scope")
         offtopic = _run(chain, load_offtopic_questions(), progress, "off topic")
-    return {"dataset": name, "recall_at_5": recall, **summarise_answers(queries, answers, offtopic),
-            "model": chat_model.model_id}  # fmt: skip
+        unseen = _run(
+            chain, load_offtopic_questions(held_out=True), progress, "off topic, held out"
+        )
+    summary = summarise_answers(queries, answers, offtopic, unseen)
+    return {"dataset": name, "recall_at_5": recall, **summary, "model": chat_model.model_id}
 
 
 def _recall_at_5(queries: list[Query], settings, store, embedder, *, passages: bool) -> float:
@@ -85,7 +88,10 @@ def _run(chain, questions: list[str], progress, label: str) -> list[Answer]:
     return answers
 
 
-def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: list[Answer]) -> dict:
+def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: list[Answer],
+                      offtopic_held_out: list[Answer] = ()) -> dict:  # fmt: skip
+    """`_held_out` rates count only questions no threshold was tuned on."""
+    unseen = [a for q, a in zip(queries, answers, strict=True) if q.held_out]
     answered = [(q, a) for q, a in zip(queries, answers, strict=True) if not a.refused]
     totals = [a.timings_ms["total"] for a in answers]
     firsts = [a.timings_ms.get("first_text", a.timings_ms["total"]) for a in answers]
@@ -99,7 +105,9 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
         "questions": len(queries),
         "citation_hit_rate": _mean([_cites_gold(q, a) for q, a in answered]),
         "refusal_rate": _mean([a.refused for a in answers]),
+        "refusal_rate_held_out": _mean([a.refused for a in unseen]),
         "offtopic_refusal_rate": _mean([a.refused for a in offtopic]),
+        "offtopic_refusal_rate_held_out": _mean([a.refused for a in offtopic_held_out]),
         "token_f1": _mean(
             [max(token_f1(a.answer, g) for g in q.gold_answers) for q, a in answered]
         ),
@@ -143,7 +151,8 @@ def _median(values: list[float]) -> float:
 
 
 RATES = ("recall_at_5", "citation_hit_rate", "token_f1", "reference_words", "generated_rate",
-         "refusal_rate", "offtopic_refusal_rate")  # fmt: skip
+         "refusal_rate", "refusal_rate_held_out", "offtopic_refusal_rate",
+         "offtopic_refusal_rate_held_out")  # fmt: skip
 LATENCIES = ("first_text_p50_ms", "p50_ms", "p95_ms")
 
 

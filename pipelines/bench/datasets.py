@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.answering.calibration import PROBES
 from workers.store.base import Chunk
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_kb"
@@ -24,6 +25,9 @@ class Query:
     exact_term: bool = False
     answer_contains: str | None = None
     gold_answers: tuple[str, ...] = ()
+    # False for the questions thresholds and sentence choice were tuned on (the sample's and
+    # long-document set's odd-numbered ones); refusal targets are judged on the others.
+    held_out: bool = True
 
     def answers(self, chunk: Chunk) -> bool:
         """Passage-level relevance: the chunk is from the right document and holds the answer
@@ -65,8 +69,13 @@ def load_stackfaq(folder: Path) -> StackFAQ:
     return StackFAQ(answers, queries)
 
 
-def load_offtopic_questions(folder: Path = SAMPLE_DIR) -> list[str]:
-    lines = (folder / "offtopic.jsonl").read_text().splitlines()
+def load_offtopic_questions(folder: Path = SAMPLE_DIR, *, held_out: bool = False) -> list[str]:
+    """Questions no knowledge base here answers: the bot's own probes, which set where
+    refusing begins (the tuning set), or the 50 of `offtopic_heldout.jsonl`, written later and
+    never used to tune."""
+    if not held_out:
+        return list(PROBES)
+    lines = (folder / "offtopic_heldout.jsonl").read_text().splitlines()
     return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
@@ -80,6 +89,7 @@ def load_sample_questions(folder: Path = SAMPLE_DIR) -> list[Query]:
             bool(row.get("exact_term")),
             row.get("answer_contains"),
             (row["answer"],),
+            held_out=int(row["id"][1:]) % 2 == 0,
         )
         for row in map(json.loads, filter(str.strip, lines))
     ]

@@ -25,6 +25,7 @@ from langchain_core.runnables import (
 )
 
 from faqbot.settings import Settings
+from workers.answering.calibration import refusal_threshold
 from workers.answering.citations import (
     citation,
     cited_numbers,
@@ -114,7 +115,7 @@ def _retrieve(
     )  # fmt: skip
     evidence = gather_evidence(hits, embedder)
     score = relevance(query, vector, hits, evidence)
-    grounded = score >= settings.relevance_threshold
+    grounded = score >= refusal_threshold(settings, store, embedder, state["labels"])
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft, window = "", []
     if grounded:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.bench.answer import reference_share, summarise_answers
-from pipelines.bench.datasets import Query
+from pipelines.bench.datasets import Query, load_offtopic_questions
 from pipelines.bench.metrics import token_f1
 from workers.answering.records import Answer, Citation
 
@@ -43,6 +43,26 @@ def test_summary_counts_hits_refusals_and_speed():
     assert summary["reference_words"] == 1.0
 
 
+def test_held_out_rates_count_only_questions_nothing_was_tuned_on():
+    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",),
+                     held_out=i % 2 == 1) for i in range(4)]  # fmt: skip
+    refused = answer(None, refused=True)
+    answers = [refused, answer("leave.md"), refused, refused]
+    summary = summarise_answers(queries, answers, [refused], [refused, answer("x.md")])
+    assert summary["refusal_rate"] == 0.75 and summary["refusal_rate_held_out"] == 0.5
+    assert summary["offtopic_refusal_rate"] == 1.0
+    assert summary["offtopic_refusal_rate_held_out"] == 0.5
+
+
+def test_the_sample_and_long_document_sets_hold_out_their_even_numbered_questions():
+    from pipelines.bench.datasets import load_longdocs_questions, load_sample_questions
+
+    for questions in (load_sample_questions(), load_longdocs_questions()):
+        assert [q.held_out for q in questions[:4]] == [False, True, False, True]
+    assert len(load_offtopic_questions(held_out=True)) == 50
+    assert not set(load_offtopic_questions(held_out=True)) & set(load_offtopic_questions())
+
+
 def test_reference_words_are_the_share_of_the_references_content_words_said():
     assert reference_share("You get 27 days of annual leave [1].", "27 days of annual leave") == 1
     assert reference_share("Ask the help desk.", "27 days of annual leave") == 0
@@ -57,6 +77,7 @@ def test_sample_answers_cite_the_right_document_and_refuse_off_topic(settings):
     assert result["questions"] == 12 and result["model"] == "SmolLM2-135M-Instruct"
     assert result["citation_hit_rate"] >= 0.9
     assert result["offtopic_refusal_rate"] >= 0.9
+    assert result["offtopic_refusal_rate_held_out"] >= 0.9
     assert result["refusal_rate"] <= 0.1
 
 
