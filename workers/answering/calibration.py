@@ -82,9 +82,28 @@ def probe_background(
 ) -> float:
     """What the probes score here, at PROBE_QUANTILE: the bar an answerable question clears."""
     vectors = embedder.embed(list(PROBES))
+    memo = _MemoEmbedder(embedder)  # probes retrieve many of the same passages
     scores = []
     for probe, vector in zip(PROBES, vectors, strict=True):
         hits = retrieve(probe, settings=settings, store=store, embedder=embedder, labels=labels,
                         k=settings.answer_passages, vector=vector)  # fmt: skip
-        scores.append(relevance(probe, vector, hits, gather_evidence(hits, embedder)))
+        scores.append(relevance(probe, vector, hits, gather_evidence(hits, memo)))
+    if not any(scores):  # nothing visible here to measure against
+        return settings.relevance_threshold
     return float(np.percentile(scores, PROBE_QUANTILE))
+
+
+class _MemoEmbedder:
+    """The embedder, remembering each sentence it embedded during one calibration."""
+
+    def __init__(self, embedder: Embedder):
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self._embedder.dimension), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])

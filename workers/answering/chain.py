@@ -115,7 +115,9 @@ def _retrieve(
     )  # fmt: skip
     evidence = gather_evidence(hits, embedder)
     score = relevance(query, vector, hits, evidence)
-    grounded = score >= refusal_threshold(settings, store, embedder, state["labels"])
+    grounded = bool(evidence.units) and score >= refusal_threshold(
+        settings, store, embedder, state["labels"]
+    )
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft, window = "", []
     if grounded:

@@ -77,3 +77,9 @@ def test_the_probes_run_once_per_scope_until_the_store_changes(licence, embedder
     monkeypatch.setattr(store, "count", lambda: extra + 1)  # as after an ingest
     refusal_threshold(settings, store, embedder, [PUBLIC])
     assert len(runs) == 3
+
+
+def test_an_empty_knowledge_base_refuses_everything(settings, embedder):
+    store = LanceKnowledgeStore(settings.lancedb_dir)
+    assert refusal_threshold(settings, store, embedder, [PUBLIC]) == settings.relevance_threshold
+    assert ask(settings, store, embedder, CONTRIBUTION).refused
