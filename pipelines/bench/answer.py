@@ -113,6 +113,11 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
         ),
         "reference_words": _mean([_best_share(q, a) for q, a in answered]),
         "extractive_rate": _mean([a.mode == "extractive" for _, a in answered]),
+        # How often the support check turned generated text away, and how often what it
+        # turned away said the reference answer (half its content words or more).
+        "support_dropped_rate": _mean([bool(a.dropped) for _, a in answered]),
+        "dropped_correct_rate": _mean([_says_reference(q, s) for q, a in answered
+                                       for s in a.dropped]),  # fmt: skip
         "generated_rate": _mean([a.mode == "generated" for _, a in answered]),
         "first_text_p50_ms": _percentile(firsts, 50),
         "first_text_p95_ms": _percentile(firsts, 95),
@@ -126,6 +131,10 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
 
 def _best_share(query: Query, answer: Answer) -> float:
     return max(reference_share(answer.answer, gold) for gold in query.gold_answers)
+
+
+def _says_reference(query: Query, sentence: str) -> bool:
+    return max(reference_share(sentence, gold) for gold in query.gold_answers) >= 0.5
 
 
 def reference_share(answer: str, reference: str) -> float:

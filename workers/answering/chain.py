@@ -150,22 +150,22 @@ def _generate(
     sentence that no passage backs: nothing after it could be kept."""
     started = time.perf_counter()
     inputs = {"question": state["question"], **prompt_context(state)}
-    message, kept, stopped = None, [], False
+    message, kept, dropped = None, [], []
     stream = prompt_and_model.stream(inputs, config)
     try:
         for chunk in stream:
             message = chunk if message is None else message + chunk
             for claim in complete_claims(postable(str(message.content)))[len(kept) :]:
                 if not claim_supported(claim, state["evidence"], embedder, support):
-                    stopped = True
+                    dropped.append(claim)
                     break
                 kept.append(claim)
-            if stopped:
+            if dropped:
                 break
     finally:
         stream.close()
-    text = " ".join(kept) if stopped else postable(str(message.content) if message else "")
-    return {"text": text, "stopped_early": stopped,
+    text = " ".join(kept) if dropped else postable(str(message.content) if message else "")
+    return {"text": text, "stopped_early": bool(dropped), "dropped": dropped,
             "usage": (message.usage_metadata if message else None) or {},
             "generate_ms": (time.perf_counter() - started) * 1000}  # fmt: skip
 
@@ -176,7 +176,8 @@ def _finalise(
     hits: list[Hit] = state["hits"]
     generation = state["generation"]
     generated = drop_invalid_markers(generation["text"], len(hits))
-    text = supported_answer(generated, state["evidence"], embedder, support)
+    text, unsupported = supported_answer(generated, state["evidence"], embedder, support)
+    dropped = generation["dropped"] + unsupported
     mode = "generated"
     if not text:  # nothing the model wrote is backed by a passage: the quote stands
         text, mode = state["draft"], "extractive"
@@ -198,6 +199,7 @@ def _finalise(
         },
         retrieved=_retrieved(hits),
         context=prompt_context(state),
+        dropped=dropped,
     )
 
 

@@ -45,25 +45,34 @@ def complete_claims(text: str) -> list[str]:
     return [s for s in _CLAIM_BREAK.split(text)[:-1] if s.strip()]
 
 
+def split_claims(text: str) -> list[str]:
+    """Generated text as the sentences the support check judges one by one."""
+    return [s for s in _CLAIM_BREAK.split(text) if s.strip()]
+
+
 def claim_supported(claim: str, evidence: Evidence, embedder: Embedder, threshold: float) -> bool:
     if not evidence.units:
         return False
     return float(_support(embedder.embed([claim]), evidence).max()) >= threshold
 
 
-def supported_answer(text: str, evidence: Evidence, embedder: Embedder, threshold: float) -> str:
-    """The generated sentences a passage backs, each cited; unsupported ones are dropped."""
-    claims = [s for s in _CLAIM_BREAK.split(text) if s.strip()]
+def supported_answer(
+    text: str, evidence: Evidence, embedder: Embedder, threshold: float
+) -> tuple[str, list[str]]:
+    """The generated sentences a passage backs, each cited, and those it dropped."""
+    claims = split_claims(text)
     if not claims or not evidence.units:
-        return ""
+        return "", claims
     similarity = _support(embedder.embed(claims), evidence)
     kept: list[str] = []
+    dropped: list[str] = []
     for claim, row in zip(claims, similarity, strict=True):
         best = int(row.argmax())
-        if row[best] < threshold or claim in kept:
-            continue
-        kept.append(claim if cited_numbers(claim) else cite(claim, evidence.passage[best]))
-    return " ".join(kept)
+        if row[best] < threshold:
+            dropped.append(claim)
+        elif claim not in kept:
+            kept.append(claim if cited_numbers(claim) else cite(claim, evidence.passage[best]))
+    return " ".join(kept), dropped
 
 
 def cite(sentence: str, n: int) -> str:

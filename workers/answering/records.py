@@ -32,6 +32,8 @@ class Answer:
     # The prompt's other inputs, {"sources", "history"} as formatted for the model: training
     # examples are rebuilt from them in exactly the served format.
     context: dict[str, str] = field(default_factory=dict)
+    # Generated sentences the support check turned away (generation stops at the first one).
+    dropped: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -63,6 +63,17 @@ def test_the_sample_and_long_document_sets_hold_out_their_even_numbered_question
     assert not set(load_offtopic_questions(held_out=True)) & set(load_offtopic_questions())
 
 
+def test_sentences_the_support_check_dropped_are_judged_against_the_reference():
+    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all",
+                     gold_answers=("You get 27 days of annual leave",)) for i in range(3)]  # fmt: skip
+    paraphrase, unrelated = answer("leave.md"), answer("leave.md")
+    paraphrase.dropped = ["Employees have 27 days of annual leave."]
+    unrelated.dropped = ["The moon is bright."]
+    summary = summarise_answers(queries, [paraphrase, unrelated, answer("leave.md")], [])
+    assert summary["support_dropped_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert summary["dropped_correct_rate"] == 0.5
+
+
 def test_reference_words_are_the_share_of_the_references_content_words_said():
     assert reference_share("You get 27 days of annual leave [1].", "27 days of annual leave") == 1
     assert reference_share("Ask the help desk.", "27 days of annual leave") == 0

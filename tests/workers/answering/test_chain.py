@@ -99,6 +99,14 @@ def test_unsupported_text_is_dropped_and_the_passages_are_quoted(handbook, embed
     assert answer.mode == "extractive"
     assert "Moon Base" not in answer.answer
     assert "809" in answer.answer and answer.citations
+    assert answer.dropped == ["The VPN is run by the Moon Base team."]  # generation stopped
+
+
+def test_a_backed_sentence_stays_and_the_unbacked_one_is_recorded(handbook, embedder):
+    reply = VPN_ANSWER + " Call the Moon Base team on 555-0000."
+    answer, _ = ask(handbook, embedder, [reply], "What does VPN error 809 mean?")
+    assert answer.mode == "generated" and "NWH-Corporate-TLS" in answer.answer
+    assert answer.dropped == ["Call the Moon Base team on 555-0000."]
 
 
 def test_no_mention_can_reach_slack(handbook, embedder):
