@@ -1,10 +1,10 @@
 """Where "the knowledge base has no answer" begins, measured for the knowledge base asked.
 
 One fixed relevance threshold is wrong somewhere. Questions no document answers score 0.2-0.4
-against licence texts, but up to 0.75 against an HR handbook, whose everyday topics (meetings,
-Wi-Fi, restaurants) share words with anything. So the bot asks its PROBES, questions that no
-company knowledge base answers, against what the asker may see, and refuses a question that
-scores below what all but the top 5% of them score. It never refuses above
+against licence texts, but up to 0.9 against an HR handbook, whose everyday topics (meetings,
+Wi-Fi, the office) share words with anything. So the bot asks its PROBES, everyday and
+company-sounding questions that knowledge bases seldom answer, against what the asker may
+see, and refuses a question that scores below what all but the top 5% of them score. It never refuses above
 FAQBOT_RELEVANCE_THRESHOLD, so a knowledge base that off-topic questions match well keeps the
 fixed threshold. The result is kept per scope until the store changes.
 """
@@ -23,8 +23,8 @@ from workers.embedder import Embedder
 from workers.retrieval import retrieve
 from workers.store.base import KnowledgeStore
 
-# Questions no company's knowledge base answers. `faqbot bench answer` reports refusals on
-# them (the tuning set) and on 50 others that were written later and never used to tune.
+# `faqbot bench answer` reports refusals on these (the tuning set) and on 50 other off-topic
+# questions that were written later and never used to tune.
 PROBES = (
     "What's the weather going to be like in Lisbon tomorrow?",
     "Who won the 2022 World Cup?",
