@@ -99,6 +99,7 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
     # generation stopped at an unbacked sentence reports its prompt, not its output).
     generated = [a for a in answers if a.timings_ms["generate"] > 0]
     counted = [a for a in generated if a.tokens.get("completion", 0) > 0]
+    dropped_correct = [_says_reference(q, s) for q, a in answered for s in a.dropped]
     tokens = sum(a.tokens.get("completion", 0) for a in counted)
     seconds = sum(a.timings_ms["generate"] for a in counted) / 1000
     return {
@@ -116,8 +117,7 @@ def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: lis
         # How often the support check turned generated text away, and how often what it
         # turned away said the reference answer (half its content words or more).
         "support_dropped_rate": _mean([bool(a.dropped) for _, a in answered]),
-        "dropped_correct_rate": _mean([_says_reference(q, s) for q, a in answered
-                                       for s in a.dropped]),  # fmt: skip
+        "dropped_correct_rate": _mean(dropped_correct),
         "generated_rate": _mean([a.mode == "generated" for _, a in answered]),
         "first_text_p50_ms": _percentile(firsts, 50),
         "first_text_p95_ms": _percentile(firsts, 95),
