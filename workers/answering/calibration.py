@@ -6,11 +6,15 @@ Wi-Fi, the office) share words with anything. So the bot asks its PROBES, everyd
 company-sounding questions that knowledge bases seldom answer, against what the asker may
 see, and refuses a question that scores below what all but the top 5% of them score. It never refuses above
 FAQBOT_RELEVANCE_THRESHOLD, so a knowledge base that off-topic questions match well keeps the
-fixed threshold. The result is kept per scope until the store changes.
+fixed threshold. The result is kept per scope until the store changes, in memory and in
+FAQBOT_DATA_DIR, so a new process does not measure it again.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 
@@ -54,9 +58,10 @@ PROBES = (
 )
 PROBE_QUANTILE = 95  # chosen on the tuning halves: at least 92% of the probes are refused
 SCOPES_KEPT = 64
+BARS_FILE = "refusal-bars.json"  # in FAQBOT_DATA_DIR: a new process (`faqbot ask`) reuses it
 
 _lock = threading.Lock()
-_backgrounds: OrderedDict[tuple, float] = OrderedDict()
+_backgrounds: OrderedDict[str, float] = OrderedDict()
 
 
 def refusal_threshold(
@@ -65,16 +70,43 @@ def refusal_threshold(
     """The relevance below which a question in this scope is refused."""
     if not settings.relevance_adaptive:
         return settings.relevance_threshold
-    key = (id(store), tuple(sorted(labels)), store.count())
+    key = json.dumps([store.identity, sorted(labels), store.count()])
     with _lock:
         background = _backgrounds.get(key)
     if background is None:
+        background = _saved(settings).get(key)
+    if background is None:
         background = probe_background(settings, store, embedder, labels)
-        with _lock:
-            _backgrounds[key] = background
-            while len(_backgrounds) > SCOPES_KEPT:
-                _backgrounds.popitem(last=False)
+        _save(settings, key, background)
+    with _lock:
+        _backgrounds[key] = background
+        while len(_backgrounds) > SCOPES_KEPT:
+            _backgrounds.popitem(last=False)
     return min(settings.relevance_threshold, background)
+
+
+def _saved(settings: Settings) -> dict[str, float]:
+    try:
+        data = json.loads((settings.data_dir / BARS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save(settings: Settings, key: str, background: float) -> None:
+    """Kept beside the store's state; written whole and renamed, so readers never see half a
+    file. Losing it only costs a new measurement."""
+    bars = _saved(settings)
+    bars.pop(key, None)
+    bars[key] = background
+    path = settings.data_dir / BARS_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as f:
+            json.dump(dict(list(bars.items())[-SCOPES_KEPT:]), f)
+        os.replace(f.name, path)
+    except OSError:
+        pass
 
 
 def probe_background(

@@ -136,6 +136,8 @@ def parse_visibility(value: str | None) -> list[str]:
 class KnowledgeStore(Protocol):
     """Chunks with two vectors each (raw and context) plus full text, filtered by visibility."""
 
+    identity: str  # names this store's data (backend and location), for caches kept about it
+
     def replace_documents(
         self, source_id: str, chunks: list[EmbeddedChunk], doc_keys: set[str]
     ) -> None:

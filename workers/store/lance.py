@@ -113,6 +113,7 @@ class LanceKnowledgeStore:
         # must see a source that an admin removed a second ago.
         self._db = lancedb.connect(str(directory), read_consistency_interval=timedelta(0))
         self._opened = None
+        self.identity = f"lancedb:{directory.resolve()}"
 
     @property
     def _table(self):

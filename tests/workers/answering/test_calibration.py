@@ -69,6 +69,7 @@ def test_the_probes_run_once_per_scope_until_the_store_changes(licence, embedder
     monkeypatch.setattr(calibration, "probe_background",
                         lambda *args: runs.append(args[3]) or real(*args))  # fmt: skip
     monkeypatch.setattr(calibration, "_backgrounds", type(calibration._backgrounds)())
+    (settings.data_dir / calibration.BARS_FILE).unlink(missing_ok=True)
     for _ in range(2):
         refusal_threshold(settings, store, embedder, [PUBLIC])
         refusal_threshold(settings, store, embedder, [PUBLIC, "C0LEGAL"])
@@ -83,3 +84,18 @@ def test_an_empty_knowledge_base_refuses_everything(settings, embedder):
     store = LanceKnowledgeStore(settings.lancedb_dir)
     assert refusal_threshold(settings, store, embedder, [PUBLIC]) == settings.relevance_threshold
     assert ask(settings, store, embedder, CONTRIBUTION).refused
+
+
+def test_a_new_process_reuses_the_measured_bar(licence, embedder, monkeypatch):
+    settings, store = licence
+    measured = refusal_threshold(settings, store, embedder, [PUBLIC])
+    monkeypatch.setattr(calibration, "_backgrounds", type(calibration._backgrounds)())
+    monkeypatch.setattr(calibration, "probe_background", lambda *args: pytest.fail("measured"))
+    assert refusal_threshold(settings, store, embedder, [PUBLIC]) == measured
+
+
+def test_an_unreadable_saved_bar_is_measured_again(licence, embedder, monkeypatch):
+    settings, store = licence
+    (settings.data_dir / calibration.BARS_FILE).write_text("{not json")
+    monkeypatch.setattr(calibration, "_backgrounds", type(calibration._backgrounds)())
+    assert refusal_threshold(settings, store, embedder, [PUBLIC]) < settings.relevance_threshold

@@ -67,6 +67,7 @@ class WeaviateKnowledgeStore:
     def __init__(self, client: WeaviateClient, collection: str):
         self._client = client
         self._name = collection
+        self.identity = f"weaviate:{collection}"
         self._collection = ensure_collection(client, collection)
         self._last_version = 0
 
