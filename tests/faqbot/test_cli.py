@@ -137,8 +137,14 @@ def test_ask_with_a_model_that_is_not_there_is_one_line(faqbot, monkeypatch, tmp
 
 
 @pytest.mark.slow
-def test_ask_answers_offline_with_citations_and_names_the_model(faqbot):
+def test_ask_answers_offline_with_citations_and_names_the_model(faqbot, settings, monkeypatch):
+    from workers.answering import calibration
+
     assert faqbot("ingest", str(SAMPLE), "--source-id", "handbook").exit_code == 0
+    # Ingesting measured where refusing begins; asking (a new process) does not again.
+    assert (settings.data_dir / calibration.BARS_FILE).is_file()
+    monkeypatch.setattr(calibration, "_backgrounds", type(calibration._backgrounds)())
+    monkeypatch.setattr(calibration, "probe_background", lambda *a: pytest.fail("measured"))
     result = faqbot("ask", "My VPN says error 809 at the hotel, what do I do?", "--json")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
