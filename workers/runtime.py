@@ -40,9 +40,8 @@ def warm_up(settings: Settings, queues: list[str]) -> None:
         log.warning("knowledge store unavailable at start; tasks will retry: %s", exc)
         return
     if ANSWERS_QUEUE in queues:
-        from faqbot.visibility import asker_labels
-        from workers.answering.calibration import refusal_threshold
+        from faqbot.visibility import PUBLIC
+        from workers.answering.calibration import measure_scopes
 
-        # The public scope's refusal bar, so the first question does not measure it.
         embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
-        refusal_threshold(settings, store, embedder, asker_labels(None))
+        measure_scopes(settings, store, embedder, [PUBLIC])

@@ -47,8 +47,10 @@ def ingest(
             )
     except DatabaseUnavailable as exc:
         fail(str(exc))
-    if report["chunks"] or report["removed"]:
-        _measure_refusal_bars(settings, store, embedder, labels)
+    if report["chunks"] or report["removed"]:  # so the next `faqbot ask` does not wait
+        from workers.answering.calibration import measure_scopes
+
+        measure_scopes(settings, store, embedder, labels)
     for failure in report["errors"]:
         err.print(f"[red]failed:[/red] {escape(failure)}", highlight=False)
     if as_json:
@@ -61,17 +63,6 @@ def ingest(
             f"({report['seconds']:.1f} s)"
         )
     raise typer.Exit(1 if report["errors"] else 0)
-
-
-def _measure_refusal_bars(settings, store, embedder, labels: list[str]) -> None:
-    """Where refusing begins for the scopes that see this source, measured now (a few seconds
-    each) so that the next `faqbot ask` does not wait for it."""
-    from faqbot.visibility import PUBLIC, asker_labels
-    from workers.answering.calibration import refusal_threshold
-
-    channels = [label for label in labels if label != PUBLIC]
-    for channel in channels or [None]:
-        refusal_threshold(settings, store, embedder, asker_labels(channel))
 
 
 def search(

@@ -4,9 +4,9 @@ One fixed relevance threshold is wrong somewhere. Questions no document answers 
 against licence texts, but up to 0.9 against an HR handbook, whose everyday topics (meetings,
 Wi-Fi, the office) share words with anything. So the bot asks its PROBES, everyday and
 company-sounding questions that knowledge bases seldom answer, against what the asker may
-see, and refuses a question that scores below what all but the top 5% of them score. It never refuses above
-FAQBOT_RELEVANCE_THRESHOLD, so a knowledge base that off-topic questions match well keeps the
-fixed threshold. The result is kept per scope until the store changes, in memory and in
+see, and refuses a question that scores below what all but the top 5% of them score. It never
+refuses above FAQBOT_RELEVANCE_THRESHOLD, so a knowledge base that off-topic questions match
+well keeps the fixed threshold. The result is kept per scope until the store changes, in memory and in
 FAQBOT_DATA_DIR, so a new process does not measure it again.
 """
 
@@ -21,6 +21,7 @@ from collections import OrderedDict
 import numpy as np
 
 from faqbot.settings import Settings
+from faqbot.visibility import PUBLIC, asker_labels
 from workers.answering.evidence import gather_evidence
 from workers.answering.grounding import relevance
 from workers.embedder import Embedder
@@ -83,6 +84,16 @@ def refusal_threshold(
         while len(_backgrounds) > SCOPES_KEPT:
             _backgrounds.popitem(last=False)
     return min(settings.relevance_threshold, background)
+
+
+def measure_scopes(
+    settings: Settings, store: KnowledgeStore, embedder: Embedder, visibility: list[str]
+) -> None:
+    """Measures now the bar of every scope that sees passages with this visibility (public:
+    the public scope; channels: each channel's), so no question waits for it later."""
+    channels = [label for label in visibility if label != PUBLIC]
+    for channel in channels or [None]:
+        refusal_threshold(settings, store, embedder, asker_labels(channel))
 
 
 def _saved(settings: Settings) -> dict[str, float]:
