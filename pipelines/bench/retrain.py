@@ -155,11 +155,12 @@ def _train(settings: Settings, files, steps: int, four_bit: bool) -> dict:
 def _generated_f1(settings: Settings, examples: list[dict], adapter: str | None,
                   progress) -> float:  # fmt: skip
     from workers.answering.citations import sanitise
-    from workers.answering.runtime import get_chat_model
     from workers.generation.chat_model import chat_messages
+    from workers.generation.engines import transformers_model
 
-    model = get_chat_model(settings.llm_model, settings.model_cache_dir, False, adapter,
-                           settings.llm_max_new_tokens)  # fmt: skip
+    model = transformers_model(
+        settings.llm_model, settings.model_cache_dir, False, adapter, settings.llm_max_new_tokens
+    )
     label = "answers after" if adapter else "answers before"
     scores = []
     for n, example in enumerate(examples, 1):

@@ -33,10 +33,12 @@ def evaluate_model(settings: Settings, *, adapter_path: str | None, adapter_id: 
                    split_rows: list[dict], golden: list[GoldenQuestion],
                    progress: Callable[[str, int, int], None] | None = None) -> dict:  # fmt: skip
     """Scores one model (base + optional adapter); returns per-set and overall means."""
-    from workers.answering.runtime import get_chat_model
+    from workers.generation.engines import generator_for
 
-    chat_model = get_chat_model(settings.llm_model, settings.model_cache_dir, settings.llm_4bit,
-                                adapter_path, settings.llm_max_new_tokens)  # fmt: skip
+    # As the workers will run it; a server does not serve a candidate yet, so it is measured
+    # in process.
+    engine = "transformers" if settings.llm_engine == "openai" else None
+    chat_model = generator_for(settings, adapter_path, engine=engine)
     label = adapter_id or "base model"
     scored = {"eval_split": [], "golden": []}
     for n, row in enumerate(split_rows, 1):

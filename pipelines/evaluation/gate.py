@@ -12,6 +12,7 @@ from pathlib import Path
 from faqbot.db import adapters, audit
 from faqbot.db.engine import session_scope
 from faqbot.db.models import Adapter
+from faqbot.errors import TransientError
 from faqbot.settings import Settings, model_id
 from pipelines.evaluation.evaluate import METRICS, evaluate_model
 from pipelines.evaluation.golden import load_golden
@@ -79,6 +80,8 @@ def promote(settings: Settings, adapter_id: str, *, force: bool = False, actor: 
         stale = row.metrics.get("reference_id", "none") != (current.id if current else None)
     comparison = compare(settings, adapter_id, progress=progress) if stale else row.metrics
     passed = comparison["gate"]["passed"]
+    if passed or force:
+        _ready_to_serve(settings, adapter_id, row.path)
     with session_scope(settings) as session:
         row = adapters.get(session, adapter_id)
         if not passed and not force:
@@ -106,10 +109,23 @@ def rollback(settings: Settings, *, actor: str = "cli") -> tuple[str, str | None
         current.status = adapters.REJECTED
         earlier = adapters.previous(session)
         if earlier is not None:
+            _ready_to_serve(settings, earlier.id, earlier.path)
             adapters.promote(session, earlier)
         audit.record(session, "adapter.rollback", actor=actor, target=current.id,
                      restored=earlier.id if earlier else None)  # fmt: skip
         return current.id, earlier.id if earlier else None
+
+
+def _ready_to_serve(settings: Settings, adapter_id: str, path: str) -> None:
+    """The engine can answer with the adapter before workers are pointed at it: converted for
+    llama.cpp, or served by name by the model server."""
+    from workers.generation.engines import prepare_adapter
+    from workers.generation.loading import ModelUnavailable
+
+    try:
+        prepare_adapter(settings, adapter_id, path)
+    except (ModelUnavailable, TransientError) as exc:
+        raise PromotionRefused(f"adapter {adapter_id} cannot answer yet: {exc}") from exc
 
 
 def _check_base(settings: Settings, row: Adapter) -> None:

@@ -34,6 +34,7 @@ REDIS_URL = "redis://127.0.0.1:6379/9"
 FAILING_REDIS_URL = "redis://127.0.0.1:6379/10"
 HOST_LOST_REDIS_URL = "redis://127.0.0.1:6379/8"
 SLOW_REDIS_URL = "redis://127.0.0.1:6379/7"
+SERVED_REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +236,51 @@ def test_an_answer_over_its_time_limit_fails_visibly(handbook, tmp_path):
     )  # fmt: skip
     assert seen[-1]["event"] == "failed" and "time limit" in seen[-1]["error"]
     assert stored(settings, request.request_id).status == "failed"
+
+
+@pytest.fixture(scope="module")
+def model_server():
+    """llama.cpp's OpenAI-compatible server on loopback, serving the bundled GGUF."""
+    from faqbot.settings import BUNDLED_LLM, model_id
+    from workers.generation.llama_server import ServedModel, llama_server
+    from workers.generation.loading import gguf_file
+
+    with llama_server([ServedModel(model_id(BUNDLED_LLM), gguf_file(BUNDLED_LLM))]) as (url, _):
+        yield url
+
+
+def test_a_worker_answers_through_the_model_server(handbook, tmp_path, model_server):
+    settings, request, seen = ask_own_worker(
+        handbook, tmp_path, SERVED_REDIS_URL, "My VPN says error 809 at the hotel, what do I do?",
+        FAQBOT_LLM_ENGINE="openai", FAQBOT_LLM_BASE_URL=model_server,
+    )  # fmt: skip
+    kinds = [event["event"] for event in seen]
+    assert kinds[-1] == "finished" and "text" in kinds  # the cited quote first, then the answer
+    assert seen[-1]["result"]["citations"]
+    row = stored(settings, request.request_id)
+    assert row.status == "answered" and row.model == "SmolLM2-135M-Instruct"
+    assert row.timings_ms["generate"] > 0  # the server wrote, whichever text was kept
+
+
+def test_a_question_fails_visibly_when_the_model_server_is_down(handbook, tmp_path):
+    settings, request, seen = ask_own_worker(
+        handbook, tmp_path, SERVED_REDIS_URL, "What does VPN error 809 mean?",
+        FAQBOT_LLM_ENGINE="openai", FAQBOT_LLM_BASE_URL="http://127.0.0.1:1/v1",
+        FAQBOT_TASK_MAX_RETRIES="1", FAQBOT_TASK_RETRY_BACKOFF_S="0.2",
+    )  # fmt: skip
+    failures = [e for e in seen if e["event"] == "failed"]
+    assert len(failures) == 1 and failures[0]["reference"] == request.request_id[:8]
+    assert "the model server at http://127.0.0.1:1/v1 did not answer" in failures[0]["error"]
+    assert stored(settings, request.request_id).status == "failed"
+
+
+def test_a_question_fails_visibly_when_the_server_lacks_the_model(handbook, tmp_path,
+                                                                  model_server):  # fmt: skip
+    settings, request, seen = ask_own_worker(
+        handbook, tmp_path, SERVED_REDIS_URL, "What does VPN error 809 mean?",
+        FAQBOT_LLM_ENGINE="openai", FAQBOT_LLM_BASE_URL=model_server,
+        FAQBOT_LLM_MODEL="Phi-3-mini-4k-instruct",
+    )  # fmt: skip
+    assert seen[-1]["event"] == "failed" and seen[-1]["reference"] == request.request_id[:8]
+    assert "does not serve model 'Phi-3-mini-4k-instruct'" in seen[-1]["error"]
+    assert stored(settings, request.request_id).status == "failed"  # not retried: it would not help

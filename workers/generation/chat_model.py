@@ -25,7 +25,7 @@ _MAX_CUTS = 4  # a cut re-tokenized can be a token or two off; a few tries alway
 log = logging.getLogger("faqbot.worker")
 
 
-def _usage(input_tokens: int, output_tokens: int) -> dict:
+def token_usage(input_tokens: int, output_tokens: int) -> dict:
     return {"input_tokens": input_tokens, "output_tokens": output_tokens,
             "total_tokens": input_tokens + output_tokens}  # fmt: skip
 
@@ -51,6 +51,7 @@ class LocalChatModel(BaseChatModel):
     loaded: LoadedModel
     max_new_tokens: int = 200
     repetition_penalty: float = 1.15  # small models loop under greedy decoding without it
+    min_new_tokens: int = 0  # benchmarks time fixed-length answers; workers leave it at 0
 
     @property
     def _llm_type(self) -> str:
@@ -59,6 +60,14 @@ class LocalChatModel(BaseChatModel):
     @property
     def model_id(self) -> str:
         return self.loaded.model_id
+
+    @property
+    def adapter_id(self) -> str | None:
+        return self.loaded.adapter_id
+
+    @property
+    def engine(self) -> str:
+        return "transformers"
 
     def _generate(
         self,
@@ -89,7 +98,7 @@ class LocalChatModel(BaseChatModel):
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         options = dict(
             **inputs, streamer=streamer, max_new_tokens=self.max_new_tokens, do_sample=False,
-            repetition_penalty=self.repetition_penalty,
+            repetition_penalty=self.repetition_penalty, min_new_tokens=self.min_new_tokens,
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )  # fmt: skip
         cancelled = Event()
@@ -105,7 +114,7 @@ class LocalChatModel(BaseChatModel):
                     continue
                 # The prompt's size comes with the first piece, so a caller that stops early
                 # (the answer chain does at an unsupported sentence) still has it.
-                usage = None if produced else _usage(prompt_tokens, 0)
+                usage = None if produced else token_usage(prompt_tokens, 0)
                 produced += piece
                 chunk = ChatGenerationChunk(
                     message=AIMessageChunk(content=piece, usage_metadata=usage)
@@ -119,7 +128,7 @@ class LocalChatModel(BaseChatModel):
         if failure:  # generation broke: say so, never hand back a silently cut answer
             raise failure[0]
         output_tokens = len(tokenizer(produced, add_special_tokens=False)["input_ids"])
-        usage = _usage(0 if produced else prompt_tokens, output_tokens)
+        usage = token_usage(0 if produced else prompt_tokens, output_tokens)
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _encode(self, messages: list[BaseMessage]) -> dict:

