@@ -110,6 +110,81 @@ def bench_answer(
     out.print(table)
 
 
+@bench_app.command("generate")
+def bench_generate(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A GGUF model to measure (repeatable; default: FAQBOT_LLM_MODEL). The "
+            "evaluation model: .eval-model/Qwen2.5-Coder-1.5B-Instruct.gguf (make eval-model)."
+        ),
+    ] = None,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="transformers, llamacpp or openai (repeatable; default: all three). openai is "
+            "FAQBOT_LLM_BASE_URL when set, else llama.cpp's server started on loopback."
+        ),
+    ] = None,
+    questions: Annotated[
+        int, typer.Option(min=1, help="Sample questions whose real prompts are timed.")
+    ] = 8,
+    new_tokens: Annotated[
+        int, typer.Option(min=2, help="Tokens every answer is made to write.")
+    ] = 80,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Save the whole-answer times as a bar chart (PNG).")
+    ] = None,
+) -> None:
+    """Load time, time to the first token, prefill and decode tokens/s, whole-answer time and
+    peak memory of each engine on the answer chain's real prompts, with ratios against
+    transformers fp32 on the same model; for the server, throughput at 1, 4 and 16
+    concurrent requests. Each in-process engine runs in a process of its own."""
+    from pipelines.bench.generate import plot_generate, run_generate_benchmark
+    from workers.generation.engines import ENGINES
+    from workers.generation.llama_server import ServerFailed
+    from workers.generation.loading import ModelUnavailable
+
+    settings = load_settings()
+    engines = engine or list(ENGINES)
+    unknown = [name for name in engines if name not in ENGINES]
+    if unknown:
+        fail(f"--engine {unknown[0]}: not one of {', '.join(ENGINES)}")
+    try:
+        result = run_generate_benchmark(settings, models=model or [settings.llm_model],
+                                        engines=engines, questions=questions,
+                                        new_tokens=new_tokens, progress=ProgressBar(as_json))  # fmt: skip
+    except (FileNotFoundError, ValueError, ModelUnavailable, ServerFailed) as exc:
+        fail(str(exc))
+    if plot:
+        plot_generate(result, plot)
+    if as_json:
+        print(json.dumps(result))
+        return
+    _print_generate(result)
+
+
+def _print_generate(result: dict) -> None:
+    table = Table("model", "engine", "load s", "first token s", "prefill tok/s", "decode tok/s",
+                  "answer s", "peak MB", "decode ×", "answer ×",
+                  title=f"generate: {result['prompts']} prompts, {result['new_tokens']} new "
+                  f"tokens, {result['threads']} threads")  # fmt: skip
+    cell = lambda value, digits=2: "-" if value is None else f"{value:.{digits}f}"
+    for row in result["rows"]:
+        table.add_row(row["model"], row["engine"], cell(row["load_s"], 1),
+                      cell(row["first_token_p50_s"]), cell(row["prefill_tokens_per_s"], 0),
+                      cell(row["decode_tokens_per_s"], 1), cell(row["answer_p50_s"]),
+                      cell(row["peak_mb"], 0), cell(row.get("decode_vs_transformers"), 1),
+                      cell(row.get("answer_vs_transformers"), 1))  # fmt: skip
+    out.print(table)
+    for row in result["rows"]:
+        for level, figures in row.get("throughput", {}).items():
+            out.print(f"{row['model']} server, {level} concurrent: "
+                      f"{figures['tokens_per_s']:.1f} tok/s, {figures['answers_per_min']:.1f} "
+                      f"answers/min, p50 {figures['latency_p50_s']:.1f} s", markup=False)  # fmt: skip
+
+
 @bench_app.command("workers")
 def bench_workers(
     questions: Annotated[

@@ -102,6 +102,20 @@ def answer_question(
     return chain.invoke(inputs, {"callbacks": callbacks})
 
 
+def answer_prompt(
+    question: str, *, settings: Settings, store: KnowledgeStore, embedder: Embedder
+) -> list | None:
+    """The messages the model reads for `question` (public sources), or None when it would be
+    refused without asking the model: what `faqbot bench generate` runs every engine on."""
+    retrieval = RunnableLambda(
+        partial(_retrieve, settings=settings, store=store, embedder=embedder)
+    )
+    state = retrieval.invoke({"question": question, "labels": asker_labels(None), "history": []})
+    if not state["grounded"]:
+        return None
+    return ANSWER_PROMPT.format_messages(question=question, **prompt_context(state))
+
+
 def _retrieve(
     state: dict, config: RunnableConfig, *, settings: Settings, store: KnowledgeStore,
     embedder: Embedder,
