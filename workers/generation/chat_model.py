@@ -30,6 +30,15 @@ def token_usage(input_tokens: int, output_tokens: int) -> dict:
             "total_tokens": input_tokens + output_tokens}  # fmt: skip
 
 
+def collected(chunks: Iterator[ChatGenerationChunk]) -> ChatResult:
+    """A whole reply from its streamed chunks, token counts added up."""
+    message = AIMessageChunk(content="")
+    for chunk in chunks:
+        message += chunk.message
+    reply = AIMessage(content=message.content, usage_metadata=message.usage_metadata)
+    return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
 def chat_turns(messages: list[BaseMessage]) -> list[dict]:
     """LangChain messages as the role/content turns chat templates take."""
     return [{"role": _ROLES.get(m.type, "user"), "content": m.content} for m in messages]
@@ -77,12 +86,7 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         """Streams internally, so callbacks see every token even through `invoke`."""
-        text, usage = "", None
-        for chunk in self._stream(messages, stop, run_manager, **kwargs):
-            text += chunk.message.content
-            usage = chunk.message.usage_metadata or usage
-        message = AIMessage(content=text, usage_metadata=usage)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return collected(self._stream(messages, stop, run_manager, **kwargs))
 
     def _stream(
         self,

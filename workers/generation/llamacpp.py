@@ -15,13 +15,19 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
 from faqbot.errors import first_line
 from faqbot.settings import model_id
-from workers.generation.chat_model import chat_turns, fit_prompt, prompt_budget, token_usage
+from workers.generation.chat_model import (
+    chat_turns,
+    collected,
+    fit_prompt,
+    prompt_budget,
+    token_usage,
+)
 from workers.generation.loading import ModelUnavailable, gguf_file
 
 log = logging.getLogger("faqbot.worker")
@@ -64,12 +70,7 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text, usage = "", None
-        for chunk in self._stream(messages, stop, run_manager, **kwargs):
-            text += chunk.message.content
-            usage = chunk.message.usage_metadata or usage
-        message = AIMessage(content=text, usage_metadata=usage)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return collected(self._stream(messages, stop, run_manager, **kwargs))
 
     def _stream(
         self,
