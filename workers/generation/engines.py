@@ -38,7 +38,7 @@ def generator_for(settings: Settings, adapter: str | None, engine: str | None = 
     if engine == "openai":
         from workers.generation.served import served_model
 
-        return served_model(settings, adapter_name(adapter), max_new_tokens=max_new)
+        return served_model(settings, adapter, max_new_tokens=max_new)
     if engine == "llamacpp":
         # Workers sharing a machine share its cores: FAQBOT_TORCH_THREADS says how.
         threads = settings.llm_threads or settings.torch_threads

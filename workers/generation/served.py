@@ -6,6 +6,9 @@ so a promotion changes what answers without restarting anything."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +34,7 @@ class ServedChatModel(ChatOpenAI):
 
     base_model: str
     adapter_id: str | None = None
+    adapter_path: str | None = None  # where the server loads it from, if it has to again
     _checked: bool = PrivateAttr(False)
 
     @property
@@ -57,7 +61,17 @@ class ServedChatModel(ChatOpenAI):
                 f"{self._where()} did not answer ({first_line(exc)}): start "
                 "it or fix FAQBOT_LLM_BASE_URL"
             ) from exc
+        except (openai.RateLimitError, openai.InternalServerError) as exc:  # busy: wait
+            raise ServerUnreachable(
+                f"{self._where()} is busy or failing ({first_line(exc)})"
+            ) from exc
         except openai.NotFoundError as exc:
+            if self.adapter_path:  # the server lost the adapter since: load it, try again
+                self._checked = False
+                raise ServerUnreachable(
+                    f"{self._where()} no longer serves adapter {self.model_name!r}: loading it "
+                    "again"
+                ) from exc
             raise ModelUnavailable(
                 f"{self._where()} does not serve model {self.model_name!r} ({first_line(exc)})"
             ) from exc
@@ -79,33 +93,64 @@ class ServedChatModel(ChatOpenAI):
 
     def _check_served(self) -> None:
         """Some servers (llama.cpp's) answer an unknown model name with their default model:
-        the name is checked against the server's list once, so a wrong one fails clearly."""
-        names = _listed_models(str(self.openai_api_base), self.openai_api_key, self.request_timeout)
-        if self.model_name not in names:
+        the name is checked against the server's list once, so a wrong one fails clearly. An
+        adapter missing there (vLLM restarted, and forgot what it loaded) is loaded again."""
+        server = self._server()
+        names = server.models()
+        if self.model_name not in names and self.adapter_path:
+            server.publish(self.model_name, self.adapter_path)
+        elif self.model_name not in names:
             raise ModelUnavailable(
                 f"{self._where()} does not serve model {self.model_name!r} "
                 f"(it serves: {', '.join(names) or 'nothing'})"
             )
         self._checked = True
 
+    def _server(self) -> ModelServer:
+        key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
+        return ModelServer(str(self.openai_api_base), key, float(self.request_timeout or 60))
+
     def _where(self) -> str:
         return f"the model server at {masked_url(str(self.openai_api_base))}"
 
 
 def served_model(
-    settings: Settings, adapter_id: str | None, *, max_new_tokens: int
+    settings: Settings, adapter: str | None, *, max_new_tokens: int
 ) -> ServedChatModel:
-    """Asks for the adapter by its id when one answers, else for FAQBOT_LLM_MODEL."""
+    """Asks for the adapter (a directory) by its id when one answers, else for
+    FAQBOT_LLM_MODEL. One client per process and name (its connections, and the check that
+    the server serves the name)."""
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
+    return _client(
+        model_id(settings.llm_model),
+        adapter,
+        str(settings.llm_base_url),
+        key,
+        settings.llm_request_timeout_s,
+        max_new_tokens,
+    )
+
+
+@lru_cache(maxsize=8)
+def _client(
+    base_model: str,
+    adapter: str | None,
+    base_url: str,
+    api_key: str,
+    timeout: float,
+    max_new_tokens: int,
+) -> ServedChatModel:
+    adapter_id = Path(adapter).name if adapter else None
     return ServedChatModel(
-        base_model=model_id(settings.llm_model),
+        base_model=base_model,
         adapter_id=adapter_id,
-        model=adapter_id or model_id(settings.llm_model),
-        base_url=settings.llm_base_url,
-        api_key=key,
+        adapter_path=adapter,
+        model=adapter_id or base_model,
+        base_url=base_url,
+        api_key=api_key,
         temperature=0.0,
         max_tokens=max_new_tokens,
-        timeout=settings.llm_request_timeout_s,
+        timeout=timeout,
         max_retries=1,
         streaming=True,
         stream_usage=True,
@@ -114,58 +159,68 @@ def served_model(
 
 def served_models(settings: Settings) -> list[str]:
     """The model names the server answers to (GET /models)."""
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return _listed_models(str(settings.llm_base_url), key, settings.llm_request_timeout_s)
-
-
-def _listed_models(base_url: str, api_key: Any, timeout: Any) -> list[str]:
-    secret = api_key.get_secret_value() if hasattr(api_key, "get_secret_value") else api_key
-    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-    url = f"{base_url.rstrip('/')}/models"
-    try:
-        response = httpx.get(url, headers=headers, timeout=timeout or 60.0)
-    except httpx.HTTPError as exc:
-        raise ServerUnreachable(
-            f"the model server at {masked_url(base_url)} did not answer "
-            f"({first_line(exc)}): start it or fix FAQBOT_LLM_BASE_URL"
-        ) from exc
-    if response.is_error:
-        raise ModelUnavailable(
-            f"the model server at {masked_url(base_url)} answered GET /models "
-            f"with {response.status_code}"
-        )
-    return [entry.get("id") for entry in response.json().get("data", [])]
+    return ModelServer.of(settings).models()
 
 
 def publish_adapter(settings: Settings, adapter_id: str, path: str) -> str:
-    """Makes the server answer to `adapter_id` before it is promoted: already served (a
-    llama.cpp server configured with it), or loaded now (vLLM's /load_lora_adapter, with
-    VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). Returns how; a server that can do neither is an
-    error, so a promotion never points workers at a name nobody serves."""
-    if adapter_id in served_models(settings):
-        return "already served"
-    response = _post(settings, "/load_lora_adapter", {"lora_name": adapter_id, "lora_path": path})
-    if response.status_code in (404, 405):
-        raise ModelUnavailable(
-            f"the model server does not serve {adapter_id!r} and cannot load adapters at run "
-            "time: start vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, or "
-            f"give llama.cpp's server a model aliased {adapter_id!r} with its LoRA GGUF"
-        )
-    if response.is_error:
-        raise ModelUnavailable(
-            f"the model server could not load adapter {adapter_id!r}: "
-            f"{first_line(Exception(response.text))}"
-        )
-    return "loaded"
+    """Makes the server answer to `adapter_id` before it is promoted; see ModelServer.publish."""
+    return ModelServer.of(settings).publish(adapter_id, path)
 
 
-def _post(settings: Settings, path: str, body: dict) -> httpx.Response:
-    url = f"{str(settings.llm_base_url).rstrip('/')}{path}"
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    try:
-        return httpx.post(url, json=body, headers=headers, timeout=settings.llm_request_timeout_s)
-    except httpx.HTTPError as exc:
-        raise ServerUnreachable(
-            f"the model server at {masked_url(url)} did not answer ({first_line(exc)})"
-        ) from exc
+@dataclass(frozen=True)
+class ModelServer:
+    """The server's own endpoints beside chat: its model list and vLLM's adapter loading."""
+
+    base_url: str
+    api_key: str | None
+    timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> ModelServer:
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return cls(str(settings.llm_base_url), key, settings.llm_request_timeout_s)
+
+    def models(self) -> list[str]:
+        response = self._call("GET", "/models")
+        if response.is_error:
+            raise ModelUnavailable(
+                f"{self._where()} answered GET /models with {response.status_code}"
+            )
+        return [entry.get("id") for entry in response.json().get("data", [])]
+
+    def publish(self, adapter_id: str, path: str) -> str:
+        """Already served (a llama.cpp server configured with it), or loaded now (vLLM's
+        /load_lora_adapter, with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). Returns which; a
+        server that can do neither is an error, so a promotion never points workers at a
+        name nobody serves."""
+        if adapter_id in self.models():
+            return "already served"
+        body = {"lora_name": adapter_id, "lora_path": path}
+        response = self._call("POST", "/load_lora_adapter", json=body)
+        if response.status_code in (404, 405):
+            raise ModelUnavailable(
+                f"{self._where()} does not serve {adapter_id!r} and cannot load adapters at "
+                "run time: start vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING="
+                f"True, or give llama.cpp's server a model aliased {adapter_id!r} with its LoRA "
+                "GGUF (faqbot model-server does)"
+            )
+        if response.is_error:
+            raise ModelUnavailable(
+                f"{self._where()} could not load adapter {adapter_id!r}: "
+                f"{first_line(Exception(response.text))}"
+            )
+        return "loaded"
+
+    def _call(self, method: str, path: str, **options: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        url = f"{self.base_url.rstrip('/')}{path}"
+        try:
+            return httpx.request(method, url, headers=headers, timeout=self.timeout, **options)
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(
+                f"{self._where()} did not answer ({first_line(exc)}): start it or fix "
+                "FAQBOT_LLM_BASE_URL"
+            ) from exc
+
+    def _where(self) -> str:
+        return f"the model server at {masked_url(self.base_url)}"
