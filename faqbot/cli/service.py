@@ -116,10 +116,11 @@ def model_server(
     """
     import os
 
+    from faqbot.cli.console import database_ready
     from workers.generation.llama_server import models_to_serve, run_server
     from workers.generation.loading import ModelUnavailable
 
-    settings = load_settings()
+    settings = database_ready()  # the adapters it serves are in the registry
     try:
         models = models_to_serve(settings)
     except ModelUnavailable as exc:
