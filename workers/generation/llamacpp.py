@@ -80,7 +80,7 @@ class LlamaCppChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         tokens = self.prompt_tokens(messages)
-        produced = 0
+        produced, shown = 0, False
         with self.lock:
             stream = self.llama.create_completion(
                 tokens,
@@ -97,7 +97,10 @@ class LlamaCppChatModel(BaseChatModel):
                     produced += 1
                     if not piece:
                         continue
-                    usage = token_usage(len(tokens), 0) if produced == 1 else None
+                    # The prompt's size comes with the first text, so a caller that stops
+                    # early (the answer chain does, at an unsupported sentence) still has it.
+                    usage = None if shown else token_usage(len(tokens), 0)
+                    shown = True
                     chunk = ChatGenerationChunk(
                         message=AIMessageChunk(content=piece, usage_metadata=usage)
                     )
@@ -106,7 +109,7 @@ class LlamaCppChatModel(BaseChatModel):
                     yield chunk
             finally:  # the caller stopped early: llama.cpp stops at the next token
                 stream.close()
-        usage = token_usage(0 if produced else len(tokens), produced)
+        usage = token_usage(0 if shown else len(tokens), produced)
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
 
     def _no_end_before(self, length: int):

@@ -39,18 +39,21 @@ def convert_adapter(adapter: Path, base_gguf: Path) -> Path:
     config = _lora_config(adapter)
     architecture, heads, kv_heads, blocks = _base_shape(base_gguf)
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    _write(
-        partial,
-        adapter,
-        config,
-        architecture,
-        heads,
-        kv_heads,
-        blocks,
-        source=source,
-        base=base_gguf.name,
-    )
-    partial.replace(target)
+    try:
+        _write(
+            partial,
+            adapter,
+            config,
+            architecture,
+            heads,
+            kv_heads,
+            blocks,
+            source=source,
+            base=base_gguf.name,
+        )
+        partial.replace(target)
+    finally:  # a failed conversion leaves nothing behind; a current one stays as it was
+        partial.unlink(missing_ok=True)
     return target
 
 
@@ -170,6 +173,8 @@ def _pairs(tensors: dict):
             continue
         layer = key.removeprefix(_PEFT_PREFIX).removesuffix(".lora_A.weight")
         b_key = key.replace(".lora_A.weight", ".lora_B.weight")
+        if b_key not in tensors:
+            raise ModelUnavailable(f"adapter weights hold {key} but no {b_key}")
         yield f"{layer}.weight", tensors[key], tensors[b_key]
 
 
