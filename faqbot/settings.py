@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from faqbot.visibility import is_channel_id
+
 BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
 BUNDLED_LLM = "bundled:SmolLM2-135M-Instruct"
 
@@ -590,7 +592,7 @@ class Settings(BaseSettings):
     @classmethod
     def _grants_name_channels(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for user, channels in value.items():
-            bad = [c for c in channels if not (c[:1] in "CG" and c.isalnum() and c.isupper())]
+            bad = [c for c in channels if not is_channel_id(c)]
             if not (user[:1] in "UW" and user.isalnum() and user.isupper()):
                 raise ValueError(f"{user!r} is not a Slack user ID like U0123ABC")
             if bad:

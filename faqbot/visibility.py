@@ -9,9 +9,30 @@ visible."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 PUBLIC = "public"
+# The Slack conversations a visibility may name: public (C…) and private (G…) channels. The
+# one definition of a channel ID that settings, ingestion and the admin commands all apply.
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+
+
+def is_channel_id(text: str) -> bool:
+    return CHANNEL_ID.fullmatch(text) is not None
+
+
+def parse_visibility(value: str | None) -> list[str]:
+    """`public` or a comma-separated list of Slack channel IDs; anything else is refused."""
+    if value is None or value.strip().lower() in ("", PUBLIC):
+        return [PUBLIC]
+    channels = [part.strip().lstrip("#") for part in value.split(",") if part.strip()]
+    bad = [c for c in channels if not is_channel_id(c)]
+    if bad:
+        raise ValueError(
+            f"visibility {value!r}: {bad[0]!r} is not a Slack channel ID like C0123ABC"
+        )
+    return sorted(set(channels))
 
 
 def asker_labels(channel: str | None, granted: Iterable[str] = ()) -> list[str]:

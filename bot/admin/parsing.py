@@ -8,10 +8,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from faqbot.visibility import PUBLIC
+from faqbot.visibility import CHANNEL_ID, PUBLIC
 
 SUBCOMMANDS = ("add", "list", "status", "remove", "reindex", "visibility", "corrections", "help")
-_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
+# A channel as Slack sends a mention (<#C0123|name>), or a bare ID: long enough (7+) that a
+# word such as "CGI" is not taken for one. What an ID is: faqbot.visibility.CHANNEL_ID.
+_CHANNEL = re.compile(rf"^<#({CHANNEL_ID.pattern})(?:\|[^>]*)?>$|^({CHANNEL_ID.pattern})$")
+_BARE_ID_LENGTH = 7
 _SOURCE_ID = re.compile(r"^[A-Za-z0-9][\w.\-]{0,99}$")
 
 
@@ -52,7 +55,7 @@ def visibility_args(words: list[str]) -> list[str]:
     channels = []
     for word in words:
         match = _CHANNEL.match(word)
-        if not match:
+        if not match or (match.group(2) and len(word) < _BARE_ID_LENGTH):
             raise AdminInputError(
                 f"`{word}` is not a channel: pick channels with # so Slack sends their IDs, "
                 "or write `public`"

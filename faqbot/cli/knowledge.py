@@ -31,8 +31,8 @@ def ingest(
     """
     from faqbot.db.engine import DatabaseUnavailable
     from faqbot.tasks import IngestRequest
+    from faqbot.visibility import parse_visibility
     from pipelines.ingest.service import ingest_source
-    from workers.store.base import parse_visibility
 
     try:
         labels = parse_visibility(visibility)

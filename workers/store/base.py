@@ -120,19 +120,6 @@ class DocumentSet:
     doc_keys: frozenset[str]
 
 
-def parse_visibility(value: str | None) -> list[str]:
-    """`public` or a comma-separated list of Slack channel IDs; anything else is refused."""
-    if value is None or value.strip().lower() in ("", PUBLIC):
-        return [PUBLIC]
-    channels = [part.strip().lstrip("#") for part in value.split(",") if part.strip()]
-    bad = [c for c in channels if not (c[:1] in "CGD" and c[1:].isalnum() and c.isupper())]
-    if bad:
-        raise ValueError(
-            f"visibility {value!r}: {bad[0]!r} is not a Slack channel ID like C0123ABC"
-        )
-    return sorted(set(channels))
-
-
 class KnowledgeStore(Protocol):
     """Chunks with two vectors each (raw and context) plus full text, filtered by visibility."""
 
