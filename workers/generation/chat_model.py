@@ -52,7 +52,21 @@ def chat_messages(turns: list[dict]) -> list[BaseMessage]:
     return [kinds[turn["role"]](content=turn["content"]) for turn in turns]
 
 
-class LocalChatModel(BaseChatModel):
+class StreamingChatModel(BaseChatModel):
+    """An in-process engine: it implements `_stream`; `invoke` collects that stream."""
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Streams internally, so callbacks see every token even through `invoke`."""
+        return collected(self._stream(messages, stop, run_manager, **kwargs))
+
+
+class LocalChatModel(StreamingChatModel):
     """Greedy decoding (answers should not vary run to run); the chat template is the model's."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -77,16 +91,6 @@ class LocalChatModel(BaseChatModel):
     @property
     def engine(self) -> str:
         return "transformers"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        """Streams internally, so callbacks see every token even through `invoke`."""
-        return collected(self._stream(messages, stop, run_manager, **kwargs))
 
     def _stream(
         self,

@@ -70,11 +70,6 @@ def prepare_adapter(settings: Settings, adapter_id: str, path: str) -> None:
         publish_adapter(settings, adapter_id, path)
 
 
-def adapter_name(adapter: str | None) -> str | None:
-    """An adapter as answers record it and servers serve it: its directory's name (its id)."""
-    return Path(adapter).name if adapter else None
-
-
 @lru_cache(maxsize=2)
 def transformers_model(
     name: str, cache_dir: Path, four_bit: bool, adapter: str | None, max_new_tokens: int
@@ -97,7 +92,7 @@ def llamacpp_model(
 ):
     """The previous model stays cached beside the new one, so a rollback is instant."""
     from workers.generation.llamacpp import load_llamacpp
-    from workers.generation.loading import gguf_file
+    from workers.generation.loading import adapter_name, gguf_file
     from workers.generation.lora_gguf import serving_conversion
 
     lora = serving_conversion(Path(adapter), gguf_file(name)) if adapter else None

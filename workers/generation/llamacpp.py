@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict, Field
 
 from faqbot.errors import first_line
 from faqbot.settings import model_id
 from workers.generation.chat_model import (
+    StreamingChatModel,
     chat_turns,
-    collected,
     fit_prompt,
     prompt_budget,
     token_usage,
@@ -34,7 +33,7 @@ log = logging.getLogger("faqbot.worker")
 ENGINE = "llamacpp"
 
 
-class LlamaCppChatModel(BaseChatModel):
+class LlamaCppChatModel(StreamingChatModel):
     """Greedy decoding like the transformers engine; the prompt is the model's own chat
     template (read from the GGUF), cut to the context the same way."""
 
@@ -48,6 +47,7 @@ class LlamaCppChatModel(BaseChatModel):
     max_new_tokens: int = 200
     repetition_penalty: float = 1.15
     min_new_tokens: int = 0  # benchmarks time fixed-length answers; workers leave it at 0
+    ends: list[int] | None = None  # the end-of-generation tokens, once min_new_tokens needs them
     load_seconds: float = 0.0
     lock: Any = Field(default_factory=threading.Lock)  # one llama.cpp context per model
 
@@ -62,15 +62,6 @@ class LlamaCppChatModel(BaseChatModel):
     @property
     def engine(self) -> str:
         return ENGINE
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return collected(self._stream(messages, stop, run_manager, **kwargs))
 
     def _stream(
         self,
@@ -118,7 +109,9 @@ class LlamaCppChatModel(BaseChatModel):
             return None
         from llama_cpp import LogitsProcessorList
 
-        ends = end_tokens(self.llama)
+        if self.ends is None:  # scanning the vocabulary once per model, not per answer
+            self.ends = end_tokens(self.llama)
+        ends = self.ends
 
         def hold(input_ids, scores):
             if len(input_ids) < length:

@@ -58,7 +58,7 @@ def load_model(
         model = _with_adapter(model, adapter)
     model.eval()
     return LoadedModel(
-        model, tokenizer, model_id(name), _adapter_id(adapter),
+        model, tokenizer, model_id(name), adapter_name(adapter),
         time.perf_counter() - started, source,
     )  # fmt: skip
 
@@ -191,5 +191,6 @@ def _with_adapter(model, adapter: str):
     return PeftModel.from_pretrained(model, adapter)
 
 
-def _adapter_id(adapter: str | None) -> str | None:
+def adapter_name(adapter: str | None) -> str | None:
+    """An adapter as answers record it and servers serve it: its directory's name (its id)."""
     return Path(adapter).name if adapter else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from pydantic import PrivateAttr
 from faqbot.errors import TransientError, first_line, masked_url
 from faqbot.settings import Settings, model_id
 from workers.generation.chat_model import token_usage
-from workers.generation.loading import ModelUnavailable
+from workers.generation.loading import ModelUnavailable, adapter_name
 
 ENGINE = "openai"
 
@@ -140,7 +139,7 @@ def _client(
     timeout: float,
     max_new_tokens: int,
 ) -> ServedChatModel:
-    adapter_id = Path(adapter).name if adapter else None
+    adapter_id = adapter_name(adapter)
     return ServedChatModel(
         base_model=base_model,
         adapter_id=adapter_id,
