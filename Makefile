@@ -26,10 +26,14 @@ $(STAMP): pyproject.toml Makefile
 
 # The llamacpp engine (FAQBOT_LLM_ENGINE=llamacpp) and llama.cpp's server, which the tests use.
 # Not needed by the demo, which runs the default transformers engine.
+# Built for AVX2, not -march=native: a native build on a CPU with AMX (Sapphire Rapids) crashes
+# in its first decode, and a wheel pip cached on one machine must run on the next.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
 setup-fast: $(FAST_STAMP)
 
 $(FAST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[fast]' $(TORCH)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[fast]' $(TORCH)
 	touch $(FAST_STAMP)
 
 demo: $(STAMP)

