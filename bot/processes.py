@@ -36,8 +36,9 @@ def run_inbox_process(settings: Settings, loglevel: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
     services = bot_services(settings)
-    consumer = InboxConsumer(Inbox(settings.redis_url), build_app(services),
-                             settings.slack_inbox_threads)  # fmt: skip
+    consumer = InboxConsumer(
+        Inbox(settings.redis_url), build_app(services), settings.slack_inbox_threads
+    )
     consumer.start()
     log.info("inbox process %d: %d consumers", os.getpid(), settings.slack_inbox_threads)
     stopped.wait()
@@ -81,7 +82,8 @@ def supervise(settings: Settings, serve_http) -> int:
 
 
 def _start_inbox(spawn, settings: Settings, loglevel: int):
-    process = spawn.Process(target=run_inbox_process, args=(settings, loglevel),
-                            name="faqbot-bot-inbox")  # fmt: skip
+    process = spawn.Process(
+        target=run_inbox_process, args=(settings, loglevel), name="faqbot-bot-inbox"
+    )
     process.start()
     return process

@@ -95,8 +95,10 @@ def over_rate(services: BotServices, sender: str) -> str | None:
         return None
     if not wait_s:
         return None
-    return (f":hourglass: You've asked {limit} questions in the last minute. Please ask again "
-            f"in {math.ceil(wait_s)} s.")  # fmt: skip
+    return (
+        f":hourglass: You've asked {limit} questions in the last minute. Please ask again "
+        f"in {math.ceil(wait_s)} s."
+    )
 
 
 def question_text(text: str, bot_user_id: str | None) -> str:
@@ -110,8 +112,10 @@ def problem(question: str) -> str | None:
     if not question:
         return "Ask me a question after the mention, e.g. _@faqbot how do I reset my password?_"
     if len(question) > MAX_QUESTION_CHARS:
-        return (f"That question is {len(question)} characters long; please keep it under "
-                f"{MAX_QUESTION_CHARS}.")  # fmt: skip
+        return (
+            f"That question is {len(question)} characters long; please keep it under "
+            f"{MAX_QUESTION_CHARS}."
+        )
     return None
 
 
@@ -119,11 +123,16 @@ def message_request(event: dict, *, bot_user_id: str | None, direct: bool) -> An
     """The question a message asks, replied to in place (a DM) or in the message's thread."""
     channel = event["channel"]
     thread_ts = event.get("thread_ts") or (None if direct else event["ts"])
-    request = AnswerRequest(question=question_text(event.get("text") or "", bot_user_id),
-                            asker=event.get("user"), channel=channel, thread_ts=thread_ts,
-                            private=direct)  # fmt: skip
-    request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=channel,
-                          thread_ts=thread_ts)  # fmt: skip
+    request = AnswerRequest(
+        question=question_text(event.get("text") or "", bot_user_id),
+        asker=event.get("user"),
+        channel=channel,
+        thread_ts=thread_ts,
+        private=direct,
+    )
+    request.reply = Reply(
+        kind="slack", key=placeholder_key(request.request_id), channel=channel, thread_ts=thread_ts
+    )
     return request
 
 
@@ -133,18 +142,29 @@ def unqueued_event(services: BotServices, body: bytes, exc: Exception) -> None:
     payload = json.loads(body)
     event = payload.get("event") or {}
     direct = event.get("channel_type") == "im"
-    if not (event.get("type") == "app_mention" or (direct and event.get("type") == "message"
-                                                  and not event.get("subtype")
-                                                  and not event.get("bot_id"))):  # fmt: skip
+    if not (
+        event.get("type") == "app_mention"
+        or (
+            direct
+            and event.get("type") == "message"
+            and not event.get("subtype")
+            and not event.get("bot_id")
+        )
+    ):
         return
     bot_user_id = (payload.get("authorizations") or [{}])[0].get("user_id")
     request = message_request(event, bot_user_id=bot_user_id, direct=direct)
-    _say(web_client(services.settings), request.channel, request.thread_ts,
-         not_queued(services, request, exc))  # fmt: skip
+    _say(
+        web_client(services.settings),
+        request.channel,
+        request.thread_ts,
+        not_queued(services, request, exc),
+    )
 
 
-def take_message(services: BotServices, client: WebClient, event: dict, *, bot_user_id: str | None,
-                 direct: bool) -> AnswerRequest | None:  # fmt: skip
+def take_message(
+    services: BotServices, client: WebClient, event: dict, *, bot_user_id: str | None, direct: bool
+) -> AnswerRequest | None:
     """Takes a message as a question unless it was taken before. `direct`: a DM, answered
     in place; in a channel the answer goes in the message's thread."""
     channel, ts = event["channel"], event["ts"]
@@ -206,17 +226,20 @@ def is_followed_thread(services: BotServices, event: dict) -> bool:
     )
 
 
-def post_placeholder(services: BotServices, client: WebClient, request: AnswerRequest,
-                     text: str = PLACEHOLDER) -> None:  # fmt: skip
+def post_placeholder(
+    services: BotServices, client: WebClient, request: AnswerRequest, text: str = PLACEHOLDER
+) -> None:
     """Posts the message the worker will edit. If the worker already posted its own (this
     thread was slow), the bot's is deleted so the asker sees one reply."""
     reply = request.reply
     try:
-        posted = client.chat_postMessage(channel=reply.channel, thread_ts=reply.thread_ts,
-                                         text=text)  # fmt: skip
+        posted = client.chat_postMessage(
+            channel=reply.channel, thread_ts=reply.thread_ts, text=text
+        )
     except SlackApiError as exc:
-        log.warning("placeholder for %s not posted: %s", request.request_id[:8],
-                    exc.response.get("error"))  # fmt: skip
+        log.warning(
+            "placeholder for %s not posted: %s", request.request_id[:8], exc.response.get("error")
+        )
         return
     where = f"{posted['channel']} {posted['ts']}"
     if not services.keys.claim(reply.key, where, PLACEHOLDER_TTL_S):
@@ -229,8 +252,9 @@ def _tell(client: WebClient, event: dict, thread_ts: str | None, text: str) -> N
         _say(client, event["channel"], thread_ts, text)
         return
     try:
-        client.chat_postEphemeral(channel=event["channel"], user=event["user"],
-                                  thread_ts=thread_ts, text=text)  # fmt: skip
+        client.chat_postEphemeral(
+            channel=event["channel"], user=event["user"], thread_ts=thread_ts, text=text
+        )
     except SlackApiError as exc:
         log.warning("could not tell %s: %s", event["user"], exc.response.get("error"))
 

@@ -29,8 +29,13 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SLACK_MAX_AGE_S = 5 * 60  # Slack: refuse a timestamp more than five minutes from now
 SLACK_LAST_RETRY = "3"  # Slack retries an event 3 times (at once, after 1 and 5 minutes)
-SLACK_HEADERS = ("X-Slack-Request-Timestamp", "X-Slack-Signature", "X-Slack-Retry-Num",
-                 "X-Slack-Retry-Reason", "Content-Type")  # fmt: skip
+SLACK_HEADERS = (
+    "X-Slack-Request-Timestamp",
+    "X-Slack-Signature",
+    "X-Slack-Retry-Num",
+    "X-Slack-Retry-Reason",
+    "Content-Type",
+)
 
 
 def health(services: BotServices) -> tuple[bool, dict]:
@@ -53,14 +58,20 @@ class SlackHttpApp:
     synchronous and may call Slack, so it runs in a thread pool; an event's path never leaves
     the event loop (signature, one async LPUSH, 200)."""
 
-    def __init__(self, app: App, services: BotServices, inbox: Inbox | None,
-                 consumer: InboxConsumer | None = None):  # fmt: skip
+    def __init__(
+        self,
+        app: App,
+        services: BotServices,
+        inbox: Inbox | None,
+        consumer: InboxConsumer | None = None,
+    ):
         self.app, self.services, self.inbox, self.consumer = app, services, inbox, consumer
         secret = services.settings.slack_signing_secret.get_secret_value()
         self.verifier = SignatureVerifier(secret)  # also refuses timestamps over 5 minutes old
         self.max_body_bytes = services.settings.slack_max_body_bytes
-        self.bolt_threads = ThreadPoolExecutor(services.settings.slack_http_threads,
-                                               thread_name_prefix="faqbot-bolt")  # fmt: skip
+        self.bolt_threads = ThreadPoolExecutor(
+            services.settings.slack_http_threads, thread_name_prefix="faqbot-bolt"
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":  # lifespan is switched off; nothing else is expected
@@ -91,8 +102,9 @@ class SlackHttpApp:
                 return await _reply(send, 503, json.dumps({"error": "inbox unavailable"}))
             return await _reply(send, 200, "", "text/plain")
         query = scope.get("query_string", b"").decode()
-        request = BoltRequest(body=body.decode(), query=query,
-                              headers={k: [v] for k, v in headers.items()})  # fmt: skip
+        request = BoltRequest(
+            body=body.decode(), query=query, headers={k: [v] for k, v in headers.items()}
+        )
         response = await self._in_thread(self.app.dispatch, request)
         kind = response.headers.get("content-type", ["text/plain"])[0]
         await _reply(send, response.status, response.body, kind)
@@ -157,8 +169,11 @@ async def _read_body(receive, limit: int) -> bytes | None:
 
 def _slack_headers(scope) -> dict[str, str]:
     wanted = {name.lower(): name for name in SLACK_HEADERS}
-    return {wanted[key.decode().lower()]: value.decode() for key, value in scope["headers"]
-            if key.decode().lower() in wanted and value}  # fmt: skip
+    return {
+        wanted[key.decode().lower()]: value.decode()
+        for key, value in scope["headers"]
+        if key.decode().lower() in wanted and value
+    }
 
 
 async def _reply(
@@ -243,11 +258,14 @@ def _serve_http(settings, *, consume: bool) -> int:
     class Gunicorn(BaseApplication):
         def load_config(self):
             for key, value in {
-                "bind": f"{settings.slack_host}:{settings.slack_port}", "workers": processes,
+                "bind": f"{settings.slack_host}:{settings.slack_port}",
+                "workers": processes,
                 "worker_class": "bot.server.SlackWorker",
-                "keepalive": 75, "timeout": 30, "graceful_timeout": 10,
+                "keepalive": 75,
+                "timeout": 30,
+                "graceful_timeout": 10,
                 "proc_name": "faqbot-bot",
-            }.items():  # fmt: skip
+            }.items():
                 self.cfg.set(key, value)
 
         def load(self):  # in each process, after the fork: no connection shared with the master
@@ -261,8 +279,13 @@ def _serve_http(settings, *, consume: bool) -> int:
             gc.freeze()
             return application
 
-    log.info("listening for Slack on http://%s:%s%s (%d processes)", settings.slack_host,
-             settings.slack_port, EVENTS_PATH, processes)  # fmt: skip
+    log.info(
+        "listening for Slack on http://%s:%s%s (%d processes)",
+        settings.slack_host,
+        settings.slack_port,
+        EVENTS_PATH,
+        processes,
+    )
     try:
         Gunicorn().run()
     except SystemExit as exc:  # gunicorn's way of saying it has stopped

@@ -47,15 +47,30 @@ def add_source_modal() -> dict:
         "submit": _plain("Index"),
         "close": _plain("Cancel"),
         "blocks": [
-            {"type": "input", "block_id": "files", "label": _plain("Documents"),
-             "element": {"type": "file_input", "action_id": "files",
-                         "filetypes": UPLOAD_TYPES, "max_files": 10}},
-            {"type": "input", "block_id": "visibility", "optional": True,
-             "label": _plain("Visible only in these channels (empty: everyone)"),
-             "element": {"type": "multi_conversations_select", "action_id": "channels",
-                         "filter": {"include": ["public", "private"]}}},
+            {
+                "type": "input",
+                "block_id": "files",
+                "label": _plain("Documents"),
+                "element": {
+                    "type": "file_input",
+                    "action_id": "files",
+                    "filetypes": UPLOAD_TYPES,
+                    "max_files": 10,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "visibility",
+                "optional": True,
+                "label": _plain("Visible only in these channels (empty: everyone)"),
+                "element": {
+                    "type": "multi_conversations_select",
+                    "action_id": "channels",
+                    "filter": {"include": ["public", "private"]},
+                },
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def correction_modal(request_id: str) -> dict:
@@ -67,12 +82,20 @@ def correction_modal(request_id: str) -> dict:
         "submit": _plain("Send"),
         "close": _plain("Skip"),
         "blocks": [
-            {"type": "input", "block_id": "correction", "optional": True,
-             "label": _plain("What would the right answer be? (optional)"),
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                         "max_length": 3000}},
+            {
+                "type": "input",
+                "block_id": "correction",
+                "optional": True,
+                "label": _plain("What would the right answer be? (optional)"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def correction_received_modal(status: str) -> dict:
@@ -122,8 +145,10 @@ def _correction_text(correction: Correction, answer: Interaction) -> str:
 
 def _source_line(row: KnowledgeSource) -> str:
     when = row.last_indexed_at.strftime("%Y-%m-%d %H:%M") if row.last_indexed_at else "never"
-    return (f"`{escape(row.id)}` · {row.status} · {row.chunk_count} chunks · "
-            f"{visibility_text(row.visibility)} · indexed {when}")  # fmt: skip
+    return (
+        f"`{escape(row.id)}` · {row.status} · {row.chunk_count} chunks · "
+        f"{visibility_text(row.visibility)} · indexed {when}"
+    )
 
 
 def sources_message(rows: list[KnowledgeSource]) -> dict:
@@ -138,13 +163,17 @@ def sources_message(rows: list[KnowledgeSource]) -> dict:
 
 def source_status_message(row: KnowledgeSource) -> dict:
     report = row.last_report or {}
-    text = (f"*{escape(row.id)}* ({row.kind}) — *{row.status}*\n{escape(row.location)}\n"
-            f"{row.documents} documents, {row.chunk_count} chunks · visible to "
-            f"{visibility_text(row.visibility)} · added by "
-            f"{f'<@{row.added_by}>' if row.added_by and row.added_by != 'cli' else 'the CLI'}")  # fmt: skip
+    text = (
+        f"*{escape(row.id)}* ({row.kind}) — *{row.status}*\n{escape(row.location)}\n"
+        f"{row.documents} documents, {row.chunk_count} chunks · visible to "
+        f"{visibility_text(row.visibility)} · added by "
+        f"{f'<@{row.added_by}>' if row.added_by and row.added_by != 'cli' else 'the CLI'}"
+    )
     if report:
-        text += (f"\nLast run: {report.get('files', 0)} files, {report.get('chunks', 0)} chunks "
-                 f"indexed, {report.get('unchanged', 0)} unchanged in {report.get('seconds', 0)} s")  # fmt: skip
+        text += (
+            f"\nLast run: {report.get('files', 0)} files, {report.get('chunks', 0)} chunks "
+            f"indexed, {report.get('unchanged', 0)} unchanged in {report.get('seconds', 0)} s"
+        )
     if row.last_error:
         text += f"\n:warning: {escape(row.last_error)}"
     return {"text": text, "blocks": [_section(text)]}

@@ -42,8 +42,10 @@ class InProcessDispatcher:
 
     def __init__(self, settings: Settings):
         self.app = celery_app(settings)
-        self._pools = {queue: ThreadPoolExecutor(1, thread_name_prefix=f"faqbot-{queue}")
-                       for queue in set(ROUTES.values())}  # fmt: skip
+        self._pools = {
+            queue: ThreadPoolExecutor(1, thread_name_prefix=f"faqbot-{queue}")
+            for queue in set(ROUTES.values())
+        }
         self.futures: deque[Future] = deque(
             maxlen=RECENT_FUTURES
         )  # bounded: the bot runs for weeks

@@ -575,8 +575,9 @@ class Settings(BaseSettings):
         from celery.schedules import crontab
 
         try:
-            crontab(*fields[:2], day_of_week=fields[4], day_of_month=fields[2],
-                    month_of_year=fields[3])  # fmt: skip
+            crontab(
+                *fields[:2], day_of_week=fields[4], day_of_month=fields[2], month_of_year=fields[3]
+            )
         except ValueError as exc:
             raise ValueError(f"not a crontab line ({exc})") from exc
         return value
@@ -599,9 +600,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{user!r}: {bad[0]!r} is not a Slack channel ID like C0123ABC")
         return value
 
-    @field_validator("admin_user_ids", "vote_up_reactions", "vote_down_reactions",
-                     "lora_target_modules", "fetch_allowed_hosts", "slack_file_hosts",
-                     mode="before")  # fmt: skip
+    @field_validator(
+        "admin_user_ids",
+        "vote_up_reactions",
+        "vote_down_reactions",
+        "lora_target_modules",
+        "fetch_allowed_hosts",
+        "slack_file_hosts",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value, info: ValidationInfo):
         if isinstance(value, str):
@@ -622,15 +629,19 @@ class Settings(BaseSettings):
             soft = getattr(self, f"{kind}_soft_time_limit_s")
             hard = getattr(self, f"{kind}_time_limit_s")
             if soft >= hard:
-                raise ValueError(f"{kind}_soft_time_limit_s ({soft:g}) must be below "
-                                 f"{kind}_time_limit_s ({hard:g})")  # fmt: skip
+                raise ValueError(
+                    f"{kind}_soft_time_limit_s ({soft:g}) must be below "
+                    f"{kind}_time_limit_s ({hard:g})"
+                )
         return self
 
     @model_validator(mode="after")
     def _server_for_openai_engine(self) -> Settings:
         if self.llm_engine == "openai" and not self.llm_base_url:
-            raise ValueError("FAQBOT_LLM_ENGINE=openai needs FAQBOT_LLM_BASE_URL, the server's "
-                             "OpenAI-compatible API (such as http://vllm:8000/v1)")  # fmt: skip
+            raise ValueError(
+                "FAQBOT_LLM_ENGINE=openai needs FAQBOT_LLM_BASE_URL, the server's "
+                "OpenAI-compatible API (such as http://vllm:8000/v1)"
+            )
         return self
 
     @property

@@ -73,8 +73,9 @@ class SharedRateLimitHandler(RateLimitErrorRetryHandler):
         if self.limits and response is not None:
             method = request.url.rsplit("/", 1)[-1]
             self.limits.record(method, _channel_sent(request), _retry_after_s(response.headers))
-        super().prepare_for_next_attempt(state=state, request=request, response=response,
-                                         error=error)  # fmt: skip
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def _channel_sent(request) -> str | None:
@@ -132,8 +133,9 @@ def web_client(settings: Settings) -> WebClient:
     """One client per token and URL per process (it keeps no connection state of its own)."""
     if settings.slack_bot_token is None:
         raise ValueError("FAQBOT_SLACK_BOT_TOKEN is not set: the bot cannot reach Slack")
-    return _client(settings.slack_bot_token.get_secret_value(), api_url(settings),
-                   settings.redis_url)  # fmt: skip
+    return _client(
+        settings.slack_bot_token.get_secret_value(), api_url(settings), settings.redis_url
+    )
 
 
 def escape(text: str) -> str:

@@ -90,14 +90,18 @@ def db_settings(request, settings, monkeypatch) -> Settings:
 def worker_env(data_dir: Path, model_cache: Path, database_url: str, redis_url: str, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
     env.update(
-        HF_HUB_OFFLINE="1", FAQBOT_DATA_DIR=str(data_dir), FAQBOT_MODEL_CACHE=str(model_cache),
-        FAQBOT_DATABASE_URL=database_url, FAQBOT_REDIS_URL=redis_url,
+        HF_HUB_OFFLINE="1",
+        FAQBOT_DATA_DIR=str(data_dir),
+        FAQBOT_MODEL_CACHE=str(model_cache),
+        FAQBOT_DATABASE_URL=database_url,
+        FAQBOT_REDIS_URL=redis_url,
         FAQBOT_LLM_MAX_NEW_TOKENS="24",
         **{f"FAQBOT_{k.upper()}": str(v) for k, v in extra.items()},
-    )  # fmt: skip
+    )
     return env
 
 
 def settings_from(env: dict) -> Settings:
-    return Settings(_env_file=None, **{k[7:].lower(): v for k, v in env.items()
-                                       if k.startswith("FAQBOT_")})  # fmt: skip
+    return Settings(
+        _env_file=None, **{k[7:].lower(): v for k, v in env.items() if k.startswith("FAQBOT_")}
+    )

@@ -41,8 +41,10 @@ def worker_app(settings: Settings) -> Celery:
         "sweep-questions": {"task": SWEEP, "schedule": settings.sweep_interval_s},
     }
     if settings.retrain_schedule.strip():
-        app.conf.beat_schedule["retrain"] = {"task": RETRAIN,
-                                             "schedule": retrain_crontab(settings.retrain_schedule)}  # fmt: skip
+        app.conf.beat_schedule["retrain"] = {
+            "task": RETRAIN,
+            "schedule": retrain_crontab(settings.retrain_schedule),
+        }
     return app
 
 
@@ -51,8 +53,13 @@ def retrain_crontab(line: str):
     from celery.schedules import crontab
 
     minute, hour, day_of_month, month, day_of_week = line.split()
-    return crontab(minute=minute, hour=hour, day_of_month=day_of_month,
-                   month_of_year=month, day_of_week=day_of_week)  # fmt: skip
+    return crontab(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month,
+        day_of_week=day_of_week,
+    )
 
 
 @worker_process_init.connect
@@ -79,10 +86,15 @@ def run_worker(
     _boot = Boot(settings, queues, failure)
     app = worker_app(settings)
     argv = [
-        "worker", f"--queues={','.join(queues)}", f"--concurrency={concurrency}",
-        "--pool=prefork", f"--loglevel={loglevel}", f"--hostname=faqbot-{os.getpid()}@%h",
-        "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
+        "worker",
+        f"--queues={','.join(queues)}",
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        f"--loglevel={loglevel}",
+        f"--hostname=faqbot-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     try:
         app.worker_main(argv)
     except SystemExit:

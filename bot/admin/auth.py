@@ -36,14 +36,19 @@ class AdminCheck:
                     self._members = frozenset(users)
                     self._fetched_at = time.monotonic()
                 except SlackApiError as exc:  # keep the last list rather than lock admins out
-                    log.warning("user group %s not readable: %s", self.group,
-                                exc.response.get("error"))  # fmt: skip
+                    log.warning(
+                        "user group %s not readable: %s", self.group, exc.response.get("error")
+                    )
             return self._members
 
 
 def refusal(settings: Settings) -> str:
     if not settings.admin_user_ids and not settings.admin_usergroup:
-        return ("Sorry, /faq-admin is for knowledge-base admins, and none are configured: set "
-                "FAQBOT_ADMIN_USER_IDS or FAQBOT_ADMIN_USERGROUP.")  # fmt: skip
-    return ("Sorry, /faq-admin is only for knowledge-base admins. Ask one of them to add you "
-            "to FAQBOT_ADMIN_USER_IDS or the admin user group.")  # fmt: skip
+        return (
+            "Sorry, /faq-admin is for knowledge-base admins, and none are configured: set "
+            "FAQBOT_ADMIN_USER_IDS or FAQBOT_ADMIN_USERGROUP."
+        )
+    return (
+        "Sorry, /faq-admin is only for knowledge-base admins. Ask one of them to add you "
+        "to FAQBOT_ADMIN_USER_IDS or the admin user group."
+    )

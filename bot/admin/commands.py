@@ -45,8 +45,13 @@ class AdminCall:
 Handler = Callable[[AdminCall], dict]
 
 
-def run(services: BotServices, client: WebClient, user: str, command: AdminCommand,
-        trigger_id: str | None) -> dict:  # fmt: skip
+def run(
+    services: BotServices,
+    client: WebClient,
+    user: str,
+    command: AdminCommand,
+    trigger_id: str | None,
+) -> dict:
     """The ephemeral reply to the admin (a Slack message payload)."""
     call = AdminCall(services, client, user, command.args, trigger_id)
     try:
@@ -58,15 +63,23 @@ def run(services: BotServices, client: WebClient, user: str, command: AdminComma
     return reply
 
 
-def record(services: BotServices, user: str, name: str, target: str, outcome: str,
-           **detail) -> None:  # fmt: skip
+def record(
+    services: BotServices, user: str, name: str, target: str, outcome: str, **detail
+) -> None:
     with session_scope(services.settings) as session:
-        audit.record(session, f"admin.{name}", actor=user, target=target[:200] or None,
-                     outcome=outcome, **detail)  # fmt: skip
+        audit.record(
+            session,
+            f"admin.{name}",
+            actor=user,
+            target=target[:200] or None,
+            outcome=outcome,
+            **detail,
+        )
 
 
-def queue_job(call: AdminCall, task: str, request: IngestRequest | RemoveSourceRequest,
-              note: str) -> None:  # fmt: skip
+def queue_job(
+    call: AdminCall, task: str, request: IngestRequest | RemoveSourceRequest, note: str
+) -> None:
     """Sends the job with the admin's DM as its reply, then posts the DM the worker edits."""
     request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=call.user)
     call.services.dispatcher.submit(task, request)
@@ -82,8 +95,10 @@ def add(call: AdminCall) -> dict:
     url, visibility = url_arg(call.args[0]), visibility_args(call.args[1:])
     request = IngestRequest(target=url, visibility=visibility, added_by=call.user)
     queue_job(call, INGEST, request, f":hourglass: Queued: indexing {url}…")
-    return {"text": f"Indexing {url} (visible to: {ui.visibility_text(visibility)}). Progress "
-                    "and the result will arrive in your DM with me."}  # fmt: skip
+    return {
+        "text": f"Indexing {url} (visible to: {ui.visibility_text(visibility)}). Progress "
+        "and the result will arrive in your DM with me."
+    }
 
 
 def registered(call: AdminCall, command: str) -> KnowledgeSource:
@@ -97,12 +112,18 @@ def registered(call: AdminCall, command: str) -> KnowledgeSource:
 
 def reindex(call: AdminCall, visibility: list[str] | None = None) -> dict:
     row = registered(call, "visibility" if visibility else "reindex")
-    request = IngestRequest(target=row.location, source_id=row.id, added_by=call.user,
-                            visibility=visibility or row.visibility)  # fmt: skip
+    request = IngestRequest(
+        target=row.location,
+        source_id=row.id,
+        added_by=call.user,
+        visibility=visibility or row.visibility,
+    )
     queue_job(call, INGEST, request, f":hourglass: Queued: reindexing `{row.id}`…")
-    return {"text": f"Reindexing `{row.id}` (visible to: "
-                    f"{ui.visibility_text(request.visibility)}); the result will arrive in your "
-                    "DM."}  # fmt: skip
+    return {
+        "text": f"Reindexing `{row.id}` (visible to: "
+        f"{ui.visibility_text(request.visibility)}); the result will arrive in your "
+        "DM."
+    }
 
 
 def change_visibility(call: AdminCall) -> dict:
@@ -163,14 +184,23 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def add_uploads(services: BotServices, client: WebClient, user: str, files: list[dict],
-                visibility: list[str]) -> None:  # fmt: skip
+def add_uploads(
+    services: BotServices, client: WebClient, user: str, files: list[dict], visibility: list[str]
+) -> None:
     """One ingest job per uploaded file, each reporting in the admin's DM."""
     call = AdminCall(services, client, user, [])
     for uploaded in files:
-        request = IngestRequest(target=f"slack-file:{uploaded['id']}", visibility=visibility,
-                                added_by=user)  # fmt: skip
+        request = IngestRequest(
+            target=f"slack-file:{uploaded['id']}", visibility=visibility, added_by=user
+        )
         name = uploaded.get("name") or uploaded["id"]
         queue_job(call, INGEST, request, f":hourglass: Queued: indexing {name}…")
-        record(services, user, "add", f"slack-file:{uploaded['id']}", "ok", file=name,
-               visibility=visibility)  # fmt: skip
+        record(
+            services,
+            user,
+            "add",
+            f"slack-file:{uploaded['id']}",
+            "ok",
+            file=name,
+            visibility=visibility,
+        )

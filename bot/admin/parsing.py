@@ -34,8 +34,10 @@ def parse(text: str) -> AdminCommand:
         return AdminCommand("help", [])
     name = words[0].lower()
     if name not in SUBCOMMANDS:
-        raise AdminInputError(f"`{words[0]}` is not a /faq-admin command; try "
-                              f"{', '.join(f'`{s}`' for s in SUBCOMMANDS)}")  # fmt: skip
+        raise AdminInputError(
+            f"`{words[0]}` is not a /faq-admin command; try "
+            f"{', '.join(f'`{s}`' for s in SUBCOMMANDS)}"
+        )
     return AdminCommand(name, words[1:])
 
 
@@ -66,8 +68,10 @@ def visibility_args(words: list[str]) -> list[str]:
 
 def source_id_arg(args: list[str], command: str) -> str:
     if not args:
-        raise AdminInputError(f"`{command}` needs a source id: `/faq-admin {command} <id>` "
-                              "(`/faq-admin list` shows them)")  # fmt: skip
+        raise AdminInputError(
+            f"`{command}` needs a source id: `/faq-admin {command} <id>` "
+            "(`/faq-admin list` shows them)"
+        )
     if not _SOURCE_ID.match(args[0]):
         raise AdminInputError(f"`{args[0]}` is not a source id")
     return args[0]

@@ -23,5 +23,6 @@ def register(app: App, services: BotServices) -> None:
     def on_vote_down(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
         ack()
         if feedback.on_button(services.settings, action["value"], body["user"]["id"], -1):
-            client.views_open(trigger_id=body["trigger_id"],
-                              view=ui.correction_modal(action["value"]))  # fmt: skip
+            client.views_open(
+                trigger_id=body["trigger_id"], view=ui.correction_modal(action["value"])
+            )

@@ -25,8 +25,12 @@ def register(app: App, services: BotServices) -> None:
         if notice:  # the ack is Slack's answer to the command itself: no post, always sent
             ack(ui.ask_usage() if notice.kind == HINT and not question else notice.text)
             return
-        request = AnswerRequest(question=question, asker=command["user_id"],
-                                channel=command.get("channel_id"), private=True)  # fmt: skip
+        request = AnswerRequest(
+            question=question,
+            asker=command["user_id"],
+            channel=command.get("channel_id"),
+            private=True,
+        )
         request.reply = Reply(kind="slack", response_url=command["response_url"])
         try:
             services.dispatcher.submit(ANSWER, request)

@@ -98,8 +98,9 @@ def _redis_down(settings, timeout_s: float) -> str | None:
     import redis
 
     try:
-        redis.Redis.from_url(settings.redis_url, socket_timeout=timeout_s,
-                             socket_connect_timeout=timeout_s).ping()  # fmt: skip
+        redis.Redis.from_url(
+            settings.redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        ).ping()
     except Exception as exc:  # noqa: BLE001 - any failure is unhealthy, with its reason
         return f"Redis does not answer: {_first_line(exc)}"
     return None

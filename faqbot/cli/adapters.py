@@ -25,8 +25,14 @@ def _errors():
     from pipelines.evaluation.golden import GoldenSetInvalid
     from workers.generation.loading import ModelUnavailable
 
-    return (UnknownAdapter, DatabaseUnavailable, DatasetInvalid, PromotionRefused,
-            GoldenSetInvalid, ModelUnavailable)  # fmt: skip
+    return (
+        UnknownAdapter,
+        DatabaseUnavailable,
+        DatasetInvalid,
+        PromotionRefused,
+        GoldenSetInvalid,
+        ModelUnavailable,
+    )
 
 
 def evaluate(
@@ -71,8 +77,13 @@ def comparison_table(comparison: dict) -> Table:
             if old is None and new is None:
                 continue
             change = f"{new - old:+.3f}" if old is not None and new is not None else "-"
-            table.add_row(f"{part} (n={comparison['candidate'][part]['n']})", metric,
-                          _fmt(old), _fmt(new), change)  # fmt: skip
+            table.add_row(
+                f"{part} (n={comparison['candidate'][part]['n']})",
+                metric,
+                _fmt(old),
+                _fmt(new),
+                change,
+            )
     return table
 
 
@@ -98,18 +109,31 @@ def adapters_list(
     for r in rows:
         metrics, overall = r["metrics"], (r["metrics"].get("candidate") or {}).get("overall", {})
         gate = metrics.get("gate", {})
-        table.add_row(r["id"], r["status"], r["base_model"], r["dataset_version"] or "-",
-                      str(r["training"].get("steps", "-")), _fmt(overall.get("token_f1")),
-                      metrics.get("reference_id") or ("base" if metrics else "-"),
-                      ("pass" if gate.get("passed") else "fail") if gate else "not run")  # fmt: skip
+        table.add_row(
+            r["id"],
+            r["status"],
+            r["base_model"],
+            r["dataset_version"] or "-",
+            str(r["training"].get("steps", "-")),
+            _fmt(overall.get("token_f1")),
+            metrics.get("reference_id") or ("base" if metrics else "-"),
+            ("pass" if gate.get("passed") else "fail") if gate else "not run",
+        )
     out.print(table if rows else "No adapters yet: `faqbot train`.")
 
 
 def _adapter_json(row) -> dict:
-    return {"id": row.id, "status": row.status, "base_model": row.base_model,
-            "dataset_version": row.dataset_version, "path": row.path, "metrics": row.metrics,
-            "training": row.training, "created_at": row.created_at.isoformat(),
-            "promoted_at": row.promoted_at.isoformat() if row.promoted_at else None}  # fmt: skip
+    return {
+        "id": row.id,
+        "status": row.status,
+        "base_model": row.base_model,
+        "dataset_version": row.dataset_version,
+        "path": row.path,
+        "metrics": row.metrics,
+        "training": row.training,
+        "created_at": row.created_at.isoformat(),
+        "promoted_at": row.promoted_at.isoformat() if row.promoted_at else None,
+    }
 
 
 @adapters_app.command("promote")
@@ -129,8 +153,10 @@ def adapters_promote(
     except _errors() as exc:
         fail(str(exc), code=1)
     forced = " (forced past the gate)" if not comparison["gate"]["passed"] else ""
-    out.print(f"promoted {adapter}{forced}; it replaces "
-              f"{comparison['reference_id'] or 'the base model'}", markup=False)  # fmt: skip
+    out.print(
+        f"promoted {adapter}{forced}; it replaces {comparison['reference_id'] or 'the base model'}",
+        markup=False,
+    )
 
 
 @adapters_app.command("rollback")
@@ -143,5 +169,4 @@ def adapters_rollback() -> None:
         retired, restored = rollback(settings)
     except _errors() as exc:
         fail(str(exc), code=1)
-    out.print(f"rolled back {retired}; now answering: {restored or 'the base model'}",
-              markup=False)  # fmt: skip
+    out.print(f"rolled back {retired}; now answering: {restored or 'the base model'}", markup=False)

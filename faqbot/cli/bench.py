@@ -51,9 +51,13 @@ def bench_retrieval(
 
     settings = load_settings()
     try:
-        result = run_retrieval_benchmark(dataset, settings, progress=ProgressBar(as_json),
-                                         feedback_faq=feedback_faq,
-                                         reranker=Path(reranker) if reranker else None)  # fmt: skip
+        result = run_retrieval_benchmark(
+            dataset,
+            settings,
+            progress=ProgressBar(as_json),
+            feedback_faq=feedback_faq,
+            reranker=Path(reranker) if reranker else None,
+        )
     except (FileNotFoundError, ValueError, RerankerUnavailable) as exc:
         fail(str(exc))
     if as_json:
@@ -152,9 +156,14 @@ def bench_generate(
     if unknown:
         fail(f"--engine {unknown[0]}: not one of {', '.join(ENGINES)}")
     try:
-        result = run_generate_benchmark(settings, models=model or [settings.llm_model],
-                                        engines=engines, questions=questions,
-                                        new_tokens=new_tokens, progress=ProgressBar(as_json))  # fmt: skip
+        result = run_generate_benchmark(
+            settings,
+            models=model or [settings.llm_model],
+            engines=engines,
+            questions=questions,
+            new_tokens=new_tokens,
+            progress=ProgressBar(as_json),
+        )
     except (FileNotFoundError, ValueError, ModelUnavailable, ServerFailed) as exc:
         fail(str(exc))
     if plot:
@@ -166,23 +175,43 @@ def bench_generate(
 
 
 def _print_generate(result: dict) -> None:
-    table = Table("model", "engine", "load s", "first token s", "prefill tok/s", "decode tok/s",
-                  "answer s", "peak MB", "decode ×", "answer ×",
-                  title=f"generate: {result['prompts']} prompts, {result['new_tokens']} new "
-                  f"tokens, {result['threads']} threads")  # fmt: skip
+    table = Table(
+        "model",
+        "engine",
+        "load s",
+        "first token s",
+        "prefill tok/s",
+        "decode tok/s",
+        "answer s",
+        "peak MB",
+        "decode ×",
+        "answer ×",
+        title=f"generate: {result['prompts']} prompts, {result['new_tokens']} new "
+        f"tokens, {result['threads']} threads",
+    )
     cell = lambda value, digits=2: "-" if value is None else f"{value:.{digits}f}"
     for row in result["rows"]:
-        table.add_row(row["model"], row["engine"], cell(row["load_s"], 1),
-                      cell(row["first_token_p50_s"]), cell(row["prefill_tokens_per_s"], 0),
-                      cell(row["decode_tokens_per_s"], 1), cell(row["answer_p50_s"]),
-                      cell(row["peak_mb"], 0), cell(row.get("decode_vs_transformers"), 1),
-                      cell(row.get("answer_vs_transformers"), 1))  # fmt: skip
+        table.add_row(
+            row["model"],
+            row["engine"],
+            cell(row["load_s"], 1),
+            cell(row["first_token_p50_s"]),
+            cell(row["prefill_tokens_per_s"], 0),
+            cell(row["decode_tokens_per_s"], 1),
+            cell(row["answer_p50_s"]),
+            cell(row["peak_mb"], 0),
+            cell(row.get("decode_vs_transformers"), 1),
+            cell(row.get("answer_vs_transformers"), 1),
+        )
     out.print(table)
     for row in result["rows"]:
         for level, figures in row.get("throughput", {}).items():
-            out.print(f"{row['model']} server, {level} concurrent: "
-                      f"{figures['tokens_per_s']:.1f} tok/s, {figures['answers_per_min']:.1f} "
-                      f"answers/min, p50 {figures['latency_p50_s']:.1f} s", markup=False)  # fmt: skip
+            out.print(
+                f"{row['model']} server, {level} concurrent: "
+                f"{figures['tokens_per_s']:.1f} tok/s, {figures['answers_per_min']:.1f} "
+                f"answers/min, p50 {figures['latency_p50_s']:.1f} s",
+                markup=False,
+            )
 
 
 @bench_app.command("workers")
@@ -231,10 +260,14 @@ def bench_workers(
     settings = load_settings()
     try:
         result = run_workers_benchmark(
-            settings, questions=questions, workers=workers, redis_url=redis_url,
-            ingest_workers=(1, 2) if ingest else (), timeout_s=timeout,
+            settings,
+            questions=questions,
+            workers=workers,
+            redis_url=redis_url,
+            ingest_workers=(1, 2) if ingest else (),
+            timeout_s=timeout,
             progress=ProgressBar(as_json),
-        )  # fmt: skip
+        )
     except (BenchUnavailable, EmbedderUnavailable, ValueError) as exc:
         fail(str(exc))
     if as_json:
@@ -272,8 +305,12 @@ def bench_slack_ack(
     from pipelines.bench.slack_ack import run_slack_ack_benchmark
 
     try:
-        result = run_slack_ack_benchmark(requests=requests, concurrency=concurrency,
-                                         redis_url=redis_url, progress=ProgressBar(as_json))  # fmt: skip
+        result = run_slack_ack_benchmark(
+            requests=requests,
+            concurrency=concurrency,
+            redis_url=redis_url,
+            progress=ProgressBar(as_json),
+        )
     except BenchUnavailable as exc:
         fail(str(exc))
     _print_figures(result, f"Slack ack: {requests} events, {concurrency} at once", as_json)
@@ -311,9 +348,16 @@ def bench_soak(
     from pipelines.bench.soak import run_soak_benchmark
 
     try:
-        result = run_soak_benchmark(load_settings(), questions=questions, users=users,
-                                    workers=workers, rate=rate, redis_url=redis_url,
-                                    timeout_s=timeout, progress=ProgressBar(as_json))  # fmt: skip
+        result = run_soak_benchmark(
+            load_settings(),
+            questions=questions,
+            users=users,
+            workers=workers,
+            rate=rate,
+            redis_url=redis_url,
+            timeout_s=timeout,
+            progress=ProgressBar(as_json),
+        )
     except BenchUnavailable as exc:
         fail(str(exc))
     _print_figures(result, f"Soak: {questions} questions, {workers} workers", as_json)
@@ -355,26 +399,40 @@ def bench_retrain(
 
     settings = load_settings()
     try:
-        result = run_retrain_benchmark(Path(dataset), settings, steps=steps, held_out=held_out,
-                                       compare_precision=compare_precision,
-                                       plot=Path(plot) if plot else None,
-                                       progress=ProgressBar(as_json))  # fmt: skip
+        result = run_retrain_benchmark(
+            Path(dataset),
+            settings,
+            steps=steps,
+            held_out=held_out,
+            compare_precision=compare_precision,
+            plot=Path(plot) if plot else None,
+            progress=ProgressBar(as_json),
+        )
     except (FileNotFoundError, ValueError, ModelUnavailable) as exc:
         fail(str(exc))
     if as_json:
         print(json.dumps(result))
         return
-    table = Table("figure", "before", "after", title=f"retrain: {result['model']}, "
-                  f"{result['steps']} steps, {result['examples']['train']} examples")  # fmt: skip
+    table = Table(
+        "figure",
+        "before",
+        "after",
+        title=f"retrain: {result['model']}, "
+        f"{result['steps']} steps, {result['examples']['train']} examples",
+    )
     for key in ("eval_loss", "token_f1"):
         table.add_row(key, str(result["before"][key]), str(result["after"][key]))
     out.print(table)
-    out.print(f"4-bit: {result['seconds_per_step']} s/step, peak {result['peak_memory_mb']} MB",
-              markup=False)  # fmt: skip
+    out.print(
+        f"4-bit: {result['seconds_per_step']} s/step, peak {result['peak_memory_mb']} MB",
+        markup=False,
+    )
     if "full_precision" in result:
         full = result["full_precision"]
-        out.print(f"full precision: {full['seconds_per_step']} s/step, peak "
-                  f"{full['peak_memory_mb']} MB", markup=False)  # fmt: skip
+        out.print(
+            f"full precision: {full['seconds_per_step']} s/step, peak {full['peak_memory_mb']} MB",
+            markup=False,
+        )
 
 
 def _print_workers_bench(result: dict) -> None:

@@ -60,9 +60,13 @@ def dataset_build(
     settings = database_ready()
     with ProgressBar(disable=as_json) as bar:
         try:
-            manifest = build_dataset(settings, since=_date(since, "--since"),
-                                     until=_date(until, "--until"), approved_only=approved_only,
-                                     progress=bar)  # fmt: skip
+            manifest = build_dataset(
+                settings,
+                since=_date(since, "--since"),
+                until=_date(until, "--until"),
+                approved_only=approved_only,
+                progress=bar,
+            )
         except DatasetEmpty as exc:
             fail(str(exc), code=1)
     if faq:
@@ -71,16 +75,21 @@ def dataset_build(
         print(json.dumps(manifest))
         return
     ex = manifest["examples"]
-    out.print(f"dataset {manifest['version']}: {ex['train']} train, {ex['eval']} eval, "
-              f"{ex['negatives']} negatives from {manifest['candidates']} rated answers "
-              f"({manifest['merged_duplicates']} near-duplicates merged)", markup=False)  # fmt: skip
+    out.print(
+        f"dataset {manifest['version']}: {ex['train']} train, {ex['eval']} eval, "
+        f"{ex['negatives']} negatives from {manifest['candidates']} rated answers "
+        f"({manifest['merged_duplicates']} near-duplicates merged)",
+        markup=False,
+    )
     out.print(f"  by rule: {manifest['by_rule']}", markup=False)
     out.print(f"  scrubbed: {manifest['scrubbed'] or 'nothing'}", markup=False)
     out.print(f"  in {settings.datasets_dir / manifest['version']}", markup=False)
     if faq:
         entries = manifest["feedback_faq"]
-        out.print(f"  feedback-faq: {entries['entries']} FAQ entries in {entries['channels']} "
-                  "channels", markup=False)  # fmt: skip
+        out.print(
+            f"  feedback-faq: {entries['entries']} FAQ entries in {entries['channels']} channels",
+            markup=False,
+        )
 
 
 def _sync_faq(approved_only: bool | None) -> dict:
@@ -105,9 +114,15 @@ def dataset_list(
     table = Table("version", "created", "train", "eval", "negatives", "candidates", "scrubbed")
     for m in manifests:
         ex = m["examples"]
-        table.add_row(m["version"], m["created_at"][:16].replace("T", " "), str(ex["train"]),
-                      str(ex["eval"]), str(ex["negatives"]), str(m["candidates"]),
-                      str(sum(m["scrubbed"].values())))  # fmt: skip
+        table.add_row(
+            m["version"],
+            m["created_at"][:16].replace("T", " "),
+            str(ex["train"]),
+            str(ex["eval"]),
+            str(ex["negatives"]),
+            str(m["candidates"]),
+            str(sum(m["scrubbed"].values())),
+        )
     out.print(table if manifests else "No datasets yet: `faqbot dataset build`.")
 
 
@@ -138,8 +153,15 @@ def dataset_review(
         return
     table = Table("id", "rule", "👍", "👎", "review", "question", "answer (or correction)")
     for r in rows:
-        table.add_row(str(r["id"]), r["rule"], str(r["up"]), str(r["down"]), r["review"] or "-",
-                      r["question"][:80], r["target"][:120])  # fmt: skip
+        table.add_row(
+            str(r["id"]),
+            r["rule"],
+            str(r["up"]),
+            str(r["down"]),
+            r["review"] or "-",
+            r["question"][:80],
+            r["target"][:120],
+        )
     out.print(table if rows else "Nothing to review.")
 
 
@@ -231,12 +253,19 @@ def _mark(settings, approve: list[int], reject: list[int], note: str | None) -> 
         fail(f"answer {both[0]}: both approved and rejected; pick one")
     try:
         with session_scope(settings) as session:
-            for decision, action, ids in (("approved", "approve", approve),
-                                          ("rejected", "reject", reject)):  # fmt: skip
+            for decision, action, ids in (
+                ("approved", "approve", approve),
+                ("rejected", "reject", reject),
+            ):
                 for interaction_id in ids:
                     reviews.mark(session, interaction_id, decision, reviewer, note)
-                    audit.record(session, f"dataset.{action}", actor=reviewer,
-                                 target=str(interaction_id), note=note)  # fmt: skip
+                    audit.record(
+                        session,
+                        f"dataset.{action}",
+                        actor=reviewer,
+                        target=str(interaction_id),
+                        note=note,
+                    )
     except reviews.UnknownInteraction as exc:
         fail(f"{exc} (nothing was marked)", code=1)
     out.print(f"approved {len(approve)}, rejected {len(reject)}")
@@ -255,7 +284,16 @@ def _candidates(settings, show_all: bool) -> list[dict]:
             continue
         rule = c.training_rule(settings.dataset_approved_only, settings.feedback_min_voters)
         target = c.correction if rule == CORRECTED else c.answer
-        rows.append({"id": c.interaction_id, "rule": rule, "up": c.up, "down": c.down,
-                     "review": c.review, "pending_corrections": c.pending_corrections,
-                     "question": scrub(c.question), "target": scrub(target or "")})  # fmt: skip
+        rows.append(
+            {
+                "id": c.interaction_id,
+                "rule": rule,
+                "up": c.up,
+                "down": c.down,
+                "review": c.review,
+                "pending_corrections": c.pending_corrections,
+                "question": scrub(c.question),
+                "target": scrub(target or ""),
+            }
+        )
     return rows

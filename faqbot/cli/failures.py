@@ -38,8 +38,14 @@ def list_failures(
         return
     table = Table("reference", "asked", "asker", "channel", "question", "error")
     for row in rows:
-        table.add_row(row["reference"], row["asked_at"][:19], row["asker"] or "-",
-                      row["channel"] or "-", row["question"][:60], row["error"] or "-")  # fmt: skip
+        table.add_row(
+            row["reference"],
+            row["asked_at"][:19],
+            row["asker"] or "-",
+            row["channel"] or "-",
+            row["question"][:60],
+            row["error"] or "-",
+        )
     out.print(table)
 
 
@@ -77,7 +83,14 @@ def retry(
 
 
 def _summary(row) -> dict:
-    return {"reference": row.request_id[:8], "request_id": row.request_id,
-            "asked_at": row.created_at.isoformat(), "asker": row.asker, "channel": row.channel,
-            "question": row.question, "error": row.error, "attempts": row.attempts,
-            "retryable": bool(row.request)}  # fmt: skip
+    return {
+        "reference": row.request_id[:8],
+        "request_id": row.request_id,
+        "asked_at": row.created_at.isoformat(),
+        "asker": row.asker,
+        "channel": row.channel,
+        "question": row.question,
+        "error": row.error,
+        "attempts": row.attempts,
+        "retryable": bool(row.request),
+    }

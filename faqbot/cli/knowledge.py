@@ -137,13 +137,29 @@ def sources_list(
     if as_json:
         print(json.dumps(sources))
         return
-    table = Table("source", "status", "location", "visibility", "documents", "chunks",
-                  "indexed at", "added by")  # fmt: skip
+    table = Table(
+        "source",
+        "status",
+        "location",
+        "visibility",
+        "documents",
+        "chunks",
+        "indexed at",
+        "added by",
+    )
     for s in sources:
         when = s["indexed_at"][:16].replace("T", " ") if s["indexed_at"] else "-"
         status = s["status"] + (f": {s['last_error']}" if s["last_error"] else "")
-        table.add_row(s["source_id"], status, s["location"], ",".join(s["visibility"]),
-                      str(s["documents"]), str(s["chunks"]), when, s["added_by"] or "-")  # fmt: skip
+        table.add_row(
+            s["source_id"],
+            status,
+            s["location"],
+            ",".join(s["visibility"]),
+            str(s["documents"]),
+            str(s["chunks"]),
+            when,
+            s["added_by"] or "-",
+        )
     out.print(table if sources else "No sources yet: add one with `faqbot ingest PATH_OR_URL`.")
 
 

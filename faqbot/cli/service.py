@@ -128,8 +128,11 @@ def model_server(
     for served in models:
         err.print(f"serving {served.alias}" + (" (LoRA)" if served.lora else ""), markup=False)
     threads = settings.llm_threads or os.cpu_count() or 1
-    raise typer.Exit(run_server(models, host=host, port=port, threads=threads,
-                                context=settings.llm_context_tokens))  # fmt: skip
+    raise typer.Exit(
+        run_server(
+            models, host=host, port=port, threads=threads, context=settings.llm_context_tokens
+        )
+    )
 
 
 @db_app.command("upgrade")

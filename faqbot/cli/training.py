@@ -49,26 +49,40 @@ def train(
         ensure_schema(settings)
         files = resolve_dataset(settings, dataset)
         with ProgressBar(disable=as_json) as bar:
-            run = train_adapter(settings, files, base=base, max_steps=max_steps,
-                                four_bit=four_bit, progress=bar)  # fmt: skip
+            run = train_adapter(
+                settings, files, base=base, max_steps=max_steps, four_bit=four_bit, progress=bar
+            )
         register_run(settings, run, actor="cli")
-    except (DatasetNotFound, DatasetInvalid, TrainingError, TargetModulesError,
-            ModelUnavailable, DatabaseUnavailable) as exc:  # fmt: skip
+    except (
+        DatasetNotFound,
+        DatasetInvalid,
+        TrainingError,
+        TargetModulesError,
+        ModelUnavailable,
+        DatabaseUnavailable,
+    ) as exc:
         fail(str(exc))
     if as_json:
         print(json.dumps(run.to_json()))
         return
     losses = [loss for _, loss in run.losses]
-    out.print(f"adapter {run.adapter_id}: {run.steps} steps on {run.examples} examples of "
-              f"{run.dataset_version}, {run.seconds_per_step:.2f} s/step, peak "
-              f"{run.peak_memory_mb:.0f} MB on {run.device}", markup=False)  # fmt: skip
+    out.print(
+        f"adapter {run.adapter_id}: {run.steps} steps on {run.examples} examples of "
+        f"{run.dataset_version}, {run.seconds_per_step:.2f} s/step, peak "
+        f"{run.peak_memory_mb:.0f} MB on {run.device}",
+        markup=False,
+    )
     if losses:
         out.print(f"  training loss {losses[0]:.3f} → {losses[-1]:.3f}", markup=False)
     if run.eval_loss_before is not None:
-        out.print(f"  eval loss {run.eval_loss_before:.3f} → {run.eval_loss_after:.3f}",
-                  markup=False)  # fmt: skip
-    out.print(f"  saved in {run.path} (loss curve: loss.png); next: faqbot eval --adapter "
-              f"{run.adapter_id}", markup=False)  # fmt: skip
+        out.print(
+            f"  eval loss {run.eval_loss_before:.3f} → {run.eval_loss_after:.3f}", markup=False
+        )
+    out.print(
+        f"  saved in {run.path} (loss curve: loss.png); next: faqbot eval --adapter "
+        f"{run.adapter_id}",
+        markup=False,
+    )
 
 
 def retrain(
@@ -98,8 +112,14 @@ def retrain(
         ensure_schema(settings)
         with ProgressBar(disable=as_json) as bar:
             summary = run_retrain(settings, max_steps=max_steps, progress=bar)
-    except (DatasetEmpty, TrainingError, TargetModulesError, ModelUnavailable, GoldenSetInvalid,
-            DatabaseUnavailable) as exc:  # fmt: skip
+    except (
+        DatasetEmpty,
+        TrainingError,
+        TargetModulesError,
+        ModelUnavailable,
+        GoldenSetInvalid,
+        DatabaseUnavailable,
+    ) as exc:
         fail(str(exc))
     if as_json:
         print(json.dumps(summary))

@@ -17,11 +17,24 @@ class UnknownAdapter(ValueError):
     pass
 
 
-def register(session: Session, adapter_id: str, *, base_model: str, path: str,
-             dataset_version: str | None, training: dict) -> Adapter:  # fmt: skip
-    row = Adapter(id=adapter_id, base_model=base_model, path=path,
-                  dataset_version=dataset_version, status=CANDIDATE, training=training,
-                  metrics={})  # fmt: skip
+def register(
+    session: Session,
+    adapter_id: str,
+    *,
+    base_model: str,
+    path: str,
+    dataset_version: str | None,
+    training: dict,
+) -> Adapter:
+    row = Adapter(
+        id=adapter_id,
+        base_model=base_model,
+        path=path,
+        dataset_version=dataset_version,
+        status=CANDIDATE,
+        training=training,
+        metrics={},
+    )
     session.add(row)
     session.flush()
     return row

@@ -16,5 +16,6 @@ def record(
     outcome: str = "ok",
     **detail,
 ) -> None:
-    session.add(AuditEntry(actor=actor, action=action, target=target, outcome=outcome,
-                           detail=detail))  # fmt: skip
+    session.add(
+        AuditEntry(actor=actor, action=action, target=target, outcome=outcome, detail=detail)
+    )

@@ -18,8 +18,9 @@ PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 def by_reply(session: Session, channel: str, ts: str) -> Interaction | None:
     """The answer carried by a Slack message, if the message is one of the bot's answers."""
-    query = select(Interaction).where(Interaction.reply_channel == channel,
-                                      Interaction.reply_ts == ts)  # fmt: skip
+    query = select(Interaction).where(
+        Interaction.reply_channel == channel, Interaction.reply_ts == ts
+    )
     return session.scalar(query)
 
 

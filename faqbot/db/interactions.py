@@ -49,11 +49,17 @@ def claim(session: Session, request: AnswerRequest) -> Claim:
 def _insert(session: Session, request: AnswerRequest) -> Interaction:
     """A new row, or the one a concurrent delivery inserted a moment ago."""
     row = Interaction(
-        request_id=request.request_id, question=request.question, asker=request.asker,
-        channel=request.channel, thread_ts=request.thread_ts, private=request.private,
-        status="queued", attempts=0,
-        enqueued_at=request.enqueued_at, request=request.model_dump(mode="json"),
-    )  # fmt: skip
+        request_id=request.request_id,
+        question=request.question,
+        asker=request.asker,
+        channel=request.channel,
+        thread_ts=request.thread_ts,
+        private=request.private,
+        status="queued",
+        attempts=0,
+        enqueued_at=request.enqueued_at,
+        request=request.model_dump(mode="json"),
+    )
     try:
         with session.begin_nested():
             session.add(row)
@@ -117,13 +123,15 @@ def thread_history(
         return []
     rows = session.scalars(
         select(Interaction)
-        .where(Interaction.channel == request.channel,
-               Interaction.thread_ts == request.thread_ts,
-               Interaction.request_id != request.request_id,
-               Interaction.status == "answered")
+        .where(
+            Interaction.channel == request.channel,
+            Interaction.thread_ts == request.thread_ts,
+            Interaction.request_id != request.request_id,
+            Interaction.status == "answered",
+        )
         .order_by(Interaction.id.desc())
         .limit(turns)
-    ).all()  # fmt: skip
+    ).all()
     return [
         {"question": row.question, "answer": row.answer, "visibility": row.visibility}
         for row in reversed(rows)
@@ -145,11 +153,17 @@ def mark_failed(session: Session, request: AnswerRequest, error: str) -> None:
 def stored_answer(row: Interaction) -> dict:
     """The answer as the reply sink wants it, rebuilt from the row."""
     return {
-        "question": row.question, "answer": row.answer, "citations": row.citations,
-        "refused": row.status == "refused", "mode": row.mode, "model": row.model,
-        "adapter": row.adapter, "timings_ms": row.timings_ms, "tokens": row.tokens,
+        "question": row.question,
+        "answer": row.answer,
+        "citations": row.citations,
+        "refused": row.status == "refused",
+        "mode": row.mode,
+        "model": row.model,
+        "adapter": row.adapter,
+        "timings_ms": row.timings_ms,
+        "tokens": row.tokens,
         "related": [],
-    }  # fmt: skip
+    }
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -168,11 +182,15 @@ def unclaimed(session: Session, older_than_s: float, younger_than_s: float) -> l
     )
     rows = session.scalars(
         select(Interaction)
-        .where(Interaction.status == "queued", Interaction.attempts == 0,
-               Interaction.created_at < newest, Interaction.created_at > oldest,
-               Interaction.request.is_not(None))
+        .where(
+            Interaction.status == "queued",
+            Interaction.attempts == 0,
+            Interaction.created_at < newest,
+            Interaction.created_at > oldest,
+            Interaction.request.is_not(None),
+        )
         .with_for_update(skip_locked=True)
-    ).all()  # fmt: skip
+    ).all()
     resent = []
     for row in rows:
         if row.request.get("resent_at"):
@@ -221,12 +239,19 @@ def failed_by_reference(session: Session, reference: str) -> Interaction:
     if len(reference) < 6 or not reference.isalnum():
         raise NoSuchFailure(f"{reference!r}: a reference is at least 6 letters and digits")
     rows = session.scalars(
-        select(Interaction).where(Interaction.request_id.startswith(reference.lower()))
+        select(Interaction)
+        .where(Interaction.request_id.startswith(reference.lower()))
         .with_for_update()
-    ).all()  # fmt: skip
+    ).all()
     if len(rows) != 1:
-        raise NoSuchFailure(f"{reference!r}: " + ("no question has this reference" if not rows
-                            else f"{len(rows)} questions share this reference; give more of it"))  # fmt: skip
+        raise NoSuchFailure(
+            f"{reference!r}: "
+            + (
+                "no question has this reference"
+                if not rows
+                else f"{len(rows)} questions share this reference; give more of it"
+            )
+        )
     if rows[0].status != "failed":
         raise NoSuchFailure(f"{reference!r}: this question is {rows[0].status}, not failed")
     return rows[0]

@@ -14,8 +14,9 @@ class UnknownInteraction(ValueError):
     pass
 
 
-def mark(session: Session, interaction_id: int, decision: str, reviewer: str,
-         note: str | None = None) -> DatasetReview:  # fmt: skip
+def mark(
+    session: Session, interaction_id: int, decision: str, reviewer: str, note: str | None = None
+) -> DatasetReview:
     """The latest decision on an answer replaces an earlier one."""
     if decision not in DECISIONS:
         raise ValueError(f"decision {decision!r}: use approved or rejected")

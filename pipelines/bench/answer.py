@@ -54,8 +54,9 @@ def run_answer_benchmark(
             data = load_stackfaq(Path(dataset))
             index_stackfaq(data, settings, store, embedder, progress)
             queries, name = [q for q in data.queries if q.split == "test"], "stackfaq"
-        chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
-                                   chat_model=chat_model)  # fmt: skip
+        chain = build_answer_chain(
+            settings=settings, store=store, embedder=embedder, chat_model=chat_model
+        )
         queries = spread(queries, limit)
         recall = _recall_at_5(queries, settings, store, embedder, passages=name != "stackfaq")
         answers = _run(chain, [q.text for q in queries], progress, "in scope")
@@ -74,8 +75,12 @@ def _recall_at_5(queries: list[Query], settings, store, embedder, *, passages: b
     found = []
     for query in queries:
         hits = retrieve(query.text, settings=settings, store=store, embedder=embedder, k=5)
-        found.append(any(query.answers(h.chunk) if passages else h.chunk.doc_key in query.relevant
-                         for h in hits))  # fmt: skip
+        found.append(
+            any(
+                query.answers(h.chunk) if passages else h.chunk.doc_key in query.relevant
+                for h in hits
+            )
+        )
     return _mean(found)
 
 
@@ -88,8 +93,12 @@ def _run(chain, questions: list[str], progress, label: str) -> list[Answer]:
     return answers
 
 
-def summarise_answers(queries: list[Query], answers: list[Answer], offtopic: list[Answer],
-                      offtopic_held_out: list[Answer] = ()) -> dict:  # fmt: skip
+def summarise_answers(
+    queries: list[Query],
+    answers: list[Answer],
+    offtopic: list[Answer],
+    offtopic_held_out: list[Answer] = (),
+) -> dict:
     """`_held_out` rates count only questions no threshold was tuned on."""
     unseen = [a for q, a in zip(queries, answers, strict=True) if q.held_out]
     answered = [(q, a) for q, a in zip(queries, answers, strict=True) if not a.refused]
@@ -159,9 +168,17 @@ def _median(values: list[float]) -> float:
     return round(float(np.median(values)), 1) if values else 0.0
 
 
-RATES = ("recall_at_5", "citation_hit_rate", "token_f1", "reference_words", "generated_rate",
-         "refusal_rate", "refusal_rate_held_out", "offtopic_refusal_rate",
-         "offtopic_refusal_rate_held_out")  # fmt: skip
+RATES = (
+    "recall_at_5",
+    "citation_hit_rate",
+    "token_f1",
+    "reference_words",
+    "generated_rate",
+    "refusal_rate",
+    "refusal_rate_held_out",
+    "offtopic_refusal_rate",
+    "offtopic_refusal_rate_held_out",
+)
 LATENCIES = ("first_text_p50_ms", "p50_ms", "p95_ms")
 
 
@@ -177,17 +194,25 @@ def plot_answer_comparison(before: dict, after: dict, path: Path) -> None:
     width = 0.38
     for offset, label, figures in ((-width / 2, "before", before), (width / 2, "after", after)):
         values = [float(figures.get(m) or 0.0) for m in RATES]
-        rates.bar_label(rates.bar([i + offset for i in range(len(RATES))], values, width,
-                                  label=label), fmt="%.2f", fontsize=7)  # fmt: skip
+        rates.bar_label(
+            rates.bar([i + offset for i in range(len(RATES))], values, width, label=label),
+            fmt="%.2f",
+            fontsize=7,
+        )
         seconds = [float(figures.get(m) or 0.0) / 1000 for m in LATENCIES]
-        times.bar_label(times.bar([i + offset for i in range(len(LATENCIES))], seconds, width,
-                                  label=label), fmt="%.1f", fontsize=7)  # fmt: skip
-    rates.set_xticks(range(len(RATES)), [m.replace("_", " ") for m in RATES], rotation=20,
-                     fontsize=8)  # fmt: skip
+        times.bar_label(
+            times.bar([i + offset for i in range(len(LATENCIES))], seconds, width, label=label),
+            fmt="%.1f",
+            fontsize=7,
+        )
+    rates.set_xticks(
+        range(len(RATES)), [m.replace("_", " ") for m in RATES], rotation=20, fontsize=8
+    )
     rates.set_ylim(0, 1.1)
     rates.legend()
-    times.set_xticks(range(len(LATENCIES)), ["first text p50", "final p50", "final p95"],
-                     fontsize=8)  # fmt: skip
+    times.set_xticks(
+        range(len(LATENCIES)), ["first text p50", "final p50", "final p95"], fontsize=8
+    )
     times.set_ylabel("seconds")
     rates.set_title(f"answers: {after.get('dataset')} ({after.get('model')})")
     figure.tight_layout()

@@ -22,9 +22,16 @@ def index_stackfaq(
     ]
     report = IngestReport("stackfaq")
     index_documents(
-        "stackfaq", prepared, set(), visibility=[PUBLIC], settings=settings, store=store,
-        embedder=embedder, report=report, progress=progress,
-    )  # fmt: skip
+        "stackfaq",
+        prepared,
+        set(),
+        visibility=[PUBLIC],
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        report=report,
+        progress=progress,
+    )
     return report
 
 
@@ -33,9 +40,14 @@ def index_sample(
 ) -> IngestReport:
     """The shipped handbook through the real ingestion pipeline."""
     report = ingest(
-        str(Path(SAMPLE_DIR) / "docs"), settings=settings, store=store, embedder=embedder,
-        source_id="sample", visibility=[PUBLIC], progress=progress,
-    )  # fmt: skip
+        str(Path(SAMPLE_DIR) / "docs"),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="sample",
+        visibility=[PUBLIC],
+        progress=progress,
+    )
     if report.errors:
         raise ValueError(f"sample knowledge base: {report.errors[0]}")
     return report
@@ -49,9 +61,14 @@ def index_longdocs(
     total = IngestReport("longdocs")
     for path in longdocs_files():
         report = ingest(
-            str(path), settings=settings, store=store, embedder=embedder,
-            source_id=f"longdocs-{path.stem}", visibility=[PUBLIC], progress=progress,
-        )  # fmt: skip
+            str(path),
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            source_id=f"longdocs-{path.stem}",
+            visibility=[PUBLIC],
+            progress=progress,
+        )
         if report.errors:
             raise ValueError(f"long-document set: {report.errors[0]}")
         total.files, total.chunks = total.files + report.files, total.chunks + report.chunks

@@ -36,9 +36,15 @@ def ingest_sources(folder: Path, copies: int) -> list[IngestRequest]:
 
 
 def bench_ingest(
-    settings: Settings, client, root: Path, redis_url: str, worker_counts: tuple[int, ...],
-    copies: int, timeout_s: float | None, progress,
-) -> dict:  # fmt: skip
+    settings: Settings,
+    client,
+    root: Path,
+    redis_url: str,
+    worker_counts: tuple[int, ...],
+    copies: int,
+    timeout_s: float | None,
+    progress,
+) -> dict:
     sources = ingest_sources(root / "sources", copies)
     runs = {
         "in_process": ingest_in_process(
@@ -49,9 +55,14 @@ def bench_ingest(
     for count in worker_counts:
         data_dir = root / f"ingest-{count}-workers"
         runs[f"workers_{count}"] = ingest_through_queue(
-            bench_settings(settings, data_dir, redis_url), client, root, sources, count,
-            timeout_s, progress,
-        )  # fmt: skip
+            bench_settings(settings, data_dir, redis_url),
+            client,
+            root,
+            sources,
+            count,
+            timeout_s,
+            progress,
+        )
     base = runs["in_process"]["chunks_per_s"]
     for run in runs.values():
         run["vs_in_process"] = round(run["chunks_per_s"] / base, 2) if base else 0.0
@@ -73,8 +84,9 @@ def ingest_in_process(settings: Settings, sources: list[IngestRequest], progress
     reports = []
     started = time.perf_counter()
     for done, request in enumerate(sources, 1):
-        reports.append(ingest_source(request.model_copy(), settings=settings, store=store,
-                                     embedder=embedder))  # fmt: skip
+        reports.append(
+            ingest_source(request.model_copy(), settings=settings, store=store, embedder=embedder)
+        )
         if progress:
             progress("ingest in-process", done, len(sources))
     seconds = time.perf_counter() - started
@@ -82,37 +94,70 @@ def ingest_in_process(settings: Settings, sources: list[IngestRequest], progress
 
 
 def ingest_through_queue(
-    settings: Settings, client, root: Path, sources: list[IngestRequest], workers: int,
-    timeout_s: float, progress,
-) -> dict:  # fmt: skip
+    settings: Settings,
+    client,
+    root: Path,
+    sources: list[IngestRequest],
+    workers: int,
+    timeout_s: float,
+    progress,
+) -> dict:
     from faqbot.db.migrate import ensure_schema
     from workers.store import get_store
 
     ensure_schema(settings)
-    requests = [r.model_copy(update={"request_id": uuid.uuid4().hex, "reply": new_reply()})
-                for r in sources]  # fmt: skip
+    requests = [
+        r.model_copy(update={"request_id": uuid.uuid4().hex, "reply": new_reply()}) for r in sources
+    ]
     with start_workers(settings, root / f"logs-ingest-{workers}", workers, "ingest") as pool:
-        outcomes = submit_and_wait(settings, client, pool, INGEST, requests, timeout_s,
-                                   progress, f"ingest, {workers} workers")  # fmt: skip
+        outcomes = submit_and_wait(
+            settings,
+            client,
+            pool,
+            INGEST,
+            requests,
+            timeout_s,
+            progress,
+            f"ingest, {workers} workers",
+        )
     reports = [o.of("finished")[0]["result"] for o in outcomes.values() if o.of("finished")]
     failures = [e["error"] for o in outcomes.values() for e in o.of("failed")]
-    seconds = span_s([o.enqueued_at for o in outcomes.values()],
-                    [e["at"] for o in outcomes.values() for e in o.of("finished")])  # fmt: skip
+    seconds = span_s(
+        [o.enqueued_at for o in outcomes.values()],
+        [e["at"] for o in outcomes.values() for e in o.of("finished")],
+    )
     lost = sum(not o.done for o in outcomes.values())
-    return _ingest_figures(reports, failures, seconds, get_store(settings).count(), lost,
-                           threads_per_worker(workers), workers)  # fmt: skip
+    return _ingest_figures(
+        reports,
+        failures,
+        seconds,
+        get_store(settings).count(),
+        lost,
+        threads_per_worker(workers),
+        workers,
+    )
 
 
 def _ingest_figures(
-    reports: list[dict], failures: list[str], seconds: float, stored: int, lost: int,
-    torch_threads: int, workers: int = 0,
-) -> dict:  # fmt: skip
+    reports: list[dict],
+    failures: list[str],
+    seconds: float,
+    stored: int,
+    lost: int,
+    torch_threads: int,
+    workers: int = 0,
+) -> dict:
     """Chunks/s of one run; `stored` (rows in the store afterwards) shows a lost write."""
     chunks = sum(report["chunks"] for report in reports)
     errors = [str(e) for report in reports for e in report["errors"]] + failures
     return {
-        "workers": workers, "torch_threads": torch_threads, "tasks_finished": len(reports),
-        "chunks": chunks, "stored_chunks": stored, "seconds": round(seconds, 2),
-        "chunks_per_s": round(chunks / seconds, 2) if seconds else 0.0, "lost": lost,
+        "workers": workers,
+        "torch_threads": torch_threads,
+        "tasks_finished": len(reports),
+        "chunks": chunks,
+        "stored_chunks": stored,
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(chunks / seconds, 2) if seconds else 0.0,
+        "lost": lost,
         "errors": errors,
-    }  # fmt: skip
+    }

@@ -71,18 +71,28 @@ def bench_settings(settings: Settings, data_dir: Path, redis_url: str) -> Settin
     """The user's settings in a fresh data dir with its own SQLite database and LanceDB store;
     the converted model stays in the user's cache so it is converted once, not per run."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return settings.model_copy(update={
-        "data_dir": data_dir, "redis_url": redis_url, "database_url": None,
-        "weaviate_url": None, "model_cache": settings.model_cache_dir.resolve(),
-    })  # fmt: skip
+    return settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "redis_url": redis_url,
+            "database_url": None,
+            "weaviate_url": None,
+            "model_cache": settings.model_cache_dir.resolve(),
+        }
+    )
 
 
 def worker_env(settings: Settings, torch_threads: int) -> dict[str, str]:
     """Every setting as a FAQBOT_ variable, so a worker sees exactly these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
     values = settings.model_dump() | {"torch_threads": torch_threads}
-    env.update({f"FAQBOT_{name.upper()}": _env_value(value) for name, value in values.items()
-                if value is not None})  # fmt: skip
+    env.update(
+        {
+            f"FAQBOT_{name.upper()}": _env_value(value)
+            for name, value in values.items()
+            if value is not None
+        }
+    )
     return env
 
 
@@ -123,9 +133,15 @@ def new_reply() -> Reply:
 
 
 def submit_and_wait(
-    settings: Settings, client, pool: WorkerPool, task: str, requests: list, timeout_s: float,
-    progress, label: str,
-) -> dict[str, Outcome]:  # fmt: skip
+    settings: Settings,
+    client,
+    pool: WorkerPool,
+    task: str,
+    requests: list,
+    timeout_s: float,
+    progress,
+    label: str,
+) -> dict[str, Outcome]:
     """All requests sent at once, then every reply read until each has finished or failed
     (or the time limit passes); keyed by request id."""
     from faqbot.dispatch import CeleryDispatcher
@@ -143,8 +159,9 @@ def submit_and_wait(
     return outcomes
 
 
-def _wait(client, pool: WorkerPool, keys: dict[str, Outcome], deadline: float, progress,
-          label: str) -> None:  # fmt: skip
+def _wait(
+    client, pool: WorkerPool, keys: dict[str, Outcome], deadline: float, progress, label: str
+) -> None:
     pending = set(keys)
     while pending and time.monotonic() < deadline:
         popped = client.blpop(sorted(pending), timeout=POLL_S)

@@ -31,9 +31,16 @@ ANSWER_SENTENCES = 2
 MAX_ANSWER_WORDS = 60
 
 
-def run_retrain_benchmark(dataset: Path, settings: Settings, *, steps: int = 20,
-                          held_out: int = 20, compare_precision: bool = True,
-                          plot: Path | None = None, progress=None) -> dict:  # fmt: skip
+def run_retrain_benchmark(
+    dataset: Path,
+    settings: Settings,
+    *,
+    steps: int = 20,
+    held_out: int = 20,
+    compare_precision: bool = True,
+    plot: Path | None = None,
+    progress=None,
+) -> dict:
     """`plot`: where to keep the 4-bit run's loss curve (the run itself is temporary)."""
     from pipelines.curation.build import build_dataset
     from pipelines.curation.versions import DatasetFiles, resolve_dataset
@@ -51,8 +58,11 @@ def run_retrain_benchmark(dataset: Path, settings: Settings, *, steps: int = 20,
         built = resolve_dataset(bench, manifest["version"])
         files = DatasetFiles(built.version, built.train, held_out_file, None, built.manifest)
         quantised = _train_in_child(bench, files, steps, four_bit=True, progress=progress)
-        full = _train_in_child(bench, files, steps, four_bit=False, progress=progress) \
-            if compare_precision else None  # fmt: skip
+        full = (
+            _train_in_child(bench, files, steps, four_bit=False, progress=progress)
+            if compare_precision
+            else None
+        )
         before = _generated_f1(bench, test, None, progress)
         after = _generated_f1(bench, test, quantised["path"], progress)
         if plot:
@@ -63,11 +73,16 @@ def run_retrain_benchmark(dataset: Path, settings: Settings, *, steps: int = 20,
 def _bench_settings(settings: Settings, tmp: Path) -> Settings:
     """A private data dir and database, the user's model cache, and a CPU-sized batch."""
     fields = settings.model_dump() | {
-        "data_dir": tmp / "data", "database_url": None, "model_cache": settings.model_cache_dir,
-        "dataset_eval_fraction": 0.0, "llm_adapter": None, "llm_4bit": False,
-        "train_max_length": BENCH_MAX_LENGTH, "train_batch_size": BENCH_BATCH,
+        "data_dir": tmp / "data",
+        "database_url": None,
+        "model_cache": settings.model_cache_dir,
+        "dataset_eval_fraction": 0.0,
+        "llm_adapter": None,
+        "llm_4bit": False,
+        "train_max_length": BENCH_MAX_LENGTH,
+        "train_batch_size": BENCH_BATCH,
         "train_gradient_accumulation": 1,
-    }  # fmt: skip
+    }
     return Settings(_env_file=None, **fields)
 
 
@@ -85,13 +100,20 @@ def _grounded_examples(data, settings: Settings, progress) -> list[dict]:
     index_stackfaq(data, settings, store, embedder, progress)
     examples = []
     for n, query in enumerate(data.queries, 1):
-        hits = retrieve(query.text, settings=settings, store=store, embedder=embedder,
-                        k=PASSAGES, mode="dense")  # fmt: skip
+        hits = retrieve(
+            query.text, settings=settings, store=store, embedder=embedder, k=PASSAGES, mode="dense"
+        )
         gold = [i for i, hit in enumerate(hits, 1) if hit.chunk.doc_key in query.relevant]
         if gold:
             reply = f"{_opening(hits[gold[0] - 1].chunk.text)} [{gold[0]}]"
-            examples.append({"question": query.text, "split": query.split, "answer": reply,
-                             "context": {"sources": format_sources(hits), "history": ""}})  # fmt: skip
+            examples.append(
+                {
+                    "question": query.text,
+                    "split": query.split,
+                    "answer": reply,
+                    "context": {"sources": format_sources(hits), "history": ""},
+                }
+            )
         if progress:
             progress("retrieving for each question", n, len(data.queries))
     return examples
@@ -116,10 +138,17 @@ def _record_feedback(settings: Settings, examples: list[dict]) -> None:
     ensure_schema(settings)
     with session_scope(settings) as session:
         for example in examples:
-            row = Interaction(request_id=uuid.uuid4().hex, question=example["question"],
-                              status="answered", answer=example["answer"], mode="generated",
-                              context=example["context"], scope=[PUBLIC], visibility=[PUBLIC],
-                              created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+            row = Interaction(
+                request_id=uuid.uuid4().hex,
+                question=example["question"],
+                status="answered",
+                answer=example["answer"],
+                mode="generated",
+                context=example["context"],
+                scope=[PUBLIC],
+                visibility=[PUBLIC],
+                created_at=dt.datetime.now(dt.UTC),
+            )
             session.add(row)
             session.flush()
             for voter in range(max(1, settings.feedback_min_voters)):
@@ -129,8 +158,10 @@ def _record_feedback(settings: Settings, examples: list[dict]) -> None:
 def _pair(example: dict) -> dict:
     from workers.answering.prompt import prompt_turns
 
-    return {"prompt": prompt_turns(example["question"], example["context"]),
-            "completion": [{"role": "assistant", "content": example["answer"]}]}  # fmt: skip
+    return {
+        "prompt": prompt_turns(example["question"], example["context"]),
+        "completion": [{"role": "assistant", "content": example["answer"]}],
+    }
 
 
 def _train_in_child(settings: Settings, files, steps: int, *, four_bit: bool, progress) -> dict:
@@ -152,8 +183,7 @@ def _train(settings: Settings, files, steps: int, four_bit: bool) -> dict:
     return train_adapter(settings, files, max_steps=steps, four_bit=four_bit).to_json()
 
 
-def _generated_f1(settings: Settings, examples: list[dict], adapter: str | None,
-                  progress) -> float:  # fmt: skip
+def _generated_f1(settings: Settings, examples: list[dict], adapter: str | None, progress) -> float:
     from workers.answering.citations import sanitise
     from workers.generation.chat_model import chat_messages
     from workers.generation.engines import transformers_model
@@ -175,16 +205,20 @@ def _figures(settings, manifest, test, quantised, full, before, after) -> dict:
     result = {
         "steps": quantised["steps"],
         "model": model_id(settings.llm_model),
-        "examples": {"train": manifest["examples"]["train"], "held_out": len(test),
-                     "merged_duplicates": manifest["merged_duplicates"]},
+        "examples": {
+            "train": manifest["examples"]["train"],
+            "held_out": len(test),
+            "merged_duplicates": manifest["merged_duplicates"],
+        },
         "before": {"eval_loss": quantised["eval_loss_before"], "token_f1": before},
         "after": {"eval_loss": quantised["eval_loss_after"], "token_f1": after},
         "seconds_per_step": quantised["seconds_per_step"],
         "peak_memory_mb": quantised["peak_memory_mb"],
         "effective_batch": settings.train_batch_size * settings.train_gradient_accumulation,
         "training_loss": quantised["losses"],
-    }  # fmt: skip
+    }
     if full:
-        result["full_precision"] = {key: full[key] for key in
-                                    ("seconds_per_step", "peak_memory_mb", "eval_loss_after")}  # fmt: skip
+        result["full_precision"] = {
+            key: full[key] for key in ("seconds_per_step", "peak_memory_mb", "eval_loss_after")
+        }
     return result

@@ -29,8 +29,13 @@ RERANKED = "default+rerank"  # measured too when a reranker is configured or giv
 CHUNKS_PER_QUERY = 40  # enough chunks to rank 10 distinct documents
 
 
-def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None,
-                            feedback_faq: bool = False, reranker: Path | None = None) -> dict:  # fmt: skip
+def run_retrieval_benchmark(
+    dataset: str,
+    settings: Settings,
+    progress=None,
+    feedback_faq: bool = False,
+    reranker: Path | None = None,
+) -> dict:
     """`reranker` (or FAQBOT_RERANKER_PATH) adds the default retrieval reranked by that
     cross-encoder as one more system; the others are measured without it."""
     from workers.store.lance import LanceKnowledgeStore
@@ -53,8 +58,9 @@ def run_retrieval_benchmark(dataset: str, settings: Settings, progress=None,
         return _bench_stackfaq(Path(dataset), settings, store, embedder, progress, feedback_faq)
 
 
-def _bench_stackfaq(folder: Path, settings, store, embedder, progress,
-                    feedback_faq: bool = False) -> dict:  # fmt: skip
+def _bench_stackfaq(
+    folder: Path, settings, store, embedder, progress, feedback_faq: bool = False
+) -> dict:
     data = load_stackfaq(folder)
     started = time.perf_counter()
     with progress or nullcontext():
@@ -72,8 +78,9 @@ def _bench_stackfaq(folder: Path, settings, store, embedder, progress,
             "dev": _evaluate(dev, settings, store, embedder, (5,), progress, "dev"),
         }
         if feedback_faq:
-            result["feedback_faq"] = _with_feedback_faq(data, result["systems"], settings, store,
-                                                        embedder, progress)  # fmt: skip
+            result["feedback_faq"] = _with_feedback_faq(
+                data, result["systems"], settings, store, embedder, progress
+            )
     result["ingest"] = ingest_figures
     return result
 
@@ -98,36 +105,69 @@ def _with_feedback_faq(data, test_before: dict, settings, store, embedder, progr
     entries = []
     for n, query in enumerate(asked):
         key = min(query.relevant, key=lambda k: int(k[1:]))
-        entries.append(PreparedDocument(f"{key}#faq{n}", f"faq{n}",
-                                        faq_entry(query.text, data.answers[int(key[1:])])))  # fmt: skip
-    index_documents(FEEDBACK_FAQ, entries, set(), visibility=[PUBLIC], settings=settings,
-                    store=store, embedder=embedder, report=IngestReport(FEEDBACK_FAQ))  # fmt: skip
+        entries.append(
+            PreparedDocument(
+                f"{key}#faq{n}", f"faq{n}", faq_entry(query.text, data.answers[int(key[1:])])
+            )
+        )
+    index_documents(
+        FEEDBACK_FAQ,
+        entries,
+        set(),
+        visibility=[PUBLIC],
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        report=IngestReport(FEEDBACK_FAQ),
+    )
     test = [q for q in data.queries if q.split == "test"]
     return {
         "entries": len(entries),
-        "test": {"queries": len(test), "before": test_before,
-                 "after": _evaluate(test, settings, store, embedder, (5,), progress, "test+faq")},
-        "dev_unseen": {"queries": len(unseen), "before": unseen_before,
-                       "after": _evaluate(unseen, settings, store, embedder, (5,), progress,
-                                          "dev unseen+faq")},
-    }  # fmt: skip
+        "test": {
+            "queries": len(test),
+            "before": test_before,
+            "after": _evaluate(test, settings, store, embedder, (5,), progress, "test+faq"),
+        },
+        "dev_unseen": {
+            "queries": len(unseen),
+            "before": unseen_before,
+            "after": _evaluate(unseen, settings, store, embedder, (5,), progress, "dev unseen+faq"),
+        },
+    }
 
 
 def _bench_sample(settings, store, embedder, progress) -> dict:
     """All questions at document level, the exact-term ones at passage level too."""
-    return _bench_handbook("sample", load_sample_questions(), index_sample, settings, store,
-                           embedder, progress)  # fmt: skip
+    return _bench_handbook(
+        "sample", load_sample_questions(), index_sample, settings, store, embedder, progress
+    )
 
 
 def _bench_longdocs(settings, store, embedder, progress) -> dict:
     """Passage level throughout: with five long documents, finding the right one is easy and
     finding the passage that holds the answer is what counts."""
-    return _bench_handbook("longdocs", load_longdocs_questions(), index_longdocs, settings,
-                           store, embedder, progress, passages=True)  # fmt: skip
+    return _bench_handbook(
+        "longdocs",
+        load_longdocs_questions(),
+        index_longdocs,
+        settings,
+        store,
+        embedder,
+        progress,
+        passages=True,
+    )
 
 
-def _bench_handbook(name: str, queries: list[Query], index, settings, store, embedder,
-                    progress, passages: bool = False) -> dict:  # fmt: skip
+def _bench_handbook(
+    name: str,
+    queries: list[Query],
+    index,
+    settings,
+    store,
+    embedder,
+    progress,
+    passages: bool = False,
+) -> dict:
     """A shipped document set through the real ingestion pipeline, then its questions."""
     started = time.perf_counter()
     with progress or nullcontext():
@@ -169,8 +209,10 @@ def _evaluate(
     # One query at a time, as `faqbot search` embeds it (batch padding shifts scores slightly).
     vectors = [embedder.embed_query(q.text) for q in queries]
     results = {}
-    systems = {name: (mode, settings.model_copy(update={"reranker_path": None}))
-               for name, mode in SYSTEMS.items()}  # fmt: skip
+    systems = {
+        name: (mode, settings.model_copy(update={"reranker_path": None}))
+        for name, mode in SYSTEMS.items()
+    }
     if settings.reranker_path is not None:
         systems[RERANKED] = ("hybrid", settings)
     for name, (mode, system_settings) in systems.items():

@@ -42,18 +42,23 @@ STANDIN_NICE = 15
 NO_USER_LIMIT = {"FAQBOT_QUESTIONS_PER_MINUTE": "0"}
 
 
-def run_slack_ack_benchmark(*, requests: int = 1000, concurrency: int = 50,
-                            redis_url: str | None = None, progress=None) -> dict:  # fmt: skip
+def run_slack_ack_benchmark(
+    *, requests: int = 1000, concurrency: int = 50, redis_url: str | None = None, progress=None
+) -> dict:
     redis_url = redis_url or DEFAULT_REDIS_URL  # never the live queue
     client = connect_and_flush(redis_url)
-    with tempfile.TemporaryDirectory(prefix="faqbot-ack-") as tmp, _standin() as api_url, \
-            bot_process(Path(tmp), redis_url, api_url, NO_USER_LIMIT) as (port, _):  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory(prefix="faqbot-ack-") as tmp,
+        _standin() as api_url,
+        bot_process(Path(tmp), redis_url, api_url, NO_USER_LIMIT) as (port, _),
+    ):
         for _ in range(WARM_UP_ROUNDS):
             asyncio.run(_load(port, _bodies(WARM_UP_EVENTS), concurrency))
         _wait_enqueued(client, WARM_UP_ROUNDS * WARM_UP_EVENTS, timeout_s=120)
         client.delete(ANSWERS_QUEUE)
-        sent = _without_gc_pauses(lambda: asyncio.run(_load(port, _bodies(requests), concurrency,
-                                                            progress)))  # fmt: skip
+        sent = _without_gc_pauses(
+            lambda: asyncio.run(_load(port, _bodies(requests), concurrency, progress))
+        )
         tasks = _wait_enqueued(client, requests, timeout_s=60 + requests / 20)
     client.flushdb()
     statuses = [status for _, _, status in sent.values()]
@@ -65,11 +70,17 @@ def run_slack_ack_benchmark(*, requests: int = 1000, concurrency: int = 50,
     to_queue *= 1000
     errors = sum(status != 200 for status in statuses) + abs(requests - len(tasks))
     return {
-        "requests": requests, "concurrency": concurrency, "errors": int(errors),
-        "p50_ms": _pct(ms, 50), "p99_ms": _pct(ms, 99), "max_ms": round(float(ms.max()), 2),
-        "requests_per_s": round(requests / seconds, 1), "enqueued": len(tasks),
-        "enqueue_p50_ms": _pct(to_queue, 50), "enqueue_p99_ms": _pct(to_queue, 99),
-    }  # fmt: skip
+        "requests": requests,
+        "concurrency": concurrency,
+        "errors": int(errors),
+        "p50_ms": _pct(ms, 50),
+        "p99_ms": _pct(ms, 99),
+        "max_ms": round(float(ms.max()), 2),
+        "requests_per_s": round(requests / seconds, 1),
+        "enqueued": len(tasks),
+        "enqueue_p50_ms": _pct(to_queue, 50),
+        "enqueue_p99_ms": _pct(to_queue, 99),
+    }
 
 
 def _without_gc_pauses(load):
@@ -89,9 +100,14 @@ def _pct(values: np.ndarray, q: float) -> float:
 def _bodies(count: int) -> list[bytes]:
     """Distinct questions in distinct messages (the same ts twice would be deduped); each
     question carries its number, to time its way onto the queue."""
-    return [event_body(mention(f"question {i}: how do I reset my password?",
-                               channel=f"C0BENCH{i % 7}", ts=new_ts()))
-            for i in range(count)]  # fmt: skip
+    return [
+        event_body(
+            mention(
+                f"question {i}: how do I reset my password?", channel=f"C0BENCH{i % 7}", ts=new_ts()
+            )
+        )
+        for i in range(count)
+    ]
 
 
 def number(task: dict) -> int:
@@ -137,8 +153,10 @@ async def _load(port: int, bodies: list[bytes], concurrency: int, progress=None)
 def _request(body: bytes) -> bytes:
     headers = signed_headers(body)
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    return (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body  # fmt: skip
+    return (
+        f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -156,10 +174,15 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 def _standin():
     """Slack's Web API runs on Slack's machines, not ours: its stand-in takes CPU here only
     when the bot's processes leave some."""
-    command = ["nice", "-n", str(STANDIN_NICE), sys.executable, "-m",
-               "pipelines.bench.slack_standin"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                               start_new_session=True)  # fmt: skip
+    command = [
+        "nice",
+        "-n",
+        str(STANDIN_NICE),
+        sys.executable,
+        "-m",
+        "pipelines.bench.slack_standin",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         yield process.stdout.readline().strip() + "/api/"
     finally:
@@ -172,16 +195,27 @@ def bot_process(data_dir: Path, redis_url: str, api_url: str, extra_env: dict | 
     port = _free_port()
     # The user's bot tuning applies; their queue, database and Slack credentials never do.
     tuning = ("FAQBOT_SLACK_HTTP_", "FAQBOT_SLACK_INBOX_")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("FAQBOT_") or k.startswith(tuning)}  # fmt: skip
-    env.update(FAQBOT_DATA_DIR=str(data_dir), FAQBOT_REDIS_URL=redis_url,
-               FAQBOT_SLACK_BOT_TOKEN=TOKEN, FAQBOT_SLACK_SIGNING_SECRET=SECRET,
-               FAQBOT_SLACK_API_URL=api_url, FAQBOT_SLACK_PORT=str(port),
-               FAQBOT_SLACK_HOST="127.0.0.1", **(extra_env or {}))  # fmt: skip
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_") or k.startswith(tuning)
+    }
+    env.update(
+        FAQBOT_DATA_DIR=str(data_dir),
+        FAQBOT_REDIS_URL=redis_url,
+        FAQBOT_SLACK_BOT_TOKEN=TOKEN,
+        FAQBOT_SLACK_SIGNING_SECRET=SECRET,
+        FAQBOT_SLACK_API_URL=api_url,
+        FAQBOT_SLACK_PORT=str(port),
+        FAQBOT_SLACK_HOST="127.0.0.1",
+        **(extra_env or {}),
+    )
     log = (data_dir / "bot.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "faqbot", "bot", "--loglevel", "warning"],
-                               env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faqbot", "bot", "--loglevel", "warning"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         _wait_healthy(process, port, data_dir / "bot.log")
         yield port, process

@@ -16,57 +16,113 @@ from pipelines.bench.slack_standin import BOT_USER_ID, TEAM_ID
 SECRET = "test-signing-secret"
 
 
-def signed_headers(body: bytes, secret: str = SECRET, timestamp: int | None = None,
-                   content_type: str = "application/json") -> dict[str, str]:  # fmt: skip
+def signed_headers(
+    body: bytes,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    content_type: str = "application/json",
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     base = b"v0:" + stamp.encode() + b":" + body
     signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
-            "Content-Type": content_type}  # fmt: skip
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+        "Content-Type": content_type,
+    }
 
 
 def event_body(event: dict, event_id: str | None = None) -> bytes:
     envelope = {
-        "token": "unused", "team_id": TEAM_ID, "api_app_id": "A0TEST", "type": "event_callback",
+        "token": "unused",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0TEST",
+        "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-        "event_time": int(time.time()), "event": event,
+        "event_time": int(time.time()),
+        "event": event,
         "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-    }  # fmt: skip
+    }
     return json.dumps(envelope).encode()
 
 
-def mention(text: str, *, channel: str = "C0GENERAL", user: str = "U0ASKER01",
-            ts: str | None = None, thread_ts: str | None = None) -> dict:  # fmt: skip
-    event = {"type": "app_mention", "user": user, "channel": channel,
-             "text": f"<@{BOT_USER_ID}> {text}", "ts": ts or new_ts(), "event_ts": ts}  # fmt: skip
+def mention(
+    text: str,
+    *,
+    channel: str = "C0GENERAL",
+    user: str = "U0ASKER01",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+) -> dict:
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "channel": channel,
+        "text": f"<@{BOT_USER_ID}> {text}",
+        "ts": ts or new_ts(),
+        "event_ts": ts,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
 
 
-def message(text: str, *, channel: str, user: str = "U0ASKER01", ts: str | None = None,
-            channel_type: str = "channel", thread_ts: str | None = None) -> dict:  # fmt: skip
-    event = {"type": "message", "user": user, "channel": channel, "text": text,
-             "ts": ts or new_ts(), "channel_type": channel_type}  # fmt: skip
+def message(
+    text: str,
+    *,
+    channel: str,
+    user: str = "U0ASKER01",
+    ts: str | None = None,
+    channel_type: str = "channel",
+    thread_ts: str | None = None,
+) -> dict:
+    event = {
+        "type": "message",
+        "user": user,
+        "channel": channel,
+        "text": text,
+        "ts": ts or new_ts(),
+        "channel_type": channel_type,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
 
 
-def reaction(name: str, *, channel: str, ts: str, user: str = "U0ASKER01",
-             added: bool = True) -> dict:  # fmt: skip
-    return {"type": "reaction_added" if added else "reaction_removed", "user": user,
-            "reaction": name, "item_user": BOT_USER_ID,
-            "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": new_ts()}  # fmt: skip
+def reaction(
+    name: str, *, channel: str, ts: str, user: str = "U0ASKER01", added: bool = True
+) -> dict:
+    return {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": user,
+        "reaction": name,
+        "item_user": BOT_USER_ID,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": new_ts(),
+    }
 
 
-def command_body(command: str, text: str, *, user: str = "U0ASKER01",
-                 channel: str = "C0GENERAL", response_url: str = "") -> bytes:  # fmt: skip
-    return urlencode({
-        "command": command, "text": text, "user_id": user, "user_name": "someone",
-        "channel_id": channel, "team_id": TEAM_ID, "response_url": response_url,
-        "trigger_id": f"{uuid.uuid4().int % 10**10}.trigger", "api_app_id": "A0TEST",
-    }).encode()  # fmt: skip
+def command_body(
+    command: str,
+    text: str,
+    *,
+    user: str = "U0ASKER01",
+    channel: str = "C0GENERAL",
+    response_url: str = "",
+) -> bytes:
+    return urlencode(
+        {
+            "command": command,
+            "text": text,
+            "user_id": user,
+            "user_name": "someone",
+            "channel_id": channel,
+            "team_id": TEAM_ID,
+            "response_url": response_url,
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.trigger",
+            "api_app_id": "A0TEST",
+        }
+    ).encode()
 
 
 def interaction_body(payload: dict) -> bytes:

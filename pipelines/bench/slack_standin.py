@@ -74,14 +74,20 @@ class SlackStandIn:
         """The messages now in a thread, by (channel, ts): deleted ones are gone."""
         with self._lock:
             messages = dict(self.messages)
-        return {key: message for key, message in messages.items()
-                if key[0] == channel and message.get("thread_ts") == thread_ts}  # fmt: skip
+        return {
+            key: message
+            for key, message in messages.items()
+            if key[0] == channel and message.get("thread_ts") == thread_ts
+        }
 
     def called(self, method: str, **match) -> list[Call]:
         with self._lock:
             calls = list(self.calls)
-        return [c for c in calls if c.method == method
-                and all(c.params.get(k) == v for k, v in match.items())]  # fmt: skip
+        return [
+            c
+            for c in calls
+            if c.method == method and all(c.params.get(k) == v for k, v in match.items())
+        ]
 
     def wait_for(self, check: Callable[[], object], timeout_s: float = 120) -> object:
         deadline = time.monotonic() + timeout_s
@@ -90,8 +96,10 @@ class SlackStandIn:
             if found:
                 return found
             time.sleep(0.1)
-        raise AssertionError(f"the stand-in never saw it in {timeout_s} s; calls: "
-                             f"{[(c.method, c.params.get('channel')) for c in self.calls][-20:]}")  # fmt: skip
+        raise AssertionError(
+            f"the stand-in never saw it in {timeout_s} s; calls: "
+            f"{[(c.method, c.params.get('channel')) for c in self.calls][-20:]}"
+        )
 
     # The Web API
 
@@ -100,8 +108,15 @@ class SlackStandIn:
         return handler(params) if handler else {"ok": True}
 
     def _auth_test(self, params: dict) -> dict:
-        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "faqbot",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}  # fmt: skip
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test",
+            "user": "faqbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+        }
 
     def _chat_postMessage(self, params: dict) -> dict:
         channel = params["channel"]
@@ -110,8 +125,12 @@ class SlackStandIn:
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
         with self._lock:
             self.messages[(channel, ts)] = {**params, "channel": channel, "ts": ts}
-        return {"ok": True, "channel": channel, "ts": ts,
-                "message": {"text": params.get("text"), "ts": ts}}  # fmt: skip
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "message": {"text": params.get("text"), "ts": ts},
+        }
 
     def _chat_update(self, params: dict) -> dict:
         key = (params["channel"], params["ts"])
@@ -140,8 +159,15 @@ class SlackStandIn:
         if file_id not in self.files:
             return {"ok": False, "error": "file_not_found"}
         name, data = self.files[file_id]
-        return {"ok": True, "file": {"id": file_id, "name": name, "size": len(data),
-                                     "url_private_download": f"{self.base}/files/{file_id}"}}  # fmt: skip
+        return {
+            "ok": True,
+            "file": {
+                "id": file_id,
+                "name": name,
+                "size": len(data),
+                "url_private_download": f"{self.base}/files/{file_id}",
+            },
+        }
 
 
 def _json(value) -> dict:
@@ -163,8 +189,13 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 return json.loads(body or "{}")
             return dict(parse_qsl(body))
 
-        def _reply(self, status: int, body: bytes, kind: str = "application/json",
-                   headers: dict | None = None) -> None:  # fmt: skip
+        def _reply(
+            self,
+            status: int,
+            body: bytes,
+            kind: str = "application/json",
+            headers: dict | None = None,
+        ) -> None:
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -183,8 +214,9 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             if failure:
                 status, headers = failure
                 error = "ratelimited" if status == 429 else "internal_error"
-                self._reply(status, json.dumps({"ok": False, "error": error}).encode(),
-                            headers=headers)  # fmt: skip
+                self._reply(
+                    status, json.dumps({"ok": False, "error": error}).encode(), headers=headers
+                )
             elif kind == "api":
                 self._reply(200, json.dumps(standin.api(method, params)).encode())
             else:

@@ -48,10 +48,14 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 # Short limits, so a killed worker's questions come back within a minute, not 40 (the
 # production visibility timeout). The per-user limit is off: the soak is many users' load.
 SOAK_LIMITS = {
-    "answer_soft_time_limit_s": 40.0, "answer_time_limit_s": 50.0,
-    "ingest_soft_time_limit_s": 40.0, "ingest_time_limit_s": 50.0,
-    "visibility_timeout_s": 60.0, "questions_per_minute": 0, "sweep_interval_s": 15.0,
-}  # fmt: skip
+    "answer_soft_time_limit_s": 40.0,
+    "answer_time_limit_s": 50.0,
+    "ingest_soft_time_limit_s": 40.0,
+    "ingest_time_limit_s": 50.0,
+    "visibility_timeout_s": 60.0,
+    "questions_per_minute": 0,
+    "sweep_interval_s": 15.0,
+}
 APOLOGY = ":warning: Sorry"
 KILL_DELAY_S = 1.0
 POLL_S = 0.5
@@ -67,10 +71,16 @@ class Asked:
 
 
 def run_soak_benchmark(
-    settings: Settings, *, questions: int = 200, users: int = 20, workers: int = 2,
-    rate: float = 0.25, redis_url: str | None = None, timeout_s: float | None = None,
+    settings: Settings,
+    *,
+    questions: int = 200,
+    users: int = 20,
+    workers: int = 2,
+    rate: float = 0.25,
+    redis_url: str | None = None,
+    timeout_s: float | None = None,
     progress=None,
-) -> dict:  # fmt: skip
+) -> dict:
     redis_url = redis_url or DEFAULT_REDIS_URL  # never the configured (live) queue
     client = connect_and_flush(redis_url)
     timeout_s = timeout_s or 300 + 30 * questions / workers
@@ -99,17 +109,27 @@ def run_soak_benchmark(
             time.sleep(SETTLE_S)  # a late duplicate has this long to show up
         client.flushdb()
         result = summarise(slack, asked, _interaction_rows(base, asked))
-    return {**result, "users": users, "workers": workers, "killed_worker_after": questions // 2,
-            "rate_qps": rate, "max_new_tokens": base.llm_max_new_tokens}  # fmt: skip
+    return {
+        **result,
+        "users": users,
+        "workers": workers,
+        "killed_worker_after": questions // 2,
+        "rate_qps": rate,
+        "max_new_tokens": base.llm_max_new_tokens,
+    }
 
 
 @contextmanager
 def beat_process(env: dict[str, str], log_path: Path):
     """`faqbot beat`, as production runs it: its sweep re-sends questions no worker took."""
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "faqbot", "beat", "--loglevel=info"],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "faqbot", "beat", "--loglevel=info"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         yield process
     finally:
@@ -128,8 +148,9 @@ def _prepare(settings: Settings, progress) -> None:
     ensure_schema(settings)
 
 
-def _ask(port: int, texts: list[str], users: int, rate: float, kill_after: int, kill,
-         progress) -> list[Asked]:  # fmt: skip
+def _ask(
+    port: int, texts: list[str], users: int, rate: float, kill_after: int, kill, progress
+) -> list[Asked]:
     """One @mention every 1/rate seconds, user after user, each in a thread of its own."""
     asked: list[Asked] = []
     started = time.monotonic()
@@ -192,19 +213,26 @@ def _interaction_rows(settings: Settings, asked: list[Asked]) -> dict[str, list[
     with session_scope(settings) as session:
         for row in session.scalars(select(Interaction)):
             if row.thread_ts in rows:
-                rows[row.thread_ts].append({"status": row.status, "attempts": row.attempts,
-                                            "error": row.error,
-                                            "resent": bool((row.request or {}).get("resent_at"))})  # fmt: skip
+                rows[row.thread_ts].append(
+                    {
+                        "status": row.status,
+                        "attempts": row.attempts,
+                        "error": row.error,
+                        "resent": bool((row.request or {}).get("resent_at")),
+                    }
+                )
     return rows
 
 
 def summarise(slack: SlackStandIn, asked: list[Asked], rows: dict[str, list[dict]]) -> dict:
     calls = slack.called("chat.postMessage") + slack.called("chat.update")
     finals = {q.ts: final_messages(slack, q) for q in asked}
-    placeholder_ms = [(at - q.sent_at) * 1000 for q in asked
-                      if (at := _first_post(calls, q)) is not None]  # fmt: skip
-    final_ms = [(at - q.sent_at) * 1000 for q in asked
-                if (at := _first_final(calls, slack, q)) is not None]  # fmt: skip
+    placeholder_ms = [
+        (at - q.sent_at) * 1000 for q in asked if (at := _first_post(calls, q)) is not None
+    ]
+    final_ms = [
+        (at - q.sent_at) * 1000 for q in asked if (at := _first_final(calls, slack, q)) is not None
+    ]
     apologies = sum(any(str(m["text"]).startswith(APOLOGY) for m in f) for f in finals.values())
     return {
         "questions": len(asked),
@@ -232,13 +260,21 @@ def _lost_detail(slack: SlackStandIn, question: Asked, rows: list[dict]) -> dict
 
 
 def _first_post(calls: list[Call], question: Asked) -> float | None:
-    posts = [c.at for c in calls if c.method == "chat.postMessage"
-             and c.params.get("thread_ts") == question.ts]  # fmt: skip
+    posts = [
+        c.at
+        for c in calls
+        if c.method == "chat.postMessage" and c.params.get("thread_ts") == question.ts
+    ]
     return min(posts, default=None)
 
 
 def _first_final(calls: list[Call], slack: SlackStandIn, question: Asked) -> float | None:
     where = set(thread_messages(slack, question))
-    edits = [c.at for c in calls if c.method in ("chat.update", "chat.postMessage")
-             and (c.params.get("channel"), c.params.get("ts")) in where and is_final(c.params)]  # fmt: skip
+    edits = [
+        c.at
+        for c in calls
+        if c.method in ("chat.update", "chat.postMessage")
+        and (c.params.get("channel"), c.params.get("ts")) in where
+        and is_final(c.params)
+    ]
     return min(edits, default=None)

@@ -44,15 +44,21 @@ class WorkerPool:
     log_dir: Path
     workers: list[LocalWorker] = field(default_factory=list)
 
-    def start(self, count: int = 1, queues: str = "answers,ingest", concurrency: int = 1,
-              timeout_s: float = 300) -> None:  # fmt: skip
+    def start(
+        self,
+        count: int = 1,
+        queues: str = "answers,ingest",
+        concurrency: int = 1,
+        timeout_s: float = 300,
+    ) -> None:
         started = [self._spawn(queues, concurrency) for _ in range(count)]
         deadline = time.monotonic() + timeout_s
         for worker in started:
             while len(worker.ready_children()) < concurrency:
                 if worker.process.poll() is not None:
-                    raise RuntimeError(f"worker exited with {worker.process.returncode}: "
-                                       f"{worker.log()[-2000:]}")  # fmt: skip
+                    raise RuntimeError(
+                        f"worker exited with {worker.process.returncode}: {worker.log()[-2000:]}"
+                    )
                 if time.monotonic() > deadline:
                     raise TimeoutError(
                         f"worker not ready in {timeout_s:.0f} s: {worker.log()[-2000:]}"
@@ -62,11 +68,19 @@ class WorkerPool:
     def _spawn(self, queues: str, concurrency: int) -> LocalWorker:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"worker-{len(self.workers)}.log"
-        command = [sys.executable, "-m", "faqbot", "worker", f"--queues={queues}",
-                   f"--concurrency={concurrency}", "--loglevel=info"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "faqbot",
+            "worker",
+            f"--queues={queues}",
+            f"--concurrency={concurrency}",
+            "--loglevel=info",
+        ]
         with log_path.open("w") as log:
-            process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)  # fmt: skip
+            process = subprocess.Popen(
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         worker = LocalWorker(process, log_path)
         self.workers.append(worker)
         return worker

@@ -68,8 +68,16 @@ def run_workers_benchmark(
         base = bench_settings(settings, root / "answers", redis_url)
         result = bench_answers(base, client, root, questions, workers, timeout_s, progress)
         if ingest_workers:
-            result["ingest"] = bench_ingest(settings, client, root, redis_url, ingest_workers,
-                                            ingest_copies, timeout_s, progress)  # fmt: skip
+            result["ingest"] = bench_ingest(
+                settings,
+                client,
+                root,
+                redis_url,
+                ingest_workers,
+                ingest_copies,
+                timeout_s,
+                progress,
+            )
     return result
 
 
@@ -94,9 +102,14 @@ def interrupted_by_sigterm() -> Iterator[None]:
 
 
 def bench_answers(
-    settings: Settings, client, root: Path, questions: int, workers: int,
-    timeout_s: float | None, progress,
-) -> dict:  # fmt: skip
+    settings: Settings,
+    client,
+    root: Path,
+    questions: int,
+    workers: int,
+    timeout_s: float | None,
+    progress,
+) -> dict:
     from faqbot.db.migrate import ensure_schema
     from pipelines.bench.corpora import index_sample
     from workers.embedder import get_embedder
@@ -109,11 +122,16 @@ def bench_answers(
     requests = [AnswerRequest(question=text, reply=new_reply()) for text in texts]
     timeout_s = timeout_s or 120 + 60 * questions / workers
     with start_workers(settings, root / "logs-answers", workers, "answers") as pool:
-        outcomes = submit_and_wait(settings, client, pool, ANSWER, requests, timeout_s,
-                                   progress, "answered")  # fmt: skip
+        outcomes = submit_and_wait(
+            settings, client, pool, ANSWER, requests, timeout_s, progress, "answered"
+        )
     summary = summarise_answers(outcomes, interaction_rows(settings, list(outcomes)))
-    return {"questions": summary.pop("questions"), "workers": workers, **summary,
-            **_machine(settings, workers)}  # fmt: skip
+    return {
+        "questions": summary.pop("questions"),
+        "workers": workers,
+        **summary,
+        **_machine(settings, workers),
+    }
 
 
 def spread(texts: list[str], count: int) -> list[str]:
@@ -132,9 +150,14 @@ def interaction_rows(settings: Settings, request_ids: list[str]) -> dict[str, li
     with session_scope(settings) as session:
         query = select(Interaction).where(Interaction.request_id.in_(request_ids))
         for row in session.scalars(query):
-            rows[row.request_id].append({"status": row.status, "attempts": row.attempts,
-                                         "timings_ms": row.timings_ms or {},
-                                         "model": row.model})  # fmt: skip
+            rows[row.request_id].append(
+                {
+                    "status": row.status,
+                    "attempts": row.attempts,
+                    "timings_ms": row.timings_ms or {},
+                    "model": row.model,
+                }
+            )
     return rows
 
 
@@ -143,8 +166,9 @@ def summarise_answers(outcomes: dict[str, Outcome], rows: dict[str, list[dict]])
     finished = {rid: o.of("finished") for rid, o in outcomes.items() if o.of("finished")}
     end_to_end = [(f[0]["at"] - outcomes[rid].enqueued_at) * 1000 for rid, f in finished.items()]
     queue_wait = [w for rid in finished if (w := _queue_wait(outcomes[rid], rows[rid])) is not None]
-    span = span_s([o.enqueued_at for o in outcomes.values()],
-                 [f[0]["at"] for f in finished.values()])  # fmt: skip
+    span = span_s(
+        [o.enqueued_at for o in outcomes.values()], [f[0]["at"] for f in finished.values()]
+    )
     results = [f[0]["result"] for f in finished.values()]
     return {
         "questions": len(outcomes),
@@ -186,5 +210,8 @@ def percentile(values: list[float], q: int) -> float:
 
 
 def _machine(settings: Settings, workers: int) -> dict:
-    return {"cores": cores(), "torch_threads": threads_per_worker(workers),
-            "max_new_tokens": settings.llm_max_new_tokens}  # fmt: skip
+    return {
+        "cores": cores(),
+        "torch_threads": threads_per_worker(workers),
+        "max_new_tokens": settings.llm_max_new_tokens,
+    }

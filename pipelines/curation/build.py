@@ -54,9 +54,14 @@ class Example:
     record: dict = field(default_factory=dict)
 
 
-def build_dataset(settings: Settings, *, since: dt.datetime | None = None,
-                  until: dt.datetime | None = None, approved_only: bool | None = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> dict:  # fmt: skip
+def build_dataset(
+    settings: Settings,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    approved_only: bool | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     """Writes a new dataset version and returns its manifest."""
     approved_only = settings.dataset_approved_only if approved_only is None else approved_only
     until = until or dt.datetime.now(dt.UTC)
@@ -68,8 +73,10 @@ def build_dataset(settings: Settings, *, since: dt.datetime | None = None,
     scrubbed: Counter = Counter()
     examples = [_example(c, rule, scrubbed) for c, rule in ruled if rule in _PREFERENCE]
     if not examples:
-        raise DatasetEmpty(f"no usable rated answers between {since or 'the start'} and "
-                           f"{until:%Y-%m-%d %H:%M} UTC (by rule: {dict(rules) or 'none'})")  # fmt: skip
+        raise DatasetEmpty(
+            f"no usable rated answers between {since or 'the start'} and "
+            f"{until:%Y-%m-%d %H:%M} UTC (by rule: {dict(rules) or 'none'})"
+        )
     kept, merged = _merge_duplicates(examples, settings, progress)
     splits = _split(kept, settings.dataset_eval_fraction)
     version = _new_version(settings.datasets_dir)
@@ -118,8 +125,9 @@ def _example(candidate: Candidate, rule: str, scrubbed: Counter) -> Example:
     return Example(candidate, rule, question, record)
 
 
-def _merge_duplicates(examples: list[Example], settings: Settings,
-                      progress) -> tuple[list[Example], int]:  # fmt: skip
+def _merge_duplicates(
+    examples: list[Example], settings: Settings, progress
+) -> tuple[list[Example], int]:
     """One example per near-duplicate question and kind (SFT or negative): a correction before
     a 👍, then the best rated, then the newest. Clusters for the split are set on the way."""
     from workers.embedder import get_embedder

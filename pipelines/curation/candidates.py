@@ -69,8 +69,9 @@ class Candidate:
         return rule
 
 
-def load_candidates(session: Session, since: dt.datetime | None = None,
-                    until: dt.datetime | None = None) -> list[Candidate]:  # fmt: skip
+def load_candidates(
+    session: Session, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[Candidate]:
     """Every answered question in [since, until) with a standing vote or a correction."""
     tallies = _vote_tallies(session)
     corrections = _latest_corrections(session, APPROVED)
@@ -78,8 +79,9 @@ def load_candidates(session: Session, since: dt.datetime | None = None,
     ids = set(tallies) | set(corrections) | set(pending)
     if not ids:
         return []
-    query = select(Interaction).where(Interaction.id.in_(ids),
-                                      Interaction.status.in_(("answered", "refused")))  # fmt: skip
+    query = select(Interaction).where(
+        Interaction.id.in_(ids), Interaction.status.in_(("answered", "refused"))
+    )
     if since:
         query = query.where(Interaction.created_at >= since)
     if until:

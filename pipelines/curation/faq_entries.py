@@ -33,8 +33,9 @@ def faq_entry(question: str, answer: str) -> LoadedDocument:
     return LoadedDocument(title=question, sections=[Section("", text)]).cleaned()
 
 
-def sync_feedback_faq(settings: Settings, store, embedder, *,
-                      approved_only: bool | None = None) -> dict:  # fmt: skip
+def sync_feedback_faq(
+    settings: Settings, store, embedder, *, approved_only: bool | None = None
+) -> dict:
     """Rebuilds the `feedback-faq` source from the current feedback; returns counts."""
     approved_only = settings.dataset_approved_only if approved_only is None else approved_only
     with session_scope(settings) as session:
@@ -55,8 +56,16 @@ def sync_feedback_faq(settings: Settings, store, embedder, *,
     store.delete_source(FEEDBACK_FAQ)
     report = IngestReport(FEEDBACK_FAQ)
     for channel, documents in sorted(by_channel.items()):
-        index_documents(FEEDBACK_FAQ, documents, set(), visibility=[channel], settings=settings,
-                        store=store, embedder=embedder, report=report)  # fmt: skip
+        index_documents(
+            FEEDBACK_FAQ,
+            documents,
+            set(),
+            visibility=[channel],
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            report=report,
+        )
     entries = sum(len(documents) for documents in by_channel.values())
     return {
         "entries": entries,
@@ -70,5 +79,6 @@ def _prepared(candidate: Candidate, rule: str) -> PreparedDocument:
     answer = candidate.correction if rule == CORRECTED else candidate.answer
     document = faq_entry(scrub(candidate.question), scrub(answer or ""))
     text = document.sections[0].text
-    return PreparedDocument(f"i{candidate.interaction_id}",
-                            hashlib.sha256(text.encode()).hexdigest()[:16], document)  # fmt: skip
+    return PreparedDocument(
+        f"i{candidate.interaction_id}", hashlib.sha256(text.encode()).hexdigest()[:16], document
+    )

@@ -49,12 +49,14 @@ def resolve_dataset(settings: Settings, ref: str | None) -> DatasetFiles:
         raise DatasetNotFound("no dataset yet: build one with `faqbot dataset build`")
     version = ref or versions[0]
     if version not in versions:
-        raise DatasetNotFound(f"dataset {version}: no such version (newest: {versions[0]}; "
-                              "see `faqbot dataset list`)")  # fmt: skip
+        raise DatasetNotFound(
+            f"dataset {version}: no such version (newest: {versions[0]}; see `faqbot dataset list`)"
+        )
     folder = settings.datasets_dir / version
     manifest = json.loads((folder / MANIFEST).read_text())
-    return DatasetFiles(version, folder / "train.jsonl", folder / "eval.jsonl",
-                        folder / "negatives.jsonl", manifest)  # fmt: skip
+    return DatasetFiles(
+        version, folder / "train.jsonl", folder / "eval.jsonl", folder / "negatives.jsonl", manifest
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:

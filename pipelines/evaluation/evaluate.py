@@ -21,17 +21,25 @@ from pipelines.bench.metrics import rouge_l, token_f1
 from pipelines.evaluation.golden import GoldenQuestion
 
 METRICS = ("token_f1", "rouge_l", "citation_accuracy", "refusal_correctness")
-REFUSAL = re.compile(r"(?i)\b(?:don'?t|do not|doesn'?t|does not|can'?t|cannot) (?:know|cover|"
-                     r"answer)|\bnot (?:covered|in the (?:sources|knowledge base))")  # fmt: skip
+REFUSAL = re.compile(
+    r"(?i)\b(?:don'?t|do not|doesn'?t|does not|can'?t|cannot) (?:know|cover|"
+    r"answer)|\bnot (?:covered|in the (?:sources|knowledge base))"
+)
 
 
 def is_refusal(text: str) -> bool:
     return bool(REFUSAL.search(text))
 
 
-def evaluate_model(settings: Settings, *, adapter_path: str | None, adapter_id: str | None,
-                   split_rows: list[dict], golden: list[GoldenQuestion],
-                   progress: Callable[[str, int, int], None] | None = None) -> dict:  # fmt: skip
+def evaluate_model(
+    settings: Settings,
+    *,
+    adapter_path: str | None,
+    adapter_id: str | None,
+    split_rows: list[dict],
+    golden: list[GoldenQuestion],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     """Scores one model (base + optional adapter); returns per-set and overall means."""
     from workers.generation.engines import generator_for
 
@@ -50,8 +58,11 @@ def evaluate_model(settings: Settings, *, adapter_path: str | None, adapter_id: 
             scored["golden"].append(_score_golden(chain, question))
             _tick(progress, f"{label}: golden set", n, len(golden))
     everything = scored["eval_split"] + scored["golden"]
-    return {"adapter": adapter_id, **{name: _means(rows) for name, rows in scored.items()},
-            "overall": _means(everything)}  # fmt: skip
+    return {
+        "adapter": adapter_id,
+        **{name: _means(rows) for name, rows in scored.items()},
+        "overall": _means(everything),
+    }
 
 
 def _tick(progress, phase: str, done: int, total: int) -> None:
@@ -65,10 +76,12 @@ def _chain(settings: Settings, chat_model, adapter_id: str | None):
     from workers.store import get_store
 
     return build_answer_chain(
-        settings=settings, store=get_store(settings),
+        settings=settings,
+        store=get_store(settings),
         embedder=get_embedder(settings.embedding_model, settings.embedding_batch_size),
-        chat_model=chat_model, adapter=adapter_id,
-    )  # fmt: skip
+        chat_model=chat_model,
+        adapter=adapter_id,
+    )
 
 
 def _score_split(chat_model, row: dict) -> dict:
@@ -80,9 +93,12 @@ def _score_split(chat_model, row: dict) -> dict:
     expected = set(cited_numbers(reference))
     cited = set(cited_numbers(prediction))
     refuses = is_refusal(reference)
-    return _score(prediction, reference,
-                  citation_ok=None if refuses else bool(cited) and cited <= expected,
-                  refusal_ok=is_refusal(prediction) == refuses)  # fmt: skip
+    return _score(
+        prediction,
+        reference,
+        citation_ok=None if refuses else bool(cited) and cited <= expected,
+        refusal_ok=is_refusal(prediction) == refuses,
+    )
 
 
 def _score_golden(chain, question: GoldenQuestion) -> dict:
@@ -96,12 +112,14 @@ def _score_golden(chain, question: GoldenQuestion) -> dict:
     if not question.refuse:
         citation_ok = bool(answer.citations) and documents & set(question.sources) != set()
     reference = None if question.refuse else question.answer  # a refusal has no wording to match
-    return _score(answer.answer, reference, citation_ok=citation_ok,
-                  refusal_ok=refused == question.refuse)  # fmt: skip
+    return _score(
+        answer.answer, reference, citation_ok=citation_ok, refusal_ok=refused == question.refuse
+    )
 
 
-def _score(prediction: str, reference: str | None, *, citation_ok: bool | None,
-           refusal_ok: bool) -> dict:  # fmt: skip
+def _score(
+    prediction: str, reference: str | None, *, citation_ok: bool | None, refusal_ok: bool
+) -> dict:
     return {
         "token_f1": None if reference is None else token_f1(prediction, reference),
         "rouge_l": None if reference is None else rouge_l(prediction, reference),

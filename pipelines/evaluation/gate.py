@@ -55,20 +55,31 @@ def compare(settings: Settings, adapter_id: str, *, progress: Callable | None = 
     golden = load_golden(settings)
     shared = {"split_rows": split_rows, "golden": golden, "progress": progress}
     candidate = evaluate_model(settings, adapter_path=path, adapter_id=adapter_id, **shared)
-    baseline = evaluate_model(settings, adapter_path=reference[1], adapter_id=reference[0],
-                              **shared)  # fmt: skip
+    baseline = evaluate_model(
+        settings, adapter_path=reference[1], adapter_id=reference[0], **shared
+    )
     decision = gate(candidate, baseline, settings.adapter_gate_tolerance)
-    comparison = {"candidate": candidate, "reference": baseline, "reference_id": reference[0],
-                  "tolerance": settings.adapter_gate_tolerance,
-                  "gate": {"passed": decision.passed, "reasons": decision.reasons}}  # fmt: skip
+    comparison = {
+        "candidate": candidate,
+        "reference": baseline,
+        "reference_id": reference[0],
+        "tolerance": settings.adapter_gate_tolerance,
+        "gate": {"passed": decision.passed, "reasons": decision.reasons},
+    }
     with session_scope(settings) as session:
         adapters.get(session, adapter_id).metrics = comparison
     plot_comparison(comparison, Path(path) / EVAL_PLOT)
     return comparison
 
 
-def promote(settings: Settings, adapter_id: str, *, force: bool = False, actor: str = "cli",
-            progress: Callable | None = None) -> dict:  # fmt: skip
+def promote(
+    settings: Settings,
+    adapter_id: str,
+    *,
+    force: bool = False,
+    actor: str = "cli",
+    progress: Callable | None = None,
+) -> dict:
     """Promotes after the gate; re-evaluates when the stored comparison is against an adapter
     that no longer answers. Returns the comparison used."""
     with session_scope(settings) as session:
@@ -85,18 +96,31 @@ def promote(settings: Settings, adapter_id: str, *, force: bool = False, actor: 
     with session_scope(settings) as session:
         row = adapters.get(session, adapter_id)
         if not passed and not force:
-            audit.record(session, "adapter.promote", actor=actor, target=adapter_id,
-                         outcome="refused", reasons=comparison["gate"]["reasons"])  # fmt: skip
+            audit.record(
+                session,
+                "adapter.promote",
+                actor=actor,
+                target=adapter_id,
+                outcome="refused",
+                reasons=comparison["gate"]["reasons"],
+            )
         else:
             replaced = adapters.promote(session, row)
-            audit.record(session, "adapter.promote", actor=actor, target=adapter_id,
-                         forced=force and not passed,
-                         replaced=replaced.id if replaced else None)  # fmt: skip
+            audit.record(
+                session,
+                "adapter.promote",
+                actor=actor,
+                target=adapter_id,
+                forced=force and not passed,
+                replaced=replaced.id if replaced else None,
+            )
     if not passed and not force:  # raised after the refusal is on record
         reasons = "; ".join(comparison["gate"]["reasons"])
-        raise PromotionRefused(f"adapter {adapter_id} measures worse than "
-                               f"{comparison['reference_id'] or 'the base model'}: {reasons} "
-                               "(use --force to promote anyway)")  # fmt: skip
+        raise PromotionRefused(
+            f"adapter {adapter_id} measures worse than "
+            f"{comparison['reference_id'] or 'the base model'}: {reasons} "
+            "(use --force to promote anyway)"
+        )
     return comparison
 
 
@@ -111,8 +135,13 @@ def rollback(settings: Settings, *, actor: str = "cli") -> tuple[str, str | None
         if earlier is not None:
             _ready_to_serve(settings, earlier.id, earlier.path)
             adapters.promote(session, earlier)
-        audit.record(session, "adapter.rollback", actor=actor, target=current.id,
-                     restored=earlier.id if earlier else None)  # fmt: skip
+        audit.record(
+            session,
+            "adapter.rollback",
+            actor=actor,
+            target=current.id,
+            restored=earlier.id if earlier else None,
+        )
         return current.id, earlier.id if earlier else None
 
 
@@ -131,8 +160,10 @@ def _ready_to_serve(settings: Settings, adapter_id: str, path: str) -> None:
 def _check_base(settings: Settings, row: Adapter) -> None:
     serving = model_id(settings.llm_model)
     if row.base_model != serving:
-        raise PromotionRefused(f"adapter {row.id} was trained on {row.base_model}, but the "
-                               f"workers run {serving} (FAQBOT_LLM_MODEL)")  # fmt: skip
+        raise PromotionRefused(
+            f"adapter {row.id} was trained on {row.base_model}, but the "
+            f"workers run {serving} (FAQBOT_LLM_MODEL)"
+        )
 
 
 def _eval_split(settings: Settings, version: str | None) -> list[dict]:
@@ -151,14 +182,15 @@ def plot_comparison(comparison: dict, path: Path) -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    names = {"candidate": comparison["candidate"]["adapter"],
-             "reference": comparison["reference_id"] or "base model"}  # fmt: skip
+    names = {
+        "candidate": comparison["candidate"]["adapter"],
+        "reference": comparison["reference_id"] or "base model",
+    }
     figure, axes = plt.subplots(figsize=(8, 4))
     width = 0.38
     for offset, side in ((-width / 2, "reference"), (width / 2, "candidate")):
         values = [comparison[side]["overall"].get(m) or 0.0 for m in METRICS]
-        bars = axes.bar([i + offset for i in range(len(METRICS))], values, width,
-                        label=names[side])  # fmt: skip
+        bars = axes.bar([i + offset for i in range(len(METRICS))], values, width, label=names[side])
         axes.bar_label(bars, fmt="%.2f", fontsize=8)
     axes.set_xticks(range(len(METRICS)), [m.replace("_", " ") for m in METRICS])
     axes.set_ylim(0, 1.1)

@@ -53,5 +53,10 @@ def _parse(line: str, where: str) -> GoldenQuestion:
         raise GoldenSetInvalid(f"{where} has no question")
     if not refuse and not (row.get("answer") and row.get("sources")):
         raise GoldenSetInvalid(f'{where} needs an answer and sources (or "refuse": true)')
-    return GoldenQuestion(str(row.get("id", where)), row["question"], row.get("answer", ""),
-                          list(row.get("sources", [])), refuse)  # fmt: skip
+    return GoldenQuestion(
+        str(row.get("id", where)),
+        row["question"],
+        row.get("answer", ""),
+        list(row.get("sources", [])),
+        refuse,
+    )

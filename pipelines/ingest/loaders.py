@@ -26,9 +26,32 @@ _FENCES = ("```", "~~~")
 _HTML_DROP = ["script", "style", "noscript", "nav", "footer", "aside", "svg", "template"]
 # Elements that continue the current line; every other element starts a new one.
 _HTML_INLINE = {
-    "a", "abbr", "b", "bdi", "cite", "code", "data", "em", "i", "kbd", "mark", "q", "s",
-    "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "td", "th", "label",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "cite",
+    "code",
+    "data",
+    "em",
+    "i",
+    "kbd",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "td",
+    "th",
+    "label",
+}
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 
 
@@ -200,8 +223,11 @@ def _run_in_heading(line: str, before: str) -> tuple[int, str, str] | None:
 def _is_title(text: str) -> bool:
     """A few words in title case or capitals ("Grant of Patent License", "PREAMBLE")."""
     words = text.split()
-    return (0 < len(words) <= 8 and words[0][0].isupper()
-            and all(w[0].isupper() or w in _SMALL_WORDS for w in words))  # fmt: skip
+    return (
+        0 < len(words) <= 8
+        and words[0][0].isupper()
+        and all(w[0].isupper() or w in _SMALL_WORDS for w in words)
+    )
 
 
 def parse_html(html: str | bytes, fallback_title: str) -> LoadedDocument:

@@ -252,9 +252,17 @@ def _ingest_items(
     report.removed = len(gone)
     kept = _relabelled(store.chunks_of(source_id, failed), visibility)
     index_documents(
-        source_id, prepared, gone, visibility=visibility, settings=settings, store=store,
-        embedder=embedder, report=report, progress=progress, kept=kept,
-    )  # fmt: skip
+        source_id,
+        prepared,
+        gone,
+        visibility=visibility,
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        report=report,
+        progress=progress,
+        kept=kept,
+    )
 
 
 def _relabelled(hits: list[Hit], visibility: list[str]) -> list[Hit]:
@@ -340,9 +348,14 @@ def index_documents(
     vectors = np.vstack([fresh, *(hit.vector[None, :] for hit in kept)])
     replaced = {doc.doc_key for doc in prepared} | {hit.chunk.doc_key for hit in kept}
     contexts = context_vectors(
-        vectors, source_id, replaced, visibility, store,
-        k=settings.context_neighbours, weight=settings.context_weight,
-    )  # fmt: skip
+        vectors,
+        source_id,
+        replaced,
+        visibility,
+        store,
+        k=settings.context_neighbours,
+        weight=settings.context_weight,
+    )
     embedded = [
         EmbeddedChunk(chunk, vector, context)
         for chunk, vector, context in zip(chunks, vectors, contexts, strict=True)

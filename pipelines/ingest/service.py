@@ -62,14 +62,23 @@ def ingest_source(
         if done:
             return {**done.last_report, "repeated": True}
         sources.start_indexing(
-            session, source_id, kind=source_kind(location or request.target),
-            location=location or source_root(request.target), visibility=request.visibility,
-            added_by=request.added_by, request_id=request.request_id,
-        )  # fmt: skip
+            session,
+            source_id,
+            kind=source_kind(location or request.target),
+            location=location or source_root(request.target),
+            visibility=request.visibility,
+            added_by=request.added_by,
+            request_id=request.request_id,
+        )
     report = ingest(
-        request.target, settings=settings, store=store, embedder=embedder, source_id=source_id,
-        visibility=request.visibility, progress=progress,
-    )  # fmt: skip
+        request.target,
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id=source_id,
+        visibility=request.visibility,
+        progress=progress,
+    )
     result = report_json(report)
     summary = store.source_summary(source_id)
     with session_scope(settings) as session:
@@ -82,10 +91,16 @@ def ingest_source(
             visibility=summary.visibility if summary else request.visibility,
         )
         audit.record(
-            session, "source.ingest", actor=request.added_by, target=source_id,
-            outcome="ok" if report.ok else "failed", request_id=request.request_id,
-            location=request.target, chunks=report.chunks, errors=result["errors"][:5],
-        )  # fmt: skip
+            session,
+            "source.ingest",
+            actor=request.added_by,
+            target=source_id,
+            outcome="ok" if report.ok else "failed",
+            request_id=request.request_id,
+            location=request.target,
+            chunks=report.chunks,
+            errors=result["errors"][:5],
+        )
     return result
 
 
@@ -109,10 +124,13 @@ def run_ingest_request(
     with source_lock(settings, source_id):
         sink.started()
         result = ingest_source(
-            request, settings=settings, store=get_store(settings),
+            request,
+            settings=settings,
+            store=get_store(settings),
             embedder=get_embedder(settings.embedding_model, settings.embedding_batch_size),
-            progress=progress, location=location,
-        )  # fmt: skip
+            progress=progress,
+            location=location,
+        )
     sink.finished(result)
     return result
 
@@ -124,12 +142,14 @@ def source_lock(settings: Settings, source_id: str) -> Iterator[None]:
             yield
         return
     lock = redis_client(settings.redis_url).lock(
-        f"faqbot:lock:source:{source_id}", timeout=settings.ingest_time_limit_s,
+        f"faqbot:lock:source:{source_id}",
+        timeout=settings.ingest_time_limit_s,
         blocking_timeout=5,
-    )  # fmt: skip
+    )
     if not lock.acquire():
-        raise SourceBusy(f"source {source_id!r} is being ingested by another worker",
-                         retry_after=30)  # fmt: skip
+        raise SourceBusy(
+            f"source {source_id!r} is being ingested by another worker", retry_after=30
+        )
     try:
         yield
     finally:
@@ -146,8 +166,15 @@ def fail_ingest(
     try:
         with session_scope(settings) as session:
             sources.mark_failed(session, source_id, reason)
-            audit.record(session, "source.ingest", actor=request.added_by, target=source_id,
-                         outcome="failed", request_id=request.request_id, reason=reason)  # fmt: skip
+            audit.record(
+                session,
+                "source.ingest",
+                actor=request.added_by,
+                target=source_id,
+                outcome="failed",
+                request_id=request.request_id,
+                reason=reason,
+            )
     finally:
         sink.failed(reason, reference=request.request_id[:8])
 
@@ -172,8 +199,9 @@ def run_removal_request(
 
     with source_lock(settings, request.source_id):
         sink.started()
-        removed = remove_source(request.source_id, settings=settings, store=get_store(settings),
-                                actor=request.actor)  # fmt: skip
+        removed = remove_source(
+            request.source_id, settings=settings, store=get_store(settings), actor=request.actor
+        )
     result = {"source_id": request.source_id, "removed_chunks": removed}
     sink.finished(result)
     return result
@@ -184,7 +212,14 @@ def fail_removal(
 ) -> None:
     try:
         with session_scope(settings) as session:
-            audit.record(session, "source.remove", actor=request.actor, target=request.source_id,
-                         outcome="failed", request_id=request.request_id, reason=reason)  # fmt: skip
+            audit.record(
+                session,
+                "source.remove",
+                actor=request.actor,
+                target=request.source_id,
+                outcome="failed",
+                request_id=request.request_id,
+                reason=reason,
+            )
     finally:
         sink.failed(reason, reference=request.request_id[:8])

@@ -51,9 +51,16 @@ class TrainingRun:
         return asdict(self)
 
 
-def train_adapter(settings: Settings, dataset: DatasetFiles, *, base: str | None = None,
-                  max_steps: int = 100, four_bit: bool = True, adapter_id: str | None = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> TrainingRun:  # fmt: skip
+def train_adapter(
+    settings: Settings,
+    dataset: DatasetFiles,
+    *,
+    base: str | None = None,
+    max_steps: int = 100,
+    four_bit: bool = True,
+    adapter_id: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> TrainingRun:
     """Trains a new adapter on `dataset` and saves it under the adapters dir with its loss
     curve; returns what happened. Registering it is the caller's business."""
     import torch
@@ -69,8 +76,16 @@ def train_adapter(settings: Settings, dataset: DatasetFiles, *, base: str | None
         raise TrainingError(f"adapter {adapter_id}: already exists at {target}")
     started = time.perf_counter()
     model, tokenizer, targets = _peft_model(settings, base, four_bit)
-    trainer = sft_trainer(settings, model, tokenizer, train_rows, eval_rows, max_steps,
-                       target.with_name(target.name + ".partial"), progress)  # fmt: skip
+    trainer = sft_trainer(
+        settings,
+        model,
+        tokenizer,
+        train_rows,
+        eval_rows,
+        max_steps,
+        target.with_name(target.name + ".partial"),
+        progress,
+    )
     before = trainer.evaluate()["eval_loss"] if eval_rows else None
     train_started = time.perf_counter()
     trainer.train()
@@ -78,15 +93,22 @@ def train_adapter(settings: Settings, dataset: DatasetFiles, *, base: str | None
     after = trainer.evaluate()["eval_loss"] if eval_rows else None
     steps = trainer.state.global_step
     run = TrainingRun(
-        adapter_id=adapter_id, path=str(target), base_model=model_id(base),
-        dataset_version=dataset.version, four_bit=four_bit, target_modules=targets,
-        steps=steps, examples=len(train_rows), seconds=round(time.perf_counter() - started, 1),
+        adapter_id=adapter_id,
+        path=str(target),
+        base_model=model_id(base),
+        dataset_version=dataset.version,
+        four_bit=four_bit,
+        target_modules=targets,
+        steps=steps,
+        examples=len(train_rows),
+        seconds=round(time.perf_counter() - started, 1),
         seconds_per_step=round(train_seconds / max(steps, 1), 3),
-        peak_memory_mb=round(_peak_memory_mb(torch), 1), device=str(model.device),
-        eval_loss_before=_rounded(before), eval_loss_after=_rounded(after),
-        losses=[(e["step"], round(e["loss"], 4)) for e in trainer.state.log_history
-                if "loss" in e],
-    )  # fmt: skip
+        peak_memory_mb=round(_peak_memory_mb(torch), 1),
+        device=str(model.device),
+        eval_loss_before=_rounded(before),
+        eval_loss_after=_rounded(after),
+        losses=[(e["step"], round(e["loss"], 4)) for e in trainer.state.log_history if "loss" in e],
+    )
     _save(model, run, target)
     return run
 
@@ -97,10 +119,22 @@ def register_run(settings: Settings, run: TrainingRun, *, actor: str) -> None:
     from faqbot.db.engine import session_scope
 
     with session_scope(settings) as session:
-        adapters.register(session, run.adapter_id, base_model=run.base_model, path=run.path,
-                          dataset_version=run.dataset_version, training=run.to_json())  # fmt: skip
-        audit.record(session, "adapter.train", actor=actor, target=run.adapter_id,
-                     dataset=run.dataset_version, steps=run.steps)  # fmt: skip
+        adapters.register(
+            session,
+            run.adapter_id,
+            base_model=run.base_model,
+            path=run.path,
+            dataset_version=run.dataset_version,
+            training=run.to_json(),
+        )
+        audit.record(
+            session,
+            "adapter.train",
+            actor=actor,
+            target=run.adapter_id,
+            dataset=run.dataset_version,
+            steps=run.steps,
+        )
 
 
 def new_adapter_id() -> str:
@@ -133,8 +167,14 @@ def _peft_model(settings: Settings, base: str, four_bit: bool):
     if four_bit:
         _keep_cpu_weights_trainable(model)
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
-    config = LoraConfig(r=LORA_R, lora_alpha=LORA_ALPHA, lora_dropout=LORA_DROPOUT,
-                        target_modules=targets, bias="none", task_type="CAUSAL_LM")  # fmt: skip
+    config = LoraConfig(
+        r=LORA_R,
+        lora_alpha=LORA_ALPHA,
+        lora_dropout=LORA_DROPOUT,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     tokenizer = loaded.tokenizer
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -151,8 +191,16 @@ def _keep_cpu_weights_trainable(model) -> None:
             module.support_avx512bf16_for_cpu = False
 
 
-def sft_trainer(settings: Settings, model, tokenizer, train_rows, eval_rows, max_steps: int,
-             output_dir: Path, progress):  # fmt: skip
+def sft_trainer(
+    settings: Settings,
+    model,
+    tokenizer,
+    train_rows,
+    eval_rows,
+    max_steps: int,
+    output_dir: Path,
+    progress,
+):
     import datasets
     import torch
     from transformers import PrinterCallback, TrainerCallback
@@ -167,22 +215,33 @@ def sft_trainer(settings: Settings, model, tokenizer, train_rows, eval_rows, max
                 progress("training steps", state.global_step, state.max_steps)
 
     config = SFTConfig(
-        output_dir=str(output_dir), max_steps=max_steps, learning_rate=settings.train_learning_rate,
+        output_dir=str(output_dir),
+        max_steps=max_steps,
+        learning_rate=settings.train_learning_rate,
         per_device_train_batch_size=settings.train_batch_size,
         per_device_eval_batch_size=settings.train_batch_size,
         gradient_accumulation_steps=settings.train_gradient_accumulation,
-        lr_scheduler_type="constant_with_warmup", warmup_steps=min(10, max_steps // 10),
-        max_length=settings.train_max_length, completion_only_loss=True,
-        logging_steps=1, save_strategy="no", report_to="none", disable_tqdm=True,
-        bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda,
-        dataloader_num_workers=0, seed=settings.train_seed,
-    )  # fmt: skip
+        lr_scheduler_type="constant_with_warmup",
+        warmup_steps=min(10, max_steps // 10),
+        max_length=settings.train_max_length,
+        completion_only_loss=True,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        use_cpu=not cuda,
+        dataloader_num_workers=0,
+        seed=settings.train_seed,
+    )
     trainer = SFTTrainer(
-        model=model, args=config, processing_class=tokenizer,
+        model=model,
+        args=config,
+        processing_class=tokenizer,
         train_dataset=datasets.Dataset.from_list(train_rows),
         eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
         callbacks=[Progress()],
-    )  # fmt: skip
+    )
     trainer.remove_callback(PrinterCallback)  # the losses go to the record and the plot
     return trainer
 
@@ -219,15 +278,19 @@ def plot_losses(run: TrainingRun, path: Path) -> None:
     if run.losses:
         steps, losses = zip(*run.losses, strict=True)
         axes.plot(steps, losses, label="training loss", color="tab:blue")
-    for value, label, style in ((run.eval_loss_before, "eval loss before", ":"),
-                                (run.eval_loss_after, "eval loss after", "--")):  # fmt: skip
+    for value, label, style in (
+        (run.eval_loss_before, "eval loss before", ":"),
+        (run.eval_loss_after, "eval loss after", "--"),
+    ):
         if value is not None:
             axes.axhline(value, linestyle=style, color="tab:orange", label=label)
     axes.set_xlabel("step")
     axes.set_ylabel("loss (answer tokens)")
     precision = "4-bit NF4" if run.four_bit else "full precision"
-    axes.set_title(f"{run.adapter_id} ({precision})\n{Path(run.base_model).name} on "
-                   f"{run.dataset_version}", fontsize=10)  # fmt: skip
+    axes.set_title(
+        f"{run.adapter_id} ({precision})\n{Path(run.base_model).name} on {run.dataset_version}",
+        fontsize=10,
+    )
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)

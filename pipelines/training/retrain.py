@@ -37,25 +37,43 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
 
     fresh = new_examples(settings)
     if fresh < settings.retrain_min_examples:
-        summary = {"status": "skipped", "new_examples": fresh,
-                   "reason": f"{fresh} new examples since the last dataset, fewer than "
-                             f"FAQBOT_RETRAIN_MIN_EXAMPLES={settings.retrain_min_examples}"}  # fmt: skip
+        summary = {
+            "status": "skipped",
+            "new_examples": fresh,
+            "reason": f"{fresh} new examples since the last dataset, fewer than "
+            f"FAQBOT_RETRAIN_MIN_EXAMPLES={settings.retrain_min_examples}",
+        }
         return _report(settings, summary)
     manifest = build_dataset(settings, progress=progress)
     _sync_faq(settings)
-    run = train_adapter(settings, resolve_dataset(settings, manifest["version"]),
-                        max_steps=max_steps or settings.retrain_max_steps,
-                        four_bit=settings.llm_4bit or _has_cuda(), progress=progress)  # fmt: skip
+    run = train_adapter(
+        settings,
+        resolve_dataset(settings, manifest["version"]),
+        max_steps=max_steps or settings.retrain_max_steps,
+        four_bit=settings.llm_4bit or _has_cuda(),
+        progress=progress,
+    )
     register_run(settings, run, actor="beat")
-    summary = {"status": "promoted", "new_examples": fresh, "dataset": manifest["version"],
-               "adapter": run.adapter_id, "steps": run.steps,
-               "eval_loss": [run.eval_loss_before, run.eval_loss_after]}  # fmt: skip
+    summary = {
+        "status": "promoted",
+        "new_examples": fresh,
+        "dataset": manifest["version"],
+        "adapter": run.adapter_id,
+        "steps": run.steps,
+        "eval_loss": [run.eval_loss_before, run.eval_loss_after],
+    }
     try:
         comparison = promote(settings, run.adapter_id, actor="beat", progress=progress)
     except PromotionRefused as exc:
         return _report(settings, {**summary, "status": "kept-current", "reason": str(exc)})
-    return _report(settings, {**summary, "overall": comparison["candidate"]["overall"],
-                              "replaced": comparison["reference_id"]})  # fmt: skip
+    return _report(
+        settings,
+        {
+            **summary,
+            "overall": comparison["candidate"]["overall"],
+            "replaced": comparison["reference_id"],
+        },
+    )
 
 
 def _sync_faq(settings: Settings) -> None:
@@ -78,13 +96,16 @@ def summary_text(summary: dict) -> str:
     status = summary["status"]
     if status == "skipped":
         return f":zzz: Retraining skipped: {summary['reason']}."
-    head = (f"adapter `{summary['adapter']}` ({summary['steps']} steps on dataset "
-            f"`{summary['dataset']}`, {summary['new_examples']} new examples)")  # fmt: skip
+    head = (
+        f"adapter `{summary['adapter']}` ({summary['steps']} steps on dataset "
+        f"`{summary['dataset']}`, {summary['new_examples']} new examples)"
+    )
     if status == "kept-current":
         return f":no_entry: Retrained {head}, but kept the current model: {summary['reason']}"
     overall = summary["overall"]
-    figures = ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in overall.items()
-                        if k != "n" and v is not None)  # fmt: skip
+    figures = ", ".join(
+        f"{k.replace('_', ' ')} {v:.2f}" for k, v in overall.items() if k != "n" and v is not None
+    )
     return (
         f":rocket: Promoted {head}, replacing {summary['replaced'] or 'the base model'}: {figures}."
     )

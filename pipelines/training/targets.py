@@ -44,7 +44,9 @@ def linear_layer_names(model) -> set[str]:
     names = set()
     for name, module in model.named_modules():
         leaf = name.rsplit(".", 1)[-1]
-        if leaf != "lm_head" and (isinstance(module, torch.nn.Linear)
-                                  or type(module).__name__ in ("Linear4bit", "Linear8bitLt")):  # fmt: skip
+        if leaf != "lm_head" and (
+            isinstance(module, torch.nn.Linear)
+            or type(module).__name__ in ("Linear4bit", "Linear8bitLt")
+        ):
             names.add(leaf)
     return names

@@ -37,8 +37,12 @@ def standin():
 
 
 def slack_settings(standin: SlackStandIn, **fields) -> dict:
-    return {"slack_bot_token": TOKEN, "slack_signing_secret": SECRET,
-            "slack_api_url": standin.api_url, **fields}  # fmt: skip
+    return {
+        "slack_bot_token": TOKEN,
+        "slack_signing_secret": SECRET,
+        "slack_api_url": standin.api_url,
+        **fields,
+    }
 
 
 @dataclass
@@ -112,9 +116,14 @@ def stop_bot(bot: RunningBot, server: uvicorn.Server) -> None:
 def running_bot(settings, standin):
     """A bot whose tasks queue up in Redis DB 5 (emptied first) with no worker behind it."""
     redis_client(QUEUE_REDIS_URL).flushdb()
-    configured = Settings(_env_file=None, data_dir=settings.data_dir, redis_url=QUEUE_REDIS_URL,
-                          admin_user_ids=["U0ADMIN01"], admin_usergroup="S0ADMINS",
-                          **slack_settings(standin))  # fmt: skip
+    configured = Settings(
+        _env_file=None,
+        data_dir=settings.data_dir,
+        redis_url=QUEUE_REDIS_URL,
+        admin_user_ids=["U0ADMIN01"],
+        admin_usergroup="S0ADMINS",
+        **slack_settings(standin),
+    )
     bot, server = start_bot(configured, standin)
     yield bot
     stop_bot(bot, server)

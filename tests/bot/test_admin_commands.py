@@ -22,8 +22,15 @@ def audit_rows(settings) -> list[tuple]:
 def registered_source(settings, source_id: str = "handbook-abc123") -> None:
     ensure_schema(settings)
     with session_scope(settings) as session:
-        sources.start_indexing(session, source_id, kind="url", location="https://intra.example/hb",
-                               visibility=["C0HR00001"], added_by=ADMIN, request_id="r1")  # fmt: skip
+        sources.start_indexing(
+            session,
+            source_id,
+            kind="url",
+            location="https://intra.example/hb",
+            visibility=["C0HR00001"],
+            added_by=ADMIN,
+            request_id="r1",
+        )
         sources.finish_indexing(
             session,
             source_id,
@@ -58,8 +65,9 @@ def test_add_url_queues_ingestion_scoped_to_channels_and_reports_in_the_admins_d
     assert job["target"] == "https://intra.example/parking"
     assert job["visibility"] == ["C0HR00001", "C0OPS0001"] and job["added_by"] == ADMIN
     assert job["reply"]["channel"] == ADMIN  # the worker edits the DM below
-    [dm] = running_bot.standin.wait_for(lambda: running_bot.standin.called("chat.postMessage",
-                                                                           channel=ADMIN), 5)  # fmt: skip
+    [dm] = running_bot.standin.wait_for(
+        lambda: running_bot.standin.called("chat.postMessage", channel=ADMIN), 5
+    )
     assert "Queued: indexing" in dm.params["text"]
     assert audit_rows(running_bot.services.settings)[-1] == (ADMIN, "admin.add", text[4:], "ok")
 
@@ -98,8 +106,11 @@ def test_list_and_status_show_the_registry(running_bot):
 
 def test_reindex_visibility_and_remove_queue_jobs_for_a_registered_source(running_bot):
     registered_source(running_bot.services.settings)
-    for text in ("reindex handbook-abc123", "visibility handbook-abc123 public",
-                 "remove handbook-abc123"):  # fmt: skip
+    for text in (
+        "reindex handbook-abc123",
+        "visibility handbook-abc123 public",
+        "remove handbook-abc123",
+    ):
         assert not running_bot.command("/faq-admin", text, user=ADMIN).text.startswith(":warning:")
     reindex, visibility, remove = running_bot.queued("ingest")
     assert (reindex["target"], reindex["visibility"]) == ("https://intra.example/hb", ["C0HR00001"])
@@ -123,12 +134,31 @@ def test_add_alone_opens_an_upload_form_whose_files_are_queued_for_indexing(runn
 def upload_submission(user: str, file_id: str, channels: list[str] | None = None) -> dict:
     """The view_submission Slack sends when the upload form is submitted."""
     return {
-        "type": "view_submission", "team": {"id": TEAM_ID}, "user": {"id": user},
-        "api_app_id": "A0TEST", "token": "unused", "trigger_id": "1.t",
-        "view": {"id": "V0TEST", "type": "modal", "callback_id": "add_source",
-                 "state": {"values": {
-                     "files": {"files": {"type": "file_input",
-                                         "files": [{"id": file_id, "name": "policy.pdf"}]}},
-                     "visibility": {"channels": {"type": "multi_conversations_select",
-                                                 "selected_conversations": channels or []}}}}},
-    }  # fmt: skip
+        "type": "view_submission",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0TEST",
+        "token": "unused",
+        "trigger_id": "1.t",
+        "view": {
+            "id": "V0TEST",
+            "type": "modal",
+            "callback_id": "add_source",
+            "state": {
+                "values": {
+                    "files": {
+                        "files": {
+                            "type": "file_input",
+                            "files": [{"id": file_id, "name": "policy.pdf"}],
+                        }
+                    },
+                    "visibility": {
+                        "channels": {
+                            "type": "multi_conversations_select",
+                            "selected_conversations": channels or [],
+                        }
+                    },
+                }
+            },
+        },
+    }

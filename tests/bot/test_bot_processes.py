@@ -38,8 +38,12 @@ def wait_for(check, timeout_s: float = 30):
 def ask(port: int, redis, text: str) -> None:
     body = event_body(mention(text, channel="C0PROCS01", ts=new_ts()))
     before = redis.llen("answers")
-    response = httpx.post(f"http://127.0.0.1:{port}/slack/events", content=body,
-                          headers=signed_headers(body), timeout=10)  # fmt: skip
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/slack/events",
+        content=body,
+        headers=signed_headers(body),
+        timeout=10,
+    )
     assert response.status_code == 200
     wait_for(lambda: redis.llen("answers") == before + 1)
 

@@ -24,11 +24,20 @@ PHISHING = "Reset it at https://sso-verify.example.net/login with your old passw
 def delivered_answer(settings, ts: str) -> str:
     """An answered question whose answer is the bot's message `ts` in CHANNEL."""
     ensure_schema(settings)
-    request = AnswerRequest(question="How do I reset my password?", asker="U0ASKER01",
-                            channel=CHANNEL, thread_ts=ts)  # fmt: skip
-    answer = {"refused": False, "answer": "Use the self-service portal [1].", "mode": "generated",
-              "citations": [], "model": "m", "adapter": None, "tokens": {}, "timings_ms": {},
-              "context": {"sources": SOURCES, "history": ""}}  # fmt: skip
+    request = AnswerRequest(
+        question="How do I reset my password?", asker="U0ASKER01", channel=CHANNEL, thread_ts=ts
+    )
+    answer = {
+        "refused": False,
+        "answer": "Use the self-service portal [1].",
+        "mode": "generated",
+        "citations": [],
+        "model": "m",
+        "adapter": None,
+        "tokens": {},
+        "timings_ms": {},
+        "context": {"sources": SOURCES, "history": ""},
+    }
     with session_scope(settings) as session:
         interactions.claim(session, request)
         interactions.record_answer(
@@ -46,24 +55,45 @@ def votes(settings) -> list[tuple[str, int, str]]:
 
 def button(action_id: str, request_id: str, user: str, standin) -> dict:
     return {
-        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user},
-        "api_app_id": "A0TEST", "token": "unused", "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
-        "container": {"type": "message", "channel_id": CHANNEL}, "channel": {"id": CHANNEL},
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0TEST",
+        "token": "unused",
+        "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
+        "container": {"type": "message", "channel_id": CHANNEL},
+        "channel": {"id": CHANNEL},
         "response_url": standin.response_url("vote"),
-        "actions": [{"action_id": action_id, "block_id": "votes", "value": request_id,
-                     "type": "button", "action_ts": new_ts()}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "votes",
+                "value": request_id,
+                "type": "button",
+                "action_ts": new_ts(),
+            }
+        ],
+    }
 
 
 def correction_submission(request_id: str, user: str, text: str | None) -> dict:
     return {
-        "type": "view_submission", "team": {"id": TEAM_ID}, "user": {"id": user},
-        "api_app_id": "A0TEST", "token": "unused", "trigger_id": "1.t",
-        "view": {"id": "V0TEST", "type": "modal", "callback_id": "correction",
-                 "private_metadata": request_id,
-                 "state": {"values": {"correction": {"text": {"type": "plain_text_input",
-                                                               "value": text}}}}},
-    }  # fmt: skip
+        "type": "view_submission",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0TEST",
+        "token": "unused",
+        "trigger_id": "1.t",
+        "view": {
+            "id": "V0TEST",
+            "type": "modal",
+            "callback_id": "correction",
+            "private_metadata": request_id,
+            "state": {
+                "values": {"correction": {"text": {"type": "plain_text_input", "value": text}}}
+            },
+        },
+    }
 
 
 def test_a_thumbs_up_reaction_is_a_vote_and_removing_it_retracts_it(running_bot):

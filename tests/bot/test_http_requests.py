@@ -11,8 +11,9 @@ from pipelines.bench.slack_standin import BOT_USER_ID
 
 
 def placeholders(bot, channel: str):
-    return bot.standin.wait_for(lambda: bot.standin.called("chat.postMessage", channel=channel),
-                                timeout_s=10)  # fmt: skip
+    return bot.standin.wait_for(
+        lambda: bot.standin.called("chat.postMessage", channel=channel), timeout_s=10
+    )
 
 
 def test_health_endpoint_answers_for_probes(running_bot):
@@ -27,8 +28,11 @@ def test_a_mention_is_acked_enqueued_and_gets_a_placeholder_in_its_thread(runnin
     assert response.status_code == 200
     [task] = running_bot.queued()  # on the queue before Slack got its 200
     assert task["question"] == "How do I fix VPN error 809?"  # the bot's mention removed
-    assert (task["channel"], task["thread_ts"], task["asker"]) == ("C0HELP001", event["ts"],
-                                                                   "U0ASKER01")  # fmt: skip
+    assert (task["channel"], task["thread_ts"], task["asker"]) == (
+        "C0HELP001",
+        event["ts"],
+        "U0ASKER01",
+    )
     assert task["reply"]["kind"] == "slack" and task["reply"]["thread_ts"] == event["ts"]
     [placeholder] = placeholders(running_bot, "C0HELP001")
     assert placeholder.params["thread_ts"] == event["ts"]
@@ -38,8 +42,11 @@ def test_a_mention_is_acked_enqueued_and_gets_a_placeholder_in_its_thread(runnin
 def test_slack_retries_and_the_message_twin_of_a_mention_give_one_question(running_bot):
     event = mention("Where is the parental leave policy?", channel="C0HELP002")
     assert running_bot.event(event, event_id="Ev0RETRY1").status_code == 200
-    retry = running_bot.event(event, event_id="Ev0RETRY1", **{"X-Slack-Retry-Num": "1",
-                                                             "X-Slack-Retry-Reason": "http_timeout"})  # fmt: skip
+    retry = running_bot.event(
+        event,
+        event_id="Ev0RETRY1",
+        **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     twin = message(event["text"], channel="C0HELP002", ts=event["ts"])
     assert retry.status_code == 200 and running_bot.event(twin).status_code == 200
     assert len(running_bot.queued()) == 1

@@ -17,8 +17,12 @@ DOWN_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
 
 @pytest.fixture
 def bot_without_redis(settings, standin):
-    configured = Settings(_env_file=None, data_dir=settings.data_dir, redis_url=DOWN_REDIS_URL,
-                          **slack_settings(standin))  # fmt: skip
+    configured = Settings(
+        _env_file=None,
+        data_dir=settings.data_dir,
+        redis_url=DOWN_REDIS_URL,
+        **slack_settings(standin),
+    )
     bot, server = start_bot(configured, standin, consume=False)  # as gunicorn's processes
     yield bot
     stop_bot(bot, server)
@@ -48,8 +52,9 @@ def test_an_event_is_left_to_slacks_retries_and_the_last_one_gets_an_apology(bot
     first = bot_without_redis.post(_body(event))
     assert first.status_code == 503  # Slack will send it again
     assert failed_rows(bot_without_redis.services.settings) == []
-    last = bot_without_redis.post(_body(event), **{"X-Slack-Retry-Num": "3",
-                                                   "X-Slack-Retry-Reason": "http_error"})  # fmt: skip
+    last = bot_without_redis.post(
+        _body(event), **{"X-Slack-Retry-Num": "3", "X-Slack-Retry-Reason": "http_error"}
+    )
     assert last.status_code == 200
     [told] = bot_without_redis.standin.wait_for(
         lambda: bot_without_redis.standin.called("chat.postMessage", channel="C0HELP001"), 10

@@ -16,8 +16,13 @@ ASKER, OTHER = "U0ASKER01", "U0OTHER01"
 def two_bots(settings, standin):
     """Two bot processes' apps, one Redis, at most two questions a minute per user."""
     redis_client(QUEUE_REDIS_URL).flushdb()
-    configured = Settings(_env_file=None, data_dir=settings.data_dir, redis_url=QUEUE_REDIS_URL,
-                          questions_per_minute=2, **slack_settings(standin))  # fmt: skip
+    configured = Settings(
+        _env_file=None,
+        data_dir=settings.data_dir,
+        redis_url=QUEUE_REDIS_URL,
+        questions_per_minute=2,
+        **slack_settings(standin),
+    )
     running = [start_bot(configured, standin) for _ in range(2)]
     yield [bot for bot, _ in running]
     for bot, server in running:
@@ -31,7 +36,9 @@ def test_a_third_question_in_a_minute_is_refused_with_when_to_retry(two_bots):
     refused = mention("And the travel policy?", channel="C0HELP001", user=ASKER)
     first.event(refused)
     assert [task["question"] for task in first.queued()] == [
-        "How do I fix VPN error 809?", "Where is the PTO policy?"]  # fmt: skip
+        "How do I fix VPN error 809?",
+        "Where is the PTO policy?",
+    ]
     [told] = first.standin.wait_for(lambda: first.standin.called("chat.postEphemeral"), 10)
     assert (told.params["user"], told.params["thread_ts"]) == (ASKER, refused["ts"])
     assert "asked 2 questions in the last minute" in told.params["text"]

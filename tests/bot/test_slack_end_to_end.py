@@ -31,8 +31,10 @@ PARKING_PAGE = """<html><head><title>Parking at the Leeds office</title></head><
 and 4. Register your number plate with reception to get a free permit; visitors get a day pass
 from the front desk. Electric cars can charge on level 4 for free.</p></body></html>"""
 
-GYM_POLICY = (b"# Gym membership\n\nThe company pays half of a gym membership up to 30 GBP a "
-              b"month; claim it as an expense with the receipt.\n")  # fmt: skip
+GYM_POLICY = (
+    b"# Gym membership\n\nThe company pays half of a gym membership up to 30 GBP a "
+    b"month; claim it as an expense with the receipt.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +68,29 @@ def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack):
         if path.name != "vpn-remote-access.md":
             shutil.copy(path, docs)
     # The pages are on 127.0.0.1: allowed here and, through the environment, in the worker.
-    env = worker_env(data_dir, model_cache, f"sqlite:///{data_dir / 'faqbot.db'}", REDIS_URL,
-                     slack_bot_token=TOKEN, slack_api_url=slack.api_url,
-                     slack_signing_secret=SECRET, admin_user_ids=ADMIN,
-                     fetch_allowed_hosts="127.0.0.1")  # fmt: skip
+    env = worker_env(
+        data_dir,
+        model_cache,
+        f"sqlite:///{data_dir / 'faqbot.db'}",
+        REDIS_URL,
+        slack_bot_token=TOKEN,
+        slack_api_url=slack.api_url,
+        slack_signing_secret=SECRET,
+        admin_user_ids=ADMIN,
+        fetch_allowed_hosts="127.0.0.1",
+    )
     settings = settings_from(env)
     store = open_store(settings)
     for target, source_id in (
         (str(docs), "handbook"),
         (f"{web_pages}/vpn-remote-access.md", "vpn"),
     ):
-        report = ingest_source(IngestRequest(target=target, source_id=source_id),
-                               settings=settings, store=store, embedder=embedder)  # fmt: skip
+        report = ingest_source(
+            IngestRequest(target=target, source_id=source_id),
+            settings=settings,
+            store=store,
+            embedder=embedder,
+        )
         assert report["chunks"] and not report["errors"], report
     redis_client(REDIS_URL).flushdb()
     with WorkerPool(env, tmp_path_factory.mktemp("logs")) as pool:
@@ -124,8 +137,9 @@ def test_a_mention_gets_a_placeholder_then_a_cited_answer_with_vote_buttons(depl
 
 
 def test_a_direct_message_is_answered_in_the_dm(deployment):
-    event = message("How many days of PTO carry over into next year?", channel="D0DM00001",
-                    channel_type="im")  # fmt: skip
+    event = message(
+        "How many days of PTO carry over into next year?", channel="D0DM00001", channel_type="im"
+    )
     deployment.event(event)
     answer = final_message(deployment.standin, "D0DM00001")
     assert answer.get("thread_ts") in (None, "") and "vote_up" in str(answer["blocks"])
@@ -136,8 +150,9 @@ def test_ask_replaces_its_ephemeral_placeholder_through_the_response_url(deploym
     url = slack.response_url("ask-e2e")
     response = deployment.command("/ask", "Who approves travel expenses?", response_url=url)
     assert response.json()["response_type"] == "ephemeral"
-    [reply] = slack.wait_for(lambda: [c for c in slack.called("response")
-                                      if c.path.endswith("ask-e2e")], timeout_s=240)  # fmt: skip
+    [reply] = slack.wait_for(
+        lambda: [c for c in slack.called("response") if c.path.endswith("ask-e2e")], timeout_s=240
+    )
     assert reply.params["replace_original"] is True
     assert reply.params["response_type"] == "ephemeral" and "vote_up" in str(reply.params["blocks"])
 
@@ -145,13 +160,17 @@ def test_ask_replaces_its_ephemeral_placeholder_through_the_response_url(deploym
 def test_an_admin_adds_an_intranet_page_and_gets_the_report_in_their_dm(deployment, web_pages):
     # The page is on 127.0.0.1, which the deployment allows with FAQBOT_FETCH_ALLOWED_HOSTS.
     slack = deployment.standin
-    response = deployment.command("/faq-admin", f"add <{web_pages}/parking.html> <#C0LEEDS01|leeds>",
-                                  user=ADMIN)  # fmt: skip
+    response = deployment.command(
+        "/faq-admin", f"add <{web_pages}/parking.html> <#C0LEEDS01|leeds>", user=ADMIN
+    )
     assert "Indexing" in response.text
 
     def report():
-        return [m for (channel, _), m in list(slack.messages.items())
-                if channel == "D0ADMIN01" and "chunks indexed" in str(m.get("text"))]  # fmt: skip
+        return [
+            m
+            for (channel, _), m in list(slack.messages.items())
+            if channel == "D0ADMIN01" and "chunks indexed" in str(m.get("text"))
+        ]
 
     [dm] = slack.wait_for(report, timeout_s=240)
     assert ":white_check_mark:" in dm["text"]
@@ -169,8 +188,11 @@ def test_an_uploaded_file_is_downloaded_with_the_bot_token_and_indexed(deploymen
     assert deployment.interaction(upload_submission(ADMIN, "F0GYM0001")).status_code == 200
 
     def report():
-        return [m for (_, _), m in list(slack.messages.items())
-                if "gym" in str(m.get("text")) and "chunks indexed" in str(m.get("text"))]  # fmt: skip
+        return [
+            m
+            for (_, _), m in list(slack.messages.items())
+            if "gym" in str(m.get("text")) and "chunks indexed" in str(m.get("text"))
+        ]
 
     slack.wait_for(report, timeout_s=240)
     assert len(slack.called("file", file="F0GYM0001")) == 1

@@ -34,8 +34,18 @@ HEALTHCHECK = DEPLOY / "docker" / "healthcheck.py"
 K8S = DEPLOY / "k8s"
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
 
-SERVICES = {"postgres", "redis", "weaviate", "bot", "answer-worker", "ingest-worker", "beat",
-            "trainer", "vllm", "llama-server"}  # fmt: skip
+SERVICES = {
+    "postgres",
+    "redis",
+    "weaviate",
+    "bot",
+    "answer-worker",
+    "ingest-worker",
+    "beat",
+    "trainer",
+    "vllm",
+    "llama-server",
+}
 WORKER_QUEUES = {"answer-worker": "answers", "ingest-worker": "ingest", "trainer": "training"}
 K8S_WORKER_QUEUES = {f"faqbot-{name}": queue for name, queue in WORKER_QUEUES.items()}
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY")
@@ -76,8 +86,10 @@ def compose_tool() -> list[str] | None:
 def tool() -> list[str]:
     found = compose_tool()
     if found is None:
-        reason = ("neither `docker compose` nor `docker-compose` is installed; .ci/run installs "
-                  "Debian's docker-compose")  # fmt: skip
+        reason = (
+            "neither `docker compose` nor `docker-compose` is installed; .ci/run installs "
+            "Debian's docker-compose"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must validate deploy/docker-compose.yml: {reason}")
         pytest.skip(reason)
@@ -88,13 +100,17 @@ def bare_environment() -> dict[str, str]:
     """The environment without any variable the compose file reads: `config` must be valid
     with none of them set."""
     names = re.findall(r"\$\{([A-Z0-9_]+)", COMPOSE.read_text()) + list(env_example())
-    return {k: v for k, v in os.environ.items()
-            if k not in names and not k.startswith(("FAQBOT_", "DEPLOY_"))}  # fmt: skip
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in names and not k.startswith(("FAQBOT_", "DEPLOY_"))
+    }
 
 
 def run_compose(tool: list[str], *args: str) -> subprocess.CompletedProcess:
-    return output_of([*tool, "-f", str(COMPOSE), *args], cwd=ROOT, env=bare_environment(),
-                     timeout=120)  # fmt: skip
+    return output_of(
+        [*tool, "-f", str(COMPOSE), *args], cwd=ROOT, env=bare_environment(), timeout=120
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,8 +189,12 @@ def test_workers_take_their_own_queues_and_the_trainer_gets_a_gpu():
     trainer = services["trainer"]
     assert trainer["profiles"] == ["gpu"]
     devices = trainer["deploy"]["resources"]["reservations"]["devices"]
-    assert any(d["driver"] == "nvidia" and "gpu" in d["capabilities"]
-               and (d.get("count") in (1, "all") or d.get("device_ids")) for d in devices)  # fmt: skip
+    assert any(
+        d["driver"] == "nvidia"
+        and "gpu" in d["capabilities"]
+        and (d.get("count") in (1, "all") or d.get("device_ids"))
+        for d in devices
+    )
     assert trainer["build"]["dockerfile"] == "deploy/docker/worker.Dockerfile"
     assert set(trainer["build"]["args"]) <= dockerfile_args(WORKER_DOCKERFILE)
 
@@ -277,8 +297,11 @@ def instructions(dockerfile: Path) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments), continuation lines joined, comments dropped."""
     text = re.sub(r"\\\n", " ", dockerfile.read_text())
     lines = [line.strip() for line in text.splitlines()]
-    return [(line.split()[0].upper(), line.partition(" ")[2]) for line in lines
-            if line and not line.startswith("#")]  # fmt: skip
+    return [
+        (line.split()[0].upper(), line.partition(" ")[2])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
 
 
 def dockerfile_args(dockerfile: Path) -> set[str]:
@@ -286,8 +309,9 @@ def dockerfile_args(dockerfile: Path) -> set[str]:
 
 
 def pip_installs(dockerfile: Path) -> str:
-    return " ".join(args for op, args in instructions(dockerfile)
-                    if op == "RUN" and "pip install" in args)  # fmt: skip
+    return " ".join(
+        args for op, args in instructions(dockerfile) if op == "RUN" and "pip install" in args
+    )
 
 
 def test_the_bot_image_is_slim_without_torch():
@@ -300,8 +324,9 @@ def test_the_bot_image_is_slim_without_torch():
     assert "torch" not in " ".join(args for _, args in steps)
     assert ("CMD", '["faqbot", "bot"]') in steps
     assert ("EXPOSE", "3000") in steps
-    assert any(op == "HEALTHCHECK" and "faqbot-healthcheck" in args and "bot" in args
-               for op, args in steps)  # fmt: skip
+    assert any(
+        op == "HEALTHCHECK" and "faqbot-healthcheck" in args and "bot" in args for op, args in steps
+    )
 
 
 def test_the_worker_image_installs_torch_from_a_chosen_index_then_the_worker_extras():
@@ -350,8 +375,11 @@ def test_secrets_and_local_state_stay_out_of_the_build_context():
 
 def faqbot_commands() -> list[list[str]]:
     """Every `faqbot ...` command line in the compose file, the manifests and the images."""
-    commands = [s["command"] for s in compose()["services"].values()
-                if isinstance(s.get("command"), list) and s["command"][0] == "faqbot"]  # fmt: skip
+    commands = [
+        s["command"]
+        for s in compose()["services"].values()
+        if isinstance(s.get("command"), list) and s["command"][0] == "faqbot"
+    ]
     for document in k8s_documents():
         for container in containers(document):
             if container.get("command", [""])[0] == "faqbot":
@@ -386,8 +414,11 @@ def test_every_health_check_the_deploy_files_use_exists():
     result = output_of([sys.executable, str(HEALTHCHECK), "--help"], timeout=60)
     assert result.returncode == 0
     modes = set(re.search(r"\{([a-z,]+)\}", result.stdout).group(1).split(","))
-    used = [s["healthcheck"]["test"][1:] for s in compose()["services"].values()
-            if s["healthcheck"]["test"][1] == "faqbot-healthcheck"]  # fmt: skip
+    used = [
+        s["healthcheck"]["test"][1:]
+        for s in compose()["services"].values()
+        if s["healthcheck"]["test"][1] == "faqbot-healthcheck"
+    ]
     for document in k8s_documents():
         for container in containers(document):
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -468,8 +499,9 @@ def test_the_bot_service_targets_the_port_the_bot_listens_on():
     documents = k8s_documents()
     config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
     port = int(config["FAQBOT_SLACK_PORT"])
-    service = next(d for d in documents
-                   if d["kind"] == "Service" and d["metadata"]["name"] == "faqbot-bot")  # fmt: skip
+    service = next(
+        d for d in documents if d["kind"] == "Service" and d["metadata"]["name"] == "faqbot-bot"
+    )
     bot = deployments()["faqbot-bot"]
     assert (
         service["spec"]["selector"].items() <= bot["spec"]["template"]["metadata"]["labels"].items()
@@ -491,8 +523,9 @@ def test_the_weaviate_url_reaches_weaviate_over_http_and_grpc():
     documents = k8s_documents()
     config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
     url = urlsplit(config["FAQBOT_WEAVIATE_URL"])
-    service = next(d for d in documents
-                   if d["kind"] == "Service" and d["metadata"]["name"] == url.hostname)  # fmt: skip
+    service = next(
+        d for d in documents if d["kind"] == "Service" and d["metadata"]["name"] == url.hostname
+    )
     assert {url.port, GRPC_PORT} <= {p["port"] for p in service["spec"]["ports"]}
     weaviate = next(d for d in documents if d["kind"] == "StatefulSet")
     container = weaviate["spec"]["template"]["spec"]["containers"][0]
@@ -563,10 +596,14 @@ def test_the_health_check_finds_faqbot_processes_by_command_line(tmp_path):
         import healthcheck as module
     finally:
         sys.path.remove(str(HEALTHCHECK.parent))
-    lines = {"10": ["/usr/local/bin/python", "/usr/local/bin/faqbot", "worker", "--queues=x"],
-             "11": ["python", "-m", "faqbot", "worker"], "12": ["faqbot", "beat"],
-             "13": ["python", "/usr/local/bin/faqbot-healthcheck", "worker"],
-             "14": ["celery", "worker"], "self": ["faqbot", "worker"]}  # fmt: skip
+    lines = {
+        "10": ["/usr/local/bin/python", "/usr/local/bin/faqbot", "worker", "--queues=x"],
+        "11": ["python", "-m", "faqbot", "worker"],
+        "12": ["faqbot", "beat"],
+        "13": ["python", "/usr/local/bin/faqbot-healthcheck", "worker"],
+        "14": ["celery", "worker"],
+        "self": ["faqbot", "worker"],
+    }
     for pid, args in lines.items():
         (tmp_path / pid).mkdir()
         (tmp_path / pid / "cmdline").write_bytes(b"\0".join(a.encode() for a in args) + b"\0")
@@ -611,8 +648,9 @@ def test_the_health_check_tells_a_running_worker_and_beat_from_stopped_ones(tmp_
     from tests.conftest import worker_env
 
     redis_client(REDIS_DB).flushdb()
-    env = worker_env(tmp_path / "data", model_cache, f"sqlite:///{tmp_path / 'faqbot.db'}",
-                     REDIS_DB)  # fmt: skip
+    env = worker_env(
+        tmp_path / "data", model_cache, f"sqlite:///{tmp_path / 'faqbot.db'}", REDIS_DB
+    )
     executable = Path(sys.executable).parent / "faqbot"
     run = [str(executable)] if executable.exists() else [sys.executable, "-m", "faqbot"]
     sys.path.insert(0, str(HEALTHCHECK.parent))
@@ -629,8 +667,14 @@ def test_the_health_check_tells_a_running_worker_and_beat_from_stopped_ones(tmp_
             if not others[mode]:
                 assert healthcheck(mode, env, tmp_path).returncode == 1  # not started yet
             log = (tmp_path / f"{mode}.log").open("w")
-            process = subprocess.Popen([*run, *command], env=env, cwd=tmp_path, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+            process = subprocess.Popen(
+                [*run, *command],
+                env=env,
+                cwd=tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             started.append(process)
             deadline = time.monotonic() + 240
             while (result := healthcheck(mode, env, tmp_path)).returncode != 0:

@@ -12,9 +12,14 @@ from bot.services import BotServices
 from faqbot.settings import Settings
 
 MANIFEST = Path(__file__).parents[2] / "deploy" / "slack" / "manifest.yml"
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.channels": "channels:history",
-                "message.groups": "groups:history", "message.im": "im:history",
-                "reaction_added": "reactions:read", "reaction_removed": "reactions:read"}  # fmt: skip
+EVENT_SCOPES = {
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+    "reaction_added": "reactions:read",
+    "reaction_removed": "reactions:read",
+}
 CALL_SCOPES = {"chat:write", "commands", "files:read", "usergroups:read"}
 
 
@@ -44,5 +49,13 @@ def test_the_manifest_declares_the_slash_commands_the_bot_handles(tmp_path):
     commands = {c["command"]: c for c in manifest()["features"]["slash_commands"]}
     assert set(commands) == {"/ask", "/faq-admin"}
     assert commands["/faq-admin"]["should_escape"] is True  # channel IDs, not names
-    assert {"on_ask", "on_admin", "on_mention", "on_message", "on_reaction_added",
-            "on_reaction_removed", "on_vote_up", "on_vote_down"} <= handlers(tmp_path)  # fmt: skip
+    assert {
+        "on_ask",
+        "on_admin",
+        "on_mention",
+        "on_message",
+        "on_reaction_added",
+        "on_reaction_removed",
+        "on_vote_up",
+        "on_vote_down",
+    } <= handlers(tmp_path)

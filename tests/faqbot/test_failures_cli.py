@@ -33,8 +33,13 @@ def queue_settings(settings, monkeypatch) -> Settings:
 
 
 def failed_question(settings: Settings, question: str, reply: Reply) -> AnswerRequest:
-    request = AnswerRequest(question=question, asker="U0ASKER01", channel="C0HELP001",
-                            thread_ts="1700000000.000100", reply=reply)  # fmt: skip
+    request = AnswerRequest(
+        question=question,
+        asker="U0ASKER01",
+        channel="C0HELP001",
+        thread_ts="1700000000.000100",
+        reply=reply,
+    )
     with session_scope(settings) as session:
         interactions.record_sent(session, request, "the question queue is unavailable")
     return request
@@ -46,14 +51,21 @@ def queued_answers() -> list[dict]:
 
 
 def test_a_failed_question_is_listed_with_its_reference_and_retried_in_its_thread(queue_settings):
-    reply = Reply(kind="slack", key="faqbot:slack:placeholder:x", channel="C0HELP001",
-                  thread_ts="1700000000.000100")  # fmt: skip
+    reply = Reply(
+        kind="slack",
+        key="faqbot:slack:placeholder:x",
+        channel="C0HELP001",
+        thread_ts="1700000000.000100",
+    )
     request = failed_question(queue_settings, "How do I fix VPN error 809?", reply)
     reference = request.request_id[:8]
 
     [row] = [json.loads(line) for line in faqbot("failures", "list", "--json").stdout.splitlines()]
     assert (row["reference"], row["question"], row["retryable"]) == (
-        reference, "How do I fix VPN error 809?", True)  # fmt: skip
+        reference,
+        "How do I fix VPN error 809?",
+        True,
+    )
     assert row["error"] == "the question queue is unavailable"
     assert reference in faqbot("failures", "list").stdout
 
@@ -98,8 +110,9 @@ def test_a_question_that_is_no_longer_failed_is_not_sent_twice(queue_settings):
     assert len(queued_answers()) == 1
 
 
-def test_with_the_queue_down_a_retry_is_one_line_and_the_question_stays_failed(queue_settings,
-                                                                               monkeypatch):  # fmt: skip
+def test_with_the_queue_down_a_retry_is_one_line_and_the_question_stays_failed(
+    queue_settings, monkeypatch
+):
     request = failed_question(queue_settings, "How do I fix VPN error 809?", Reply(kind="none"))
     monkeypatch.setenv("FAQBOT_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     result = faqbot("failures", "retry", request.request_id[:8])

@@ -10,15 +10,27 @@ from typer.testing import CliRunner
 from faqbot.cli import app
 
 THREADS = [
-    ("How do I reset my password?", ["I forgot my password", "password reset steps"],
-     ["Open the account page and choose reset password.", "Ask IT to reset it for you."]),
-    ("When does the car park open?", ["car park opening hours", "what time can I park"],
-     ["The car park opens at 7am on weekdays."]),
-    ("Where is lunch served?", ["where can I eat lunch", "canteen location"],
-     ["Lunch is served in the canteen on floor 2 from noon."]),
-    ("How do I book a meeting room?", ["reserve a room", "meeting room booking"],
-     ["Book rooms in the calendar app under Rooms."]),
-]  # fmt: skip
+    (
+        "How do I reset my password?",
+        ["I forgot my password", "password reset steps"],
+        ["Open the account page and choose reset password.", "Ask IT to reset it for you."],
+    ),
+    (
+        "When does the car park open?",
+        ["car park opening hours", "what time can I park"],
+        ["The car park opens at 7am on weekdays."],
+    ),
+    (
+        "Where is lunch served?",
+        ["where can I eat lunch", "canteen location"],
+        ["Lunch is served in the canteen on floor 2 from noon."],
+    ),
+    (
+        "How do I book a meeting room?",
+        ["reserve a room", "meeting room booking"],
+        ["Book rooms in the calendar app under Rooms."],
+    ),
+]
 
 
 @pytest.fixture
@@ -40,19 +52,32 @@ def run(*args: str):
 
 
 @pytest.mark.slow
-def test_train_saves_a_reranker_that_the_benchmark_measures(settings, embedder, tiny_stackfaq,
-                                                            tmp_path):  # fmt: skip
+def test_train_saves_a_reranker_that_the_benchmark_measures(
+    settings, embedder, tiny_stackfaq, tmp_path
+):
     out = tmp_path / "reranker"
-    result = run("reranker", "train", "--stackfaq", str(tiny_stackfaq), "--out", str(out),
-                 "--negatives", "2", "--max-length", "64", "--json")  # fmt: skip
+    result = run(
+        "reranker",
+        "train",
+        "--stackfaq",
+        str(tiny_stackfaq),
+        "--out",
+        str(out),
+        "--negatives",
+        "2",
+        "--max-length",
+        "64",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     trained = json.loads(result.stdout)
     assert trained["steps"] >= 1 and trained["data"]["stackfaq_queries"] == 4
     manifest = json.loads((out / "reranker.json").read_text())
     assert manifest["base_model"] == settings.embedding_model and manifest["max_length"] == 64
     assert "created_at" in manifest and "first_stage" in manifest["dev"]
-    bench = run("bench", "retrieval", "--dataset", str(tiny_stackfaq), "--reranker", str(out),
-                "--json")  # fmt: skip
+    bench = run(
+        "bench", "retrieval", "--dataset", str(tiny_stackfaq), "--reranker", str(out), "--json"
+    )
     assert bench.exit_code == 0, bench.output
     systems = json.loads(bench.stdout)["systems"]
     assert set(systems) == {"bm25", "dense", "default", "default+rerank"}
@@ -65,6 +90,14 @@ def test_a_reranker_that_is_not_there_is_one_line(settings, tmp_path):
 
 
 def test_an_unknown_loss_is_refused_before_any_work(settings, tiny_stackfaq, tmp_path):
-    result = run("reranker", "train", "--stackfaq", str(tiny_stackfaq), "--loss", "hinge",
-                 "--out", str(tmp_path / "r"))  # fmt: skip
+    result = run(
+        "reranker",
+        "train",
+        "--stackfaq",
+        str(tiny_stackfaq),
+        "--loss",
+        "hinge",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert result.exit_code == 2 and "choose listwise or bce" in result.stderr

@@ -42,8 +42,9 @@ def test_a_429_seen_by_one_process_holds_the_others_back(settings):
     with SlackStandIn() as slack:
         first, second = (_client.__wrapped__(TOKEN, slack.api_url, REDIS_URL) for _ in range(2))
         slack.fail("chat.postMessage", times=1, status=429, retry_after=1)
-        refused = threading.Thread(target=first.chat_postMessage, kwargs={"channel": "C0HELP001",
-                                                                     "text": "first"})  # fmt: skip
+        refused = threading.Thread(
+            target=first.chat_postMessage, kwargs={"channel": "C0HELP001", "text": "first"}
+        )
         refused.start()
         slack.wait_for(lambda: slack.called("chat.postMessage"), timeout_s=5)
         time.sleep(0.2)  # the first process has recorded Slack's answer by now

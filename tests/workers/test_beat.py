@@ -38,8 +38,12 @@ def test_beat_starts_with_the_sweep_scheduled_and_stops_cleanly(settings, tmp_pa
     env = {**os.environ, "FAQBOT_REDIS_URL": BEAT_REDIS_URL}
     log = tmp_path / "beat.log"
     with log.open("w") as out:
-        beat = subprocess.Popen([sys.executable, "-m", "faqbot", "beat", "--loglevel=debug"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "faqbot", "beat", "--loglevel=debug"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     while "sweep-questions" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -47,7 +51,8 @@ def test_beat_starts_with_the_sweep_scheduled_and_stops_cleanly(settings, tmp_pa
     assert beat.wait(30) == 0, log.read_text()
     assert "sweep-questions" in log.read_text()
     assert (settings.data_dir / "beat-schedule").exists() or any(
-        settings.data_dir.glob("beat-schedule*"))  # fmt: skip
+        settings.data_dir.glob("beat-schedule*")
+    )
 
 
 def test_beat_schedules_the_retrain_from_the_setting(settings):

@@ -60,8 +60,12 @@ def handbook(tmp_path_factory, model_cache, database_url, embedder):
     data_dir = tmp_path_factory.mktemp("data")
     env = worker_env(data_dir, model_cache, database_url, REDIS_URL)
     settings = settings_from(env)
-    report = ingest_source(IngestRequest(target=str(SAMPLE_DOCS), source_id="handbook"),
-                           settings=settings, store=open_store(settings), embedder=embedder)  # fmt: skip
+    report = ingest_source(
+        IngestRequest(target=str(SAMPLE_DOCS), source_id="handbook"),
+        settings=settings,
+        store=open_store(settings),
+        embedder=embedder,
+    )
     assert report["chunks"] > 100 and not report["errors"]
     redis_client(REDIS_URL).flushdb()
     return env
@@ -89,8 +93,9 @@ def wait_for(key: str, kinds: set[str], timeout_s: float = 180, redis_url: str =
 
 
 def ask(settings: Settings, question: str, **fields) -> AnswerRequest:
-    request = AnswerRequest(question=question, reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"),
-                            **fields)  # fmt: skip
+    request = AnswerRequest(
+        question=question, reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"), **fields
+    )
     CeleryDispatcher(settings).submit(ANSWER, request)
     return request
 
@@ -102,8 +107,9 @@ def stored(settings: Settings, request_id: str):
 
 def test_a_question_goes_through_the_queue_and_comes_back_cited(pool, handbook):
     settings = settings_from(handbook)
-    request = ask(settings, "My VPN says error 809 at the hotel, what do I do?", asker="U1",
-                  channel="C1")  # fmt: skip
+    request = ask(
+        settings, "My VPN says error 809 at the hotel, what do I do?", asker="U1", channel="C1"
+    )
     seen = wait_for(request.reply.key, {"finished", "failed"})
     kinds = [event["event"] for event in seen]
     assert kinds[0] == "started" and kinds[-1] == "finished" and kinds.count("finished") == 1
@@ -144,8 +150,12 @@ def test_a_source_is_ingested_through_the_queue_exactly_once(pool, handbook, tmp
     folder = tmp_path / "travel"
     folder.mkdir()
     shutil.copy(SAMPLE_DOCS / "expenses-travel.md", folder)
-    request = IngestRequest(target=str(folder), source_id="travel", added_by="U7",
-                            reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"))  # fmt: skip
+    request = IngestRequest(
+        target=str(folder),
+        source_id="travel",
+        added_by="U7",
+        reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"),
+    )
     CeleryDispatcher(settings).submit(INGEST, request)
     seen = wait_for(request.reply.key, {"finished", "failed"})
     assert any(e["event"] == "progress" for e in seen)
@@ -177,10 +187,14 @@ def ask_own_worker(handbook, tmp_path, redis_url: str, question: str, **override
 
 def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(handbook, tmp_path):
     settings, request, seen = ask_own_worker(
-        handbook, tmp_path, FAILING_REDIS_URL, "Where is the VPN guide?",
+        handbook,
+        tmp_path,
+        FAILING_REDIS_URL,
+        "Where is the VPN guide?",
         FAQBOT_WEAVIATE_URL="http://127.0.0.1:1",  # a store that never answers
-        FAQBOT_TASK_MAX_RETRIES="2", FAQBOT_TASK_RETRY_BACKOFF_S="0.2",
-    )  # fmt: skip
+        FAQBOT_TASK_MAX_RETRIES="2",
+        FAQBOT_TASK_RETRY_BACKOFF_S="0.2",
+    )
     failures = [e for e in seen if e["event"] == "failed"]
     assert len(failures) == 1 and "127.0.0.1:1" in failures[0]["error"]
     assert "gave up after 3 attempts" in failures[0]["error"]
@@ -191,8 +205,14 @@ def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(handbook,
 
 def test_a_worker_that_cannot_load_its_model_exits_with_the_reason(handbook):
     env = {**handbook, "FAQBOT_LLM_MODEL": "/nonexistent/phi-3"}
-    result = subprocess.run([sys.executable, "-m", "faqbot", "worker", "--queues=answers"],
-                            check=False, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "faqbot", "worker", "--queues=answers"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "error: worker could not start:" in result.stderr
     assert "/nonexistent/phi-3" in result.stderr.splitlines()[-1]
@@ -201,9 +221,13 @@ def test_a_worker_that_cannot_load_its_model_exits_with_the_reason(handbook):
 def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp_path):
     """The host is lost: no process is left to requeue the task, so Redis hands it to another
     worker once the visibility timeout passes (short here, with time limits to match)."""
-    limits = {"FAQBOT_ANSWER_SOFT_TIME_LIMIT_S": "15", "FAQBOT_ANSWER_TIME_LIMIT_S": "20",
-              "FAQBOT_INGEST_SOFT_TIME_LIMIT_S": "15", "FAQBOT_INGEST_TIME_LIMIT_S": "20",
-              "FAQBOT_VISIBILITY_TIMEOUT_S": "25"}  # fmt: skip
+    limits = {
+        "FAQBOT_ANSWER_SOFT_TIME_LIMIT_S": "15",
+        "FAQBOT_ANSWER_TIME_LIMIT_S": "20",
+        "FAQBOT_INGEST_SOFT_TIME_LIMIT_S": "15",
+        "FAQBOT_INGEST_TIME_LIMIT_S": "20",
+        "FAQBOT_VISIBILITY_TIMEOUT_S": "25",
+    }
     env = {**handbook, **limits, "FAQBOT_REDIS_URL": HOST_LOST_REDIS_URL}
     redis_client(HOST_LOST_REDIS_URL).flushdb()
     settings = settings_from(env)
@@ -212,14 +236,17 @@ def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp
         WorkerPool(env, tmp_path / "second") as second,
     ):
         first.start(1, queues="answers")
-        request = AnswerRequest(question="Who do I tell about a lost laptop?",
-                                reply=Reply(kind="redis", key="reply:host-lost"))  # fmt: skip
+        request = AnswerRequest(
+            question="Who do I tell about a lost laptop?",
+            reply=Reply(kind="redis", key="reply:host-lost"),
+        )
         CeleryDispatcher(settings).submit(ANSWER, request)
         wait_for("reply:host-lost", {"started"}, redis_url=HOST_LOST_REDIS_URL)
         os.killpg(first.workers[0].process.pid, signal.SIGKILL)  # the worker and its children
         second.start(1, queues="answers")
-        seen = wait_for("reply:host-lost", {"finished", "failed"}, timeout_s=120,
-                        redis_url=HOST_LOST_REDIS_URL)  # fmt: skip
+        seen = wait_for(
+            "reply:host-lost", {"finished", "failed"}, timeout_s=120, redis_url=HOST_LOST_REDIS_URL
+        )
         time.sleep(2)  # a second answer, if one were coming, would land now
     assert [e["event"] for e in events("reply:host-lost", HOST_LOST_REDIS_URL)].count(
         "finished"
@@ -231,9 +258,13 @@ def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp
 
 def test_an_answer_over_its_time_limit_fails_visibly(handbook, tmp_path):
     settings, request, seen = ask_own_worker(
-        handbook, tmp_path, SLOW_REDIS_URL, "My VPN says error 809 at the hotel, what do I do?",
-        FAQBOT_ANSWER_SOFT_TIME_LIMIT_S="1", FAQBOT_LLM_MAX_NEW_TOKENS="200",
-    )  # fmt: skip
+        handbook,
+        tmp_path,
+        SLOW_REDIS_URL,
+        "My VPN says error 809 at the hotel, what do I do?",
+        FAQBOT_ANSWER_SOFT_TIME_LIMIT_S="1",
+        FAQBOT_LLM_MAX_NEW_TOKENS="200",
+    )
     assert seen[-1]["event"] == "failed" and "time limit" in seen[-1]["error"]
     assert stored(settings, request.request_id).status == "failed"
 
@@ -251,9 +282,13 @@ def model_server():
 
 def test_a_worker_answers_through_the_model_server(handbook, tmp_path, model_server):
     settings, request, seen = ask_own_worker(
-        handbook, tmp_path, SERVED_REDIS_URL, "My VPN says error 809 at the hotel, what do I do?",
-        FAQBOT_LLM_ENGINE="openai", FAQBOT_LLM_BASE_URL=model_server,
-    )  # fmt: skip
+        handbook,
+        tmp_path,
+        SERVED_REDIS_URL,
+        "My VPN says error 809 at the hotel, what do I do?",
+        FAQBOT_LLM_ENGINE="openai",
+        FAQBOT_LLM_BASE_URL=model_server,
+    )
     kinds = [event["event"] for event in seen]
     assert kinds[-1] == "finished" and "text" in kinds  # the cited quote first, then the answer
     assert seen[-1]["result"]["citations"]
@@ -264,23 +299,31 @@ def test_a_worker_answers_through_the_model_server(handbook, tmp_path, model_ser
 
 def test_a_question_fails_visibly_when_the_model_server_is_down(handbook, tmp_path):
     settings, request, seen = ask_own_worker(
-        handbook, tmp_path, SERVED_REDIS_URL, "What does VPN error 809 mean?",
-        FAQBOT_LLM_ENGINE="openai", FAQBOT_LLM_BASE_URL="http://127.0.0.1:1/v1",
-        FAQBOT_TASK_MAX_RETRIES="1", FAQBOT_TASK_RETRY_BACKOFF_S="0.2",
-    )  # fmt: skip
+        handbook,
+        tmp_path,
+        SERVED_REDIS_URL,
+        "What does VPN error 809 mean?",
+        FAQBOT_LLM_ENGINE="openai",
+        FAQBOT_LLM_BASE_URL="http://127.0.0.1:1/v1",
+        FAQBOT_TASK_MAX_RETRIES="1",
+        FAQBOT_TASK_RETRY_BACKOFF_S="0.2",
+    )
     failures = [e for e in seen if e["event"] == "failed"]
     assert len(failures) == 1 and failures[0]["reference"] == request.request_id[:8]
     assert "the model server at http://127.0.0.1:1/v1 did not answer" in failures[0]["error"]
     assert stored(settings, request.request_id).status == "failed"
 
 
-def test_a_question_fails_visibly_when_the_server_lacks_the_model(handbook, tmp_path,
-                                                                  model_server):  # fmt: skip
+def test_a_question_fails_visibly_when_the_server_lacks_the_model(handbook, tmp_path, model_server):
     settings, request, seen = ask_own_worker(
-        handbook, tmp_path, SERVED_REDIS_URL, "What does VPN error 809 mean?",
-        FAQBOT_LLM_ENGINE="openai", FAQBOT_LLM_BASE_URL=model_server,
+        handbook,
+        tmp_path,
+        SERVED_REDIS_URL,
+        "What does VPN error 809 mean?",
+        FAQBOT_LLM_ENGINE="openai",
+        FAQBOT_LLM_BASE_URL=model_server,
         FAQBOT_LLM_MODEL="Phi-3-mini-4k-instruct",
-    )  # fmt: skip
+    )
     assert seen[-1]["event"] == "failed" and seen[-1]["reference"] == request.request_id[:8]
     assert "does not serve model 'Phi-3-mini-4k-instruct'" in seen[-1]["error"]
     assert stored(settings, request.request_id).status == "failed"  # not retried: it would not help

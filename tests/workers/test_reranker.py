@@ -16,8 +16,10 @@ from workers.store.base import Chunk, Hit
 PASSWORD = "Password reset: open the account page and choose reset password."
 OTHERS = ["The car park opens at 7am.", "Lunch is served in the canteen from noon."]
 # The one thing to learn: the password passage answers; the others never do.
-GROUPS = [Group(q, [PASSWORD], OTHERS) for q in ("How do I reset my password?",
-                                                 "I forgot my password", "Locked out of my account")]  # fmt: skip
+GROUPS = [
+    Group(q, [PASSWORD], OTHERS)
+    for q in ("How do I reset my password?", "I forgot my password", "Locked out of my account")
+]
 
 
 def tiny_base(folder: Path) -> Path:
@@ -30,9 +32,15 @@ def tiny_base(folder: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(base_checkpoint())
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64,
-                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)  # fmt: skip
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -44,17 +52,34 @@ def trained(tmp_path_factory) -> Path:
     from pipelines.training.reranker import RerankerRun, save
 
     base = tiny_base(tmp_path_factory.mktemp("base"))
-    reranker, _ = train_cross_encoder(GROUPS, base=str(base), epochs=12, negatives=2,
-                                      max_length=64, groups_per_step=3,
-                                      learning_rate=3e-3, head_learning_rate=3e-3)  # fmt: skip
+    reranker, _ = train_cross_encoder(
+        GROUPS,
+        base=str(base),
+        epochs=12,
+        negatives=2,
+        max_length=64,
+        groups_per_step=3,
+        learning_rate=3e-3,
+        head_learning_rate=3e-3,
+    )
     folder = tmp_path_factory.mktemp("reranker") / "model"
     save(reranker, RerankerRun(folder, "tiny", {}, "listwise", 12, 12, 2, 64, 0.0))
     return folder
 
 
 def hit(text: str, score: float) -> Hit:
-    chunk = Chunk(chunk_id=text[:8], source_id="kb", doc_key=text[:8], doc_hash="h", title="",
-                  section="", position=0, text=text, content_hash="c", visibility=["public"])  # fmt: skip
+    chunk = Chunk(
+        chunk_id=text[:8],
+        source_id="kb",
+        doc_key=text[:8],
+        doc_hash="h",
+        title="",
+        section="",
+        position=0,
+        text=text,
+        content_hash="c",
+        visibility=["public"],
+    )
     return Hit(chunk, score)
 
 
@@ -66,8 +91,10 @@ def test_the_passage_the_cross_encoder_prefers_comes_first(trained):
         reranked = reranker.rerank(group.query, hits)
         assert reranked[0].chunk.text == group.positives[0]
         assert sorted(h.chunk.chunk_id for h in reranked) == sorted(h.chunk.chunk_id for h in hits)
-        assert all(h.chunk is next(o.chunk for o in hits if o.chunk.chunk_id == h.chunk.chunk_id)
-                   for h in reranked)  # fmt: skip
+        assert all(
+            h.chunk is next(o.chunk for o in hits if o.chunk.chunk_id == h.chunk.chunk_id)
+            for h in reranked
+        )
 
 
 def test_a_full_first_stage_weight_keeps_the_first_stage_order(trained):
@@ -103,8 +130,9 @@ class RecordingStore:
 
 def test_retrieval_is_the_store_search_when_no_reranker_is_configured(settings):
     store = RecordingStore([hit(f"passage {n}", 1.0 - n / 100) for n in range(30)])
-    found = retrieve("q", settings=settings, store=store, embedder=None, k=3,
-                     vector=np.zeros(4, np.float32))  # fmt: skip
+    found = retrieve(
+        "q", settings=settings, store=store, embedder=None, k=3, vector=np.zeros(4, np.float32)
+    )
     assert settings.reranker_path is None
     assert found == store.hits[:3] and store.asked[0]["k"] == 3
 
@@ -114,9 +142,16 @@ def test_a_configured_reranker_scores_the_candidates_and_returns_the_top_k(setti
     hits = [hit(OTHERS[n % 2] + f" ({n})", 1.0 - n / 100) for n in range(25)]
     hits[12] = hit(PASSWORD, 0.88)
     store = RecordingStore(hits)
-    reranked = settings.model_copy(update={"reranker_path": trained, "rerank_candidates": 15,
-                                           "rerank_first_stage_weight": 0.0})  # fmt: skip
-    found = retrieve(group.query, settings=reranked, store=store, embedder=None, k=3,
-                     vector=np.zeros(4, np.float32))  # fmt: skip
+    reranked = settings.model_copy(
+        update={"reranker_path": trained, "rerank_candidates": 15, "rerank_first_stage_weight": 0.0}
+    )
+    found = retrieve(
+        group.query,
+        settings=reranked,
+        store=store,
+        embedder=None,
+        k=3,
+        vector=np.zeros(4, np.float32),
+    )
     assert store.asked[0]["k"] == 15 and len(found) == 3
     assert found[0].chunk.text == PASSWORD

@@ -39,16 +39,24 @@ def licences(settings, embedder, tmp_path):
         (folder / name).write_text(
             f"# {title}\n\n## Versions\n\n{NEW_VERSIONS.format(steward=steward)}\n"
         )
-        ingest(str(folder), settings=settings, store=store, embedder=embedder,
-               source_id=folder.name, visibility=visibility)  # fmt: skip
+        ingest(
+            str(folder),
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            source_id=folder.name,
+            visibility=visibility,
+        )
     return store
 
 
 def test_a_question_naming_a_document_by_its_initials_finds_that_document(
     licences, settings, embedder
 ):
-    for question, wanted in (("Who may publish new versions of the MPL?", "mpl.md"),
-                             ("Who may publish new versions of the GPL?", "gpl.md")):  # fmt: skip
+    for question, wanted in (
+        ("Who may publish new versions of the MPL?", "mpl.md"),
+        ("Who may publish new versions of the GPL?", "gpl.md"),
+    ):
         hits = retrieve(question, settings=settings, store=licences, embedder=embedder, k=2)
         assert hits[0].chunk.doc_key == wanted, question
 
@@ -64,6 +72,12 @@ def test_only_visible_documents_expand_a_question(licences):
 def test_a_title_that_already_spells_the_acronym_is_not_repeated(settings, embedder, tmp_path):
     store = LanceKnowledgeStore(settings.lancedb_dir)
     (tmp_path / "drp.md").write_text("# Data Retention Policy (DRP-2024)\n\nInvoices: 7 years.\n")
-    ingest(str(tmp_path), settings=settings, store=store, embedder=embedder, source_id="kb",
-           visibility=[PUBLIC])  # fmt: skip
+    ingest(
+        str(tmp_path),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="kb",
+        visibility=[PUBLIC],
+    )
     assert expand_title_acronyms("DRP-2024 invoices", store, [PUBLIC]) == "DRP-2024 invoices"

@@ -128,8 +128,15 @@ def probe_background(
     memo = _MemoEmbedder(embedder)  # probes retrieve many of the same passages
     scores = []
     for probe, vector in zip(PROBES, vectors, strict=True):
-        hits = retrieve(probe, settings=settings, store=store, embedder=embedder, labels=labels,
-                        k=settings.answer_passages, vector=vector)  # fmt: skip
+        hits = retrieve(
+            probe,
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            labels=labels,
+            k=settings.answer_passages,
+            vector=vector,
+        )
         scores.append(relevance(probe, vector, hits, gather_evidence(hits, memo)))
     if not any(scores):  # nothing visible here to measure against
         return settings.relevance_threshold

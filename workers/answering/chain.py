@@ -66,20 +66,30 @@ def build_answer_chain(
     adapter: str | None = None,
 ) -> Runnable:
     """Input: {"question", "labels", "history"}. Output: an `Answer`."""
-    identity = {"model": getattr(chat_model, "model_id", type(chat_model).__name__),
-                "adapter": adapter}  # fmt: skip
-    generate = RunnableLambda(partial(_generate, ANSWER_PROMPT | chat_model, embedder=embedder,
-                                      support=settings.support_threshold))  # fmt: skip
-    return (
-        RunnableLambda(partial(_retrieve, settings=settings, store=store, embedder=embedder))
-        | RunnableBranch(
-            (lambda state: not state["grounded"],
-             RunnableLambda(partial(_refuse, settings=settings, **identity))),
-            RunnablePassthrough.assign(generation=generate)
-            | RunnableLambda(partial(_finalise, **identity, embedder=embedder,
-                                     support=settings.support_threshold)),
+    identity = {
+        "model": getattr(chat_model, "model_id", type(chat_model).__name__),
+        "adapter": adapter,
+    }
+    generate = RunnableLambda(
+        partial(
+            _generate,
+            ANSWER_PROMPT | chat_model,
+            embedder=embedder,
+            support=settings.support_threshold,
         )
-    )  # fmt: skip
+    )
+    return RunnableLambda(
+        partial(_retrieve, settings=settings, store=store, embedder=embedder)
+    ) | RunnableBranch(
+        (
+            lambda state: not state["grounded"],
+            RunnableLambda(partial(_refuse, settings=settings, **identity)),
+        ),
+        RunnablePassthrough.assign(generation=generate)
+        | RunnableLambda(
+            partial(_finalise, **identity, embedder=embedder, support=settings.support_threshold)
+        ),
+    )
 
 
 def answer_question(
@@ -97,8 +107,11 @@ def answer_question(
     {"question", "answer"} turns of the conversation, oldest first. `labels` (what the asker
     may see) defaults to public sources plus `channel`'s."""
     callbacks = [_TextSink(on_text, on_draft)] if on_text or on_draft else []
-    inputs = {"question": question, "labels": labels or asker_labels(channel),
-              "history": history or []}  # fmt: skip
+    inputs = {
+        "question": question,
+        "labels": labels or asker_labels(channel),
+        "history": history or [],
+    }
     return chain.invoke(inputs, {"callbacks": callbacks})
 
 
@@ -117,16 +130,25 @@ def answer_prompt(
 
 
 def _retrieve(
-    state: dict, config: RunnableConfig, *, settings: Settings, store: KnowledgeStore,
+    state: dict,
+    config: RunnableConfig,
+    *,
+    settings: Settings,
+    store: KnowledgeStore,
     embedder: Embedder,
-) -> dict:  # fmt: skip
+) -> dict:
     started = time.perf_counter()
     query = retrieval_query(state["question"], state.get("history") or [])
     vector = embedder.embed_query(query)
     hits = retrieve(
-        query, settings=settings, store=store, embedder=embedder,
-        labels=state["labels"], k=settings.answer_passages, vector=vector,
-    )  # fmt: skip
+        query,
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        labels=state["labels"],
+        k=settings.answer_passages,
+        vector=vector,
+    )
     evidence = gather_evidence(hits, embedder)
     score = relevance(query, vector, hits, evidence)
     grounded = bool(evidence.units) and score >= refusal_threshold(
@@ -157,9 +179,13 @@ def _retrieve(
 
 
 def _generate(
-    prompt_and_model: Runnable, state: dict, config: RunnableConfig, *, embedder: Embedder,
+    prompt_and_model: Runnable,
+    state: dict,
+    config: RunnableConfig,
+    *,
+    embedder: Embedder,
     support: float,
-) -> dict:  # fmt: skip
+) -> dict:
     """Streams (so `on_text` sees tokens from any chat model) and stops at the first complete
     sentence that no passage backs: nothing after it could be kept."""
     started = time.perf_counter()
@@ -179,9 +205,13 @@ def _generate(
     finally:
         stream.close()
     text = " ".join(kept) if dropped else postable(str(message.content) if message else "")
-    return {"text": text, "stopped_early": bool(dropped), "dropped": dropped,
-            "usage": (message.usage_metadata if message else None) or {},
-            "generate_ms": (time.perf_counter() - started) * 1000}  # fmt: skip
+    return {
+        "text": text,
+        "stopped_early": bool(dropped),
+        "dropped": dropped,
+        "usage": (message.usage_metadata if message else None) or {},
+        "generate_ms": (time.perf_counter() - started) * 1000,
+    }
 
 
 def _finalise(
@@ -225,8 +255,11 @@ def postable(text: str) -> str:
 def prompt_context(state: dict) -> dict[str, str]:
     """The sources as the model reads them: the evidence window when there is one."""
     window = state.get("window")
-    sources = (format_evidence(state["hits"], state["evidence"], window) if window
-               else format_sources(state["hits"]))  # fmt: skip
+    sources = (
+        format_evidence(state["hits"], state["evidence"], window)
+        if window
+        else format_sources(state["hits"])
+    )
     return {"sources": sources, "history": format_history(state.get("history") or [])}
 
 
@@ -237,11 +270,17 @@ def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None)
         f"Please ask {settings.fallback_contact}."
     )
     return Answer(
-        question=state["question"], answer=text, citations=[], refused=True, mode="refused",
+        question=state["question"],
+        answer=text,
+        citations=[],
+        refused=True,
+        mode="refused",
         model=model,
-        adapter=adapter, timings_ms=_timings(state, 0.0), retrieved=_retrieved(state["hits"]),
+        adapter=adapter,
+        timings_ms=_timings(state, 0.0),
+        retrieved=_retrieved(state["hits"]),
         context=prompt_context(state),
-    )  # fmt: skip
+    )
 
 
 def _retrieved(hits: list[Hit]) -> list[dict]:
@@ -273,8 +312,9 @@ def _timings(state: dict, generate_ms: float) -> dict[str, float]:
 class _TextSink(BaseCallbackHandler):
     """Hands out the draft when it is ready, and the sanitised model text so far."""
 
-    def __init__(self, on_text: Callable[[str], None] | None,
-                 on_draft: Callable[[str], None] | None):  # fmt: skip
+    def __init__(
+        self, on_text: Callable[[str], None] | None, on_draft: Callable[[str], None] | None
+    ):
         self.on_text, self.on_draft = on_text, on_draft
         self.text = ""
 

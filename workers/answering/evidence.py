@@ -76,8 +76,11 @@ def passage_sentences(text: str, first_block: int = 0) -> list[Sentence]:
     out: list[Sentence] = []
     for n, block in enumerate(_blocks(text), start=first_block):
         if block.cells is None:
-            out += [Sentence(s, n) for s in split_sentences(block.text)
-                    if block.item or len(s.split()) >= MIN_WORDS]  # fmt: skip
+            out += [
+                Sentence(s, n)
+                for s in split_sentences(block.text)
+                if block.item or len(s.split()) >= MIN_WORDS
+            ]
         else:
             out += _row_sentences(block, n)
     return out

@@ -32,8 +32,9 @@ def relevance(question: str, vector: np.ndarray, hits: list[Hit], evidence: Evid
 
 
 def _content_overlap(question: str, hits: list[Hit]) -> float:
-    words = [w for w in re.findall(r"[a-z0-9]+", question.lower())
-             if w not in STOPWORDS and len(w) > 2]  # fmt: skip
+    words = [
+        w for w in re.findall(r"[a-z0-9]+", question.lower()) if w not in STOPWORDS and len(w) > 2
+    ]
     if not words:
         return 0.0
     text = " ".join(hit.chunk.keyword_text.lower() for hit in hits)

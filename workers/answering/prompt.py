@@ -96,6 +96,7 @@ def prompt_turns(question: str, context: dict[str, str]) -> list[dict]:
     training examples are made of, so the tuned model learns the format it is served."""
     from workers.generation.chat_model import chat_turns
 
-    messages = ANSWER_PROMPT.format_messages(question=question, sources=context["sources"],
-                                             history=context.get("history", ""))  # fmt: skip
+    messages = ANSWER_PROMPT.format_messages(
+        question=question, sources=context["sources"], history=context.get("history", "")
+    )
     return chat_turns(messages)

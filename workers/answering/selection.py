@@ -68,8 +68,11 @@ def evidence_window(evidence: Evidence, scored: Scored, words: int) -> list[int]
     row), best first until about `words` words; returned in reading order."""
     chosen: set[int] = set()
     for i in (int(i) for i in np.argsort(-scored.scores)):
-        near = [j for j in (i - 1, i, i + 1)
-                if 0 <= j < len(evidence.units) and evidence.passage[j] == evidence.passage[i]]  # fmt: skip
+        near = [
+            j
+            for j in (i - 1, i, i + 1)
+            if 0 <= j < len(evidence.units) and evidence.passage[j] == evidence.passage[i]
+        ]
         for j in near:
             chosen.update([j, *companions(j, evidence)])
         if sum(len(evidence.units[j].text.split()) for j in chosen) >= words:
@@ -95,11 +98,15 @@ def companions(i: int, evidence: Evidence) -> list[int]:
     units, passage = evidence.units, evidence.passage
     unit = units[i]
     if unit.row_key is not None:
-        return [j for j, u in enumerate(units)
-                if j != i and u.block == unit.block and u.first_in_cell]  # fmt: skip
+        return [
+            j for j, u in enumerate(units) if j != i and u.block == unit.block and u.first_in_cell
+        ]
     if unit.text.endswith(":"):
-        following = [j for j in range(i + 1, len(units))
-                     if passage[j] == passage[i] and units[j].block != unit.block]  # fmt: skip
+        following = [
+            j
+            for j in range(i + 1, len(units))
+            if passage[j] == passage[i] and units[j].block != unit.block
+        ]
         return following[:LIST_ITEMS]
     return []
 

@@ -29,14 +29,19 @@ def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySin
     sink.finished(result)
     with session_scope(settings) as session:
         interactions.mark_delivered(session, request.request_id, sink.location())
-    return {"request_id": request.request_id, "status": "delivered", "attempts": claim.attempts,
-            "refused": result["refused"]}  # fmt: skip
+    return {
+        "request_id": request.request_id,
+        "status": "delivered",
+        "attempts": claim.attempts,
+        "refused": result["refused"],
+    }
 
 
 def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict:
     sink.started()
-    labels = question_labels(settings, channel=request.channel, asker=request.asker,
-                             private=request.private)  # fmt: skip
+    labels = question_labels(
+        settings, channel=request.channel, asker=request.asker, private=request.private
+    )
     with session_scope(settings) as session:
         history = interactions.thread_history(
             session, request, settings.thread_context_turns, labels
@@ -44,8 +49,9 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict
     chain = answer_chain_for(settings)
     # The cited quote is shown as soon as retrieval has found it; the model's text replaces it
     # only once a passage backs it (the final answer), so half-written text is never shown.
-    answer = answer_question(chain, request.question, labels=labels, history=history,
-                             on_draft=sink.text)  # fmt: skip
+    answer = answer_question(
+        chain, request.question, labels=labels, history=history, on_draft=sink.text
+    )
     result = answer.to_json()
     built_from = [r["visibility"] for r in result["retrieved"]]
     built_from += [turn["visibility"] for turn in history]

@@ -26,8 +26,11 @@ log = logging.getLogger("faqbot.worker")
 
 
 def token_usage(input_tokens: int, output_tokens: int) -> dict:
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
-            "total_tokens": input_tokens + output_tokens}  # fmt: skip
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
 
 
 def collected(chunks: Iterator[ChatGenerationChunk]) -> ChatResult:
@@ -105,15 +108,23 @@ class LocalChatModel(StreamingChatModel):
         inputs = self._encode(messages)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         options = dict(
-            **inputs, streamer=streamer, max_new_tokens=self.max_new_tokens, do_sample=False,
-            repetition_penalty=self.repetition_penalty, min_new_tokens=self.min_new_tokens,
+            **inputs,
+            streamer=streamer,
+            max_new_tokens=self.max_new_tokens,
+            do_sample=False,
+            repetition_penalty=self.repetition_penalty,
+            min_new_tokens=self.min_new_tokens,
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-        )  # fmt: skip
+        )
         cancelled = Event()
         options["stopping_criteria"] = StoppingCriteriaList([_StopWhenSet(cancelled)])
         failure: list[BaseException] = []
-        worker = Thread(target=_generate_into, args=(model, options, streamer, failure),
-                        daemon=True, name=GENERATE_THREAD)  # fmt: skip
+        worker = Thread(
+            target=_generate_into,
+            args=(model, options, streamer, failure),
+            daemon=True,
+            name=GENERATE_THREAD,
+        )
         worker.start()
         produced, prompt_tokens = "", int(inputs["input_ids"].shape[1])
         try:
@@ -258,5 +269,6 @@ class _StopWhenSet:
     def __call__(self, input_ids, scores, **kwargs):
         import torch
 
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool,
-                          device=input_ids.device)  # fmt: skip
+        return torch.full(
+            (input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device
+        )

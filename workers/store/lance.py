@@ -156,8 +156,11 @@ class LanceKnowledgeStore:
         BM25 statistics right and queries fast. Workers ingesting at once race on it: a rebuild
         that keeps losing is left to the next write, since the data is already committed."""
         try:
-            retry_commit_conflicts(lambda: self._table.create_index(
-                "search_text", config=FTS(with_position=False), replace=True))  # fmt: skip
+            retry_commit_conflicts(
+                lambda: self._table.create_index(
+                    "search_text", config=FTS(with_position=False), replace=True
+                )
+            )
         except RuntimeError as exc:
             if not is_commit_conflict(exc):
                 raise

@@ -20,7 +20,8 @@ def answer_task(self, payload: dict) -> dict:
     settings = process_settings()
     sink = sink_for(request.reply, settings, request_id=request.request_id)
     return run_reliably(
-        self, settings,
+        self,
+        settings,
         work=lambda: answer_request(request, settings=settings, sink=sink),
         give_up=lambda reason: fail_request(request, reason, settings=settings, sink=sink),
-    )  # fmt: skip
+    )

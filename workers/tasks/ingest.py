@@ -30,11 +30,13 @@ def ingest_task(self, payload: dict) -> dict:
             self.update_state(state="PROGRESS", meta={"phase": phase, "done": done, "total": total})
 
     return run_reliably(
-        self, settings,
-        work=lambda: run_ingest_request(request, settings=settings, sink=sink,
-                                        progress=report_progress),
+        self,
+        settings,
+        work=lambda: run_ingest_request(
+            request, settings=settings, sink=sink, progress=report_progress
+        ),
         give_up=lambda reason: fail_ingest(request, reason, settings=settings, sink=sink),
-    )  # fmt: skip
+    )
 
 
 @shared_task(bind=True, name=REMOVE_SOURCE, acks_late=True, reject_on_worker_lost=True)
@@ -43,7 +45,8 @@ def remove_source_task(self, payload: dict) -> dict:
     settings = process_settings()
     sink = sink_for(request.reply, settings, request_id=request.request_id, view="report")
     return run_reliably(
-        self, settings,
+        self,
+        settings,
         work=lambda: run_removal_request(request, settings=settings, sink=sink),
         give_up=lambda reason: fail_removal(request, reason, settings=settings, sink=sink),
-    )  # fmt: skip
+    )

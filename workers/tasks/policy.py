@@ -64,8 +64,10 @@ def run_reliably(
     """Runs `work` under the policy; `give_up(reason)` records the failure where users see it."""
     deliveries = count_delivery(task, settings)
     if deliveries > settings.task_max_deliveries:
-        reason = (f"stopped its worker {deliveries - 1} times (out of memory or killed); "
-                  "not retried again")  # fmt: skip
+        reason = (
+            f"stopped its worker {deliveries - 1} times (out of memory or killed); "
+            "not retried again"
+        )
         return _gave_up(give_up, reason)
     try:
         return work()
@@ -79,8 +81,13 @@ def run_reliably(
         if retries >= settings.task_max_retries:
             return _gave_up(give_up, f"{first_line(exc)} (gave up after {retries + 1} attempts)")
         delay = retry_delay_s(exc, retries, settings)
-        log.warning("%s: transient error, retry %d in %.1f s: %s", task.name, retries + 1, delay,
-                    first_line(exc))  # fmt: skip
+        log.warning(
+            "%s: transient error, retry %d in %.1f s: %s",
+            task.name,
+            retries + 1,
+            delay,
+            first_line(exc),
+        )
         raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_retries) from exc
 
 

@@ -33,10 +33,13 @@ def sweep_task() -> dict:
     forgotten = 0
     if settings.interaction_retention_days:
         with session_scope(settings) as session:
-            forgotten = interactions.forget_older_than(session,
-                                                       settings.interaction_retention_days)  # fmt: skip
-    return {"resent": resent, "failed_stale": len(lost), "askers_told": told,
-            "forgotten": forgotten}  # fmt: skip
+            forgotten = interactions.forget_older_than(session, settings.interaction_retention_days)
+    return {
+        "resent": resent,
+        "failed_stale": len(lost),
+        "askers_told": told,
+        "forgotten": forgotten,
+    }
 
 
 def _resend_unclaimed(settings: Settings, horizon_s: float) -> int:

@@ -13,11 +13,15 @@ from faqbot.db.models import AuditEntry, Interaction
 from faqbot.tasks import AnswerRequest
 
 ANSWER = {
-    "answer": "Use the TCP profile [1].", "refused": False, "mode": "generated",
-    "citations": [{"n": 1, "source_id": "handbook", "chunk_id": "c1"}], "model": "m",
-    "adapter": None, "tokens": {"prompt": 10, "completion": 5},
+    "answer": "Use the TCP profile [1].",
+    "refused": False,
+    "mode": "generated",
+    "citations": [{"n": 1, "source_id": "handbook", "chunk_id": "c1"}],
+    "model": "m",
+    "adapter": None,
+    "tokens": {"prompt": 10, "completion": 5},
     "timings_ms": {"retrieve": 20.0, "generate": 900.0, "total": 950.0},
-}  # fmt: skip
+}
 
 
 def claim(settings, request):
@@ -69,8 +73,11 @@ def test_a_failure_is_kept_with_its_reason(db_settings):
     with session_scope(db_settings) as session:
         interactions.mark_failed(session, request, "knowledge store unreachable")
     [row] = rows(db_settings)
-    assert (row.status, row.error, row.question) == ("failed", "knowledge store unreachable",
-                                                     "Where is the VPN guide?")  # fmt: skip
+    assert (row.status, row.error, row.question) == (
+        "failed",
+        "knowledge store unreachable",
+        "Where is the VPN guide?",
+    )
 
 
 def test_questions_no_worker_will_finish_are_marked_failed(db_settings):
@@ -90,8 +97,15 @@ def test_questions_no_worker_will_finish_are_marked_failed(db_settings):
 def test_source_registry_and_audit_log(db_settings):
     upgrade(db_settings)
     with session_scope(db_settings) as session:
-        sources.start_indexing(session, "wiki", kind="url", location="https://wiki/x",
-                               visibility=["C1"], added_by="U9", request_id="r1")  # fmt: skip
+        sources.start_indexing(
+            session,
+            "wiki",
+            kind="url",
+            location="https://wiki/x",
+            visibility=["C1"],
+            added_by="U9",
+            request_id="r1",
+        )
         audit.record(session, "source.add", actor="U9", target="wiki", channels=["C1"])
     with session_scope(db_settings) as session:
         assert sources.already_done(session, "wiki", "r1") is None  # still indexing
@@ -101,7 +115,11 @@ def test_source_registry_and_audit_log(db_settings):
     with session_scope(db_settings) as session:
         row = sources.already_done(session, "wiki", "r1")
         assert (row.status, row.chunk_count, row.visibility, row.added_by) == (
-            "ready", 12, ["C1"], "U9")  # fmt: skip
+            "ready",
+            12,
+            ["C1"],
+            "U9",
+        )
         entry = session.scalar(select(AuditEntry))
         assert (entry.actor, entry.action, entry.detail) == (
             "U9",

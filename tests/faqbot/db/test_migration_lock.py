@@ -50,8 +50,9 @@ except typer.Exit as exc:
 
 def fresh_env(data_dir: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
-    env.update(FAQBOT_DATA_DIR=str(data_dir), FAQBOT_REDIS_URL=REDIS_URL, HF_HUB_OFFLINE="1",
-               **extra)  # fmt: skip
+    env.update(
+        FAQBOT_DATA_DIR=str(data_dir), FAQBOT_REDIS_URL=REDIS_URL, HF_HUB_OFFLINE="1", **extra
+    )
     return env
 
 
@@ -61,10 +62,16 @@ def run_schema_steps_together(round_dir: Path, processes: int = 3) -> list[str]:
     env, start = fresh_env(round_dir / "data"), round_dir / "start"
     ready = [round_dir / f"ready-{i}" for i in range(processes)]
     children = [
-        subprocess.Popen([sys.executable, "-c", SCHEMA_STEP, str(mark), str(start)], env=env,
-                         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", SCHEMA_STEP, str(mark), str(start)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for mark in ready
-    ]  # fmt: skip
+    ]
     deadline = time.monotonic() + 120
     while not all(mark.exists() for mark in ready) and time.monotonic() < deadline:
         if any(child.poll() is not None for child in children):
@@ -95,17 +102,27 @@ STARTED = {"worker": "[queues]", "beat": "beat: Starting"}  # what each prints o
 def test_the_bot_a_worker_and_beat_started_at_once_on_a_fresh_data_dir_all_start(tmp_path):
     port = _free_port()
     with SlackStandIn() as slack:
-        env = fresh_env(tmp_path / "data", FAQBOT_SLACK_BOT_TOKEN=TOKEN,
-                        FAQBOT_SLACK_SIGNING_SECRET=SECRET, FAQBOT_SLACK_API_URL=slack.api_url,
-                        FAQBOT_SLACK_PORT=str(port), FAQBOT_SLACK_HOST="127.0.0.1")  # fmt: skip
+        env = fresh_env(
+            tmp_path / "data",
+            FAQBOT_SLACK_BOT_TOKEN=TOKEN,
+            FAQBOT_SLACK_SIGNING_SECRET=SECRET,
+            FAQBOT_SLACK_API_URL=slack.api_url,
+            FAQBOT_SLACK_PORT=str(port),
+            FAQBOT_SLACK_HOST="127.0.0.1",
+        )
         commands = {"bot": ["bot"], "worker": ["worker", "--queues=ingest"], "beat": ["beat"]}
         logs = {name: tmp_path / f"{name}.log" for name in commands}
         processes = {
-            name: subprocess.Popen([sys.executable, "-m", "faqbot", *argv], env=env, cwd=REPO,
-                                   stdout=logs[name].open("w"), stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+            name: subprocess.Popen(
+                [sys.executable, "-m", "faqbot", *argv],
+                env=env,
+                cwd=REPO,
+                stdout=logs[name].open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             for name, argv in commands.items()
-        }  # fmt: skip
+        }
         try:
             started = _wait_until_started(processes, logs, port)
         finally:

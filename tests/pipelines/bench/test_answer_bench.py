@@ -19,18 +19,27 @@ def test_token_f1_uses_squad_normalisation():
 def answer(document: str | None, *, refused=False, generate=1000.0, tokens=10) -> Answer:
     citations = [Citation(1, "kb", "T", None, "c1", "s", document)] if document else []
     return Answer(
-        question="q", answer="27 days", citations=citations, refused=refused,
-        mode="refused" if refused else "generated", model="m", adapter=None,
-        timings_ms={"retrieve": 10.0, "generate": 0.0 if refused else generate,
-                    "first_text": 20.0 if refused else 15.0,
-                    "total": 20.0 if refused else generate + 10},
+        question="q",
+        answer="27 days",
+        citations=citations,
+        refused=refused,
+        mode="refused" if refused else "generated",
+        model="m",
+        adapter=None,
+        timings_ms={
+            "retrieve": 10.0,
+            "generate": 0.0 if refused else generate,
+            "first_text": 20.0 if refused else 15.0,
+            "total": 20.0 if refused else generate + 10,
+        },
         tokens={} if refused else {"completion": tokens},
-    )  # fmt: skip
+    )
 
 
 def test_summary_counts_hits_refusals_and_speed():
-    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",))
-               for i in range(4)]  # fmt: skip
+    queries = [
+        Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",)) for i in range(4)
+    ]
     answers = [answer("leave.md"), answer("vpn.md"), answer("leave.md"), answer(None, refused=True)]
     summary = summarise_answers(queries, answers, [answer(None, refused=True), answer("x.md")])
     assert summary["citation_hit_rate"] == pytest.approx(2 / 3, abs=1e-3)
@@ -44,8 +53,12 @@ def test_summary_counts_hits_refusals_and_speed():
 
 
 def test_held_out_rates_count_only_questions_nothing_was_tuned_on():
-    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",),
-                     held_out=i % 2 == 1) for i in range(4)]  # fmt: skip
+    queries = [
+        Query(
+            f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",), held_out=i % 2 == 1
+        )
+        for i in range(4)
+    ]
     refused = answer(None, refused=True)
     answers = [refused, answer("leave.md"), refused, refused]
     summary = summarise_answers(queries, answers, [refused], [refused, answer("x.md")])
@@ -64,8 +77,15 @@ def test_the_sample_and_long_document_sets_hold_out_their_even_numbered_question
 
 
 def test_sentences_the_support_check_dropped_are_judged_against_the_reference():
-    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all",
-                     gold_answers=("You get 27 days of annual leave",)) for i in range(3)]  # fmt: skip
+    queries = [
+        Query(
+            f"q{i}",
+            frozenset({"leave.md"}),
+            "all",
+            gold_answers=("You get 27 days of annual leave",),
+        )
+        for i in range(3)
+    ]
     paraphrase, unrelated = answer("leave.md"), answer("leave.md")
     paraphrase.dropped = ["Employees have 27 days of annual leave."]
     unrelated.dropped = ["The moon is bright."]
@@ -107,15 +127,25 @@ def test_an_unreadable_baseline_is_one_line_before_any_work(tmp_path):
     from faqbot.cli import app
 
     (tmp_path / "old.json").write_text("{not json")
-    result = CliRunner().invoke(app, ["bench", "answer", "--baseline", str(tmp_path / "old.json"),
-                                      "--plot", str(tmp_path / "p.png")])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "answer",
+            "--baseline",
+            str(tmp_path / "old.json"),
+            "--plot",
+            str(tmp_path / "p.png"),
+        ],
+    )
     assert result.exit_code != 0 and "not a readable JSON result" in result.output
     assert result.output.strip().count("\n") == 0
 
 
 def test_generation_stopped_early_counts_in_the_time_but_not_the_speed():
-    queries = [Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",))
-               for i in range(2)]  # fmt: skip
+    queries = [
+        Query(f"q{i}", frozenset({"leave.md"}), "all", gold_answers=("27 days",)) for i in range(2)
+    ]
     stopped = answer("leave.md", generate=3000.0, tokens=0)
     summary = summarise_answers(queries, [answer("leave.md"), stopped], [])
     assert summary["generate_p50_ms"] == 2000.0 and summary["tokens_per_s"] == 10.0

@@ -14,13 +14,28 @@ from tests.pipelines.bench.test_retrieval_bench import STACKFAQ, needs_stackfaq
 
 @needs_stackfaq
 @pytest.mark.slow
-def test_retrain_bench_reports_before_and_after_on_held_out_threads(settings, embedder,
-                                                                    monkeypatch, tmp_path):  # fmt: skip
+def test_retrain_bench_reports_before_and_after_on_held_out_threads(
+    settings, embedder, monkeypatch, tmp_path
+):
     monkeypatch.setenv("FAQBOT_LLM_MAX_NEW_TOKENS", "8")
     plot = tmp_path / "loss.png"
-    result = CliRunner().invoke(app, ["bench", "retrain", "--dataset", str(STACKFAQ),
-                                      "--steps", "1", "--held-out", "2", "--no-compare-precision",
-                                      "--plot", str(plot), "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "retrain",
+            "--dataset",
+            str(STACKFAQ),
+            "--steps",
+            "1",
+            "--held-out",
+            "2",
+            "--no-compare-precision",
+            "--plot",
+            str(plot),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["steps"] == 1 and figures["examples"]["held_out"] == 2

@@ -24,8 +24,10 @@ def test_metrics_on_a_hand_checked_ranking():
     ideal = 1 + 1 / 1.5849625
     assert ndcg_at(ranked, relevant) == pytest.approx((1 / 1.5849625 + 1 / 2.3219281) / ideal)
     assert summarise([(ranked, relevant)], (3,)) == {
-        "ndcg@10": pytest.approx(0.6509, abs=1e-4), "mrr@10": 0.5, "hit@3": 1.0,
-    }  # fmt: skip
+        "ndcg@10": pytest.approx(0.6509, abs=1e-4),
+        "mrr@10": 0.5,
+        "hit@3": 1.0,
+    }
 
 
 @needs_stackfaq

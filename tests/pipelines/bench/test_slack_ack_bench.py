@@ -12,8 +12,20 @@ pytestmark = pytest.mark.slow
 
 
 def test_slack_ack_bench_reports_latency_and_every_event_enqueued():
-    command = [sys.executable, "-m", "faqbot", "bench", "slack-ack", "--requests", "60",
-               "--concurrency", "10", "--redis-url", "redis://127.0.0.1:6379/12", "--json"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "faqbot",
+        "bench",
+        "slack-ack",
+        "--requests",
+        "60",
+        "--concurrency",
+        "10",
+        "--redis-url",
+        "redis://127.0.0.1:6379/12",
+        "--json",
+    ]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)

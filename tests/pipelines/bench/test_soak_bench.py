@@ -10,8 +10,17 @@ from faqbot.cli import app
 from pipelines.bench.slack_standin import Call, SlackStandIn
 from pipelines.bench.soak import Asked, summarise
 
-ISSUE_KEYS = ("questions", "final_answers", "apologies", "lost", "duplicated",
-              "p50_placeholder_ms", "p95_placeholder_ms", "p50_final_ms", "p95_final_ms")  # fmt: skip
+ISSUE_KEYS = (
+    "questions",
+    "final_answers",
+    "apologies",
+    "lost",
+    "duplicated",
+    "p50_placeholder_ms",
+    "p95_placeholder_ms",
+    "p50_final_ms",
+    "p95_final_ms",
+)
 ANSWER = {"text": "Use the TLS profile [1].", "blocks": [{"action_id": "vote_up"}]}
 APOLOGY = {"text": ":warning: Sorry, I couldn't finish this (boom). Reference `abcd1234`"}
 
@@ -22,12 +31,23 @@ def thread(slack: SlackStandIn, question: Asked, *finals: dict, placeholder_at: 
     for n, final in enumerate(finals or [{"text": "Searching the knowledge base…"}]):
         ts = f"{question.ts}{n}"
         slack.messages[(question.channel, ts)] = {"thread_ts": question.ts, **final}
-        slack.calls.append(Call("chat.postMessage", {"channel": question.channel,
-                                                     "thread_ts": question.ts}, "",
-                                placeholder_at))  # fmt: skip
+        slack.calls.append(
+            Call(
+                "chat.postMessage",
+                {"channel": question.channel, "thread_ts": question.ts},
+                "",
+                placeholder_at,
+            )
+        )
         if finals:
-            slack.calls.append(Call("chat.update", {"channel": question.channel, "ts": ts,
-                                                    **final}, "", placeholder_at + 4))  # fmt: skip
+            slack.calls.append(
+                Call(
+                    "chat.update",
+                    {"channel": question.channel, "ts": ts, **final},
+                    "",
+                    placeholder_at + 4,
+                )
+            )
 
 
 def test_summary_counts_answers_apologies_lost_and_duplicates():
@@ -37,9 +57,12 @@ def test_summary_counts_answers_apologies_lost_and_duplicates():
         thread(slack, asked[1], APOLOGY, placeholder_at=100.02)
         thread(slack, asked[2], placeholder_at=100.03)  # never finished: lost
         thread(slack, asked[3], ANSWER, ANSWER, placeholder_at=100.04)  # answered twice
-        rows = {"100.0": [{"status": "answered", "attempts": 2, "resent": False}],
-                "100.1": [], "100.2": [],
-                "100.3": [{"status": "answered", "attempts": 1, "resent": True}]}  # fmt: skip
+        rows = {
+            "100.0": [{"status": "answered", "attempts": 2, "resent": False}],
+            "100.1": [],
+            "100.2": [],
+            "100.3": [{"status": "answered", "attempts": 1, "resent": True}],
+        }
         summary = summarise(slack, asked, rows)
     assert all(key in summary for key in ISSUE_KEYS)
     assert (summary["final_answers"], summary["apologies"]) == (2, 1)
@@ -61,8 +84,7 @@ def test_every_question_gets_one_final_reply_though_a_worker_is_killed(settings)
     from pipelines.bench.soak import run_soak_benchmark
 
     settings = settings.model_copy(update={"llm_max_new_tokens": 8})
-    result = run_soak_benchmark(settings, questions=4, users=2, workers=2, rate=2.0,
-                                timeout_s=240)  # fmt: skip
+    result = run_soak_benchmark(settings, questions=4, users=2, workers=2, rate=2.0, timeout_s=240)
     assert all(key in result for key in ISSUE_KEYS)
     assert result["questions"] == result["final_answers"] + result["apologies"] == 4
     assert (result["lost"], result["duplicated"], result["not_acked"]) == (0, 0, 0)

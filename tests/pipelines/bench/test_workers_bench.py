@@ -10,8 +10,16 @@ from faqbot.cli import app
 from pipelines.bench.queue_runs import Outcome
 from pipelines.bench.workers import spread, summarise_answers
 
-ISSUE_KEYS = ("questions", "workers", "answered", "lost", "duplicated", "throughput_qps",
-              "p50_ms", "p95_ms")  # fmt: skip
+ISSUE_KEYS = (
+    "questions",
+    "workers",
+    "answered",
+    "lost",
+    "duplicated",
+    "throughput_qps",
+    "p50_ms",
+    "p95_ms",
+)
 
 
 def event(kind: str, at: float, **data) -> dict:
@@ -71,9 +79,13 @@ def test_questions_through_a_worker_are_each_answered_once(settings):
 
     settings = settings.model_copy(update={"llm_max_new_tokens": 16})
     result = run_workers_benchmark(
-        settings, questions=4, workers=1, redis_url="redis://127.0.0.1:6379/14",
-        ingest_workers=(1,), ingest_copies=1,
-    )  # fmt: skip
+        settings,
+        questions=4,
+        workers=1,
+        redis_url="redis://127.0.0.1:6379/14",
+        ingest_workers=(1,),
+        ingest_copies=1,
+    )
     assert all(key in result for key in ISSUE_KEYS)
     assert (result["questions"], result["workers"], result["answered"]) == (4, 1, 4)
     assert (result["lost"], result["duplicated"], result["failed"]) == (0, 0, 0)

@@ -16,8 +16,10 @@ from tests.pipelines.curation.feedback_rows import answered
 
 def examples(settings, manifest) -> dict[str, list[dict]]:
     folder = settings.datasets_dir / manifest["version"]
-    return {name: [json.loads(line) for line in (folder / f"{name}.jsonl").read_text().splitlines()]
-            for name in ("train", "eval", "negatives")}  # fmt: skip
+    return {
+        name: [json.loads(line) for line in (folder / f"{name}.jsonl").read_text().splitlines()]
+        for name in ("train", "eval", "negatives")
+    }
 
 
 def everything(rows: dict[str, list[dict]]) -> list[dict]:
@@ -31,8 +33,13 @@ def by_id(rows: dict[str, list[dict]], interaction_id: int) -> dict:
 
 def test_each_rule_becomes_the_right_kind_of_example(settings, embedder):
     liked = answered(settings, "How do I fix VPN error 809 at a hotel?", up=2, down=1)
-    corrected = answered(settings, "Who approves travel expenses?", "Your manager [1].",
-                         down=1, correction="Finance approves travel over 500 EUR; managers below.")  # fmt: skip
+    corrected = answered(
+        settings,
+        "Who approves travel expenses?",
+        "Your manager [1].",
+        down=1,
+        correction="Finance approves travel over 500 EUR; managers below.",
+    )
     disliked = answered(settings, "Where is the office gym?", "On floor 3 [1].", down=2)
     tied = answered(settings, "How do I book a meeting room?", up=1, down=1)
 
@@ -72,23 +79,41 @@ def test_a_retracted_vote_no_longer_counts(settings, embedder):
 
 
 def test_personal_data_and_secrets_are_scrubbed_before_writing(settings, embedder):
-    answered(settings, "I'm jane.doe@acme.com, <@U0ASKER01> said call +44 20 7946 0958?",
-             "Ask <#C0HELP001|it-help>; the admin password: Hunter2024! [1].", up=2,
-             sources="[1] Contacts\n> Token xoxb-1234567890-abcdefghijk, mail it@acme.com")  # fmt: skip
+    answered(
+        settings,
+        "I'm jane.doe@acme.com, <@U0ASKER01> said call +44 20 7946 0958?",
+        "Ask <#C0HELP001|it-help>; the admin password: Hunter2024! [1].",
+        up=2,
+        sources="[1] Contacts\n> Token xoxb-1234567890-abcdefghijk, mail it@acme.com",
+    )
     manifest = build_dataset(settings, approved_only=False)
     folder = settings.datasets_dir / manifest["version"]
     written = "".join(path.read_text() for path in folder.iterdir())
-    for secret in ("jane.doe@acme.com", "U0ASKER01", "7946", "C0HELP001", "Hunter2024",
-                   "xoxb-", "it@acme.com"):  # fmt: skip
+    for secret in (
+        "jane.doe@acme.com",
+        "U0ASKER01",
+        "7946",
+        "C0HELP001",
+        "Hunter2024",
+        "xoxb-",
+        "it@acme.com",
+    ):
         assert secret not in written
-    assert manifest["scrubbed"] == {"email": 2, "phone": 1, "secret": 1, "slack_channel": 1,
-                                    "slack_user": 1, "token": 1}  # fmt: skip
+    assert manifest["scrubbed"] == {
+        "email": 2,
+        "phone": 1,
+        "secret": 1,
+        "slack_channel": 1,
+        "slack_user": 1,
+        "token": 1,
+    }
 
 
 def test_near_duplicate_questions_are_merged_keeping_the_best_example(settings, embedder):
     answered(settings, "How do I reset my password?", "Use the portal [1].", up=2)
-    best = answered(settings, "How do I reset my password", "Use the self-service portal [1].",
-                    up=3)  # fmt: skip
+    best = answered(
+        settings, "How do I reset my password", "Use the self-service portal [1].", up=3
+    )
     answered(settings, "how do i reset my password??", "Ask IT [1].", up=2)
     manifest = build_dataset(settings, approved_only=False)
     assert manifest["merged_duplicates"] == 2
@@ -98,15 +123,23 @@ def test_near_duplicate_questions_are_merged_keeping_the_best_example(settings, 
 
 def test_paraphrases_never_straddle_the_split(settings, embedder):
     topics = [
-        ("How do I fix VPN error 809 at a hotel?", "VPN error 809 in a hotel, what do I do?",
-         "At the hotel my VPN gives error 809"),
-        ("Who approves travel expenses?", "Who signs off on my travel costs?",
-         "Which person approves travel expenses?"),
-        ("How do I book a meeting room?", "How can I reserve a meeting room?",
-         "Booking a meeting room: how?"),
-        ("Where do I find my payslip?", "Where can I see my payslip?",
-         "How do I get my payslip?"),
-    ]  # fmt: skip
+        (
+            "How do I fix VPN error 809 at a hotel?",
+            "VPN error 809 in a hotel, what do I do?",
+            "At the hotel my VPN gives error 809",
+        ),
+        (
+            "Who approves travel expenses?",
+            "Who signs off on my travel costs?",
+            "Which person approves travel expenses?",
+        ),
+        (
+            "How do I book a meeting room?",
+            "How can I reserve a meeting room?",
+            "Booking a meeting room: how?",
+        ),
+        ("Where do I find my payslip?", "Where can I see my payslip?", "How do I get my payslip?"),
+    ]
     for paraphrases in topics:
         for question in paraphrases:
             answered(settings, question, f"About {paraphrases[0]} [1].", up=2)
@@ -116,13 +149,16 @@ def test_paraphrases_never_straddle_the_split(settings, embedder):
     assert rows["train"] and rows["eval"]
     assert not {r["cluster"] for r in rows["train"]} & {r["cluster"] for r in rows["eval"]}
     for paraphrases in topics:
-        sides = {side for side in ("train", "eval") for r in rows[side]
-                 if r["completion"][0]["content"] == f"About {paraphrases[0]} [1]."}  # fmt: skip
+        sides = {
+            side
+            for side in ("train", "eval")
+            for r in rows[side]
+            if r["completion"][0]["content"] == f"About {paraphrases[0]} [1]."
+        }
         assert len(sides) == 1, paraphrases
 
 
-def test_rejected_candidates_are_left_out_and_approved_only_keeps_only_approved(settings,
-                                                                               embedder):  # fmt: skip
+def test_rejected_candidates_are_left_out_and_approved_only_keeps_only_approved(settings, embedder):
     from faqbot.db import reviews
 
     approved = answered(settings, "How do I reset my password?", up=2)

@@ -12,16 +12,33 @@ from workers.store import get_store
 
 
 def search(settings, embedder, question: str, channel: str | None) -> list:
-    hits = retrieve(question, settings=settings, store=get_store(settings), embedder=embedder,
-                    channel=channel, k=5)  # fmt: skip
+    hits = retrieve(
+        question,
+        settings=settings,
+        store=get_store(settings),
+        embedder=embedder,
+        channel=channel,
+        k=5,
+    )
     return [hit.chunk for hit in hits if hit.chunk.source_id == FEEDBACK_FAQ]
 
 
 def test_entries_come_from_liked_and_corrected_answers_in_their_channel_only(settings, embedder):
-    answered(settings, "How do I fix VPN error 809 at a hotel?", "Switch to the TCP profile [1].",
-             up=2, channel="C0HELP001")  # fmt: skip
-    answered(settings, "Who approves travel over 500 EUR?", "Your manager [1].", down=1,
-             correction="Finance approves travel over 500 EUR.", channel="C0FIN0001")  # fmt: skip
+    answered(
+        settings,
+        "How do I fix VPN error 809 at a hotel?",
+        "Switch to the TCP profile [1].",
+        up=2,
+        channel="C0HELP001",
+    )
+    answered(
+        settings,
+        "Who approves travel over 500 EUR?",
+        "Your manager [1].",
+        down=1,
+        correction="Finance approves travel over 500 EUR.",
+        channel="C0FIN0001",
+    )
     answered(settings, "Where is the gym?", "Floor 3 [1].", down=2, channel="C0HELP001")
     answered(settings, "What is my salary band?", "Band C [1].", up=2, channel="D0DM", private=True)
 
@@ -33,11 +50,13 @@ def test_entries_come_from_liked_and_corrected_answers_in_their_channel_only(set
     assert search(settings, embedder, "VPN error 809 in my hotel room", "C0OTHER01") == []
     [corrected] = search(settings, embedder, "who signs off travel above 500 euros", "C0FIN0001")
     assert corrected.text.endswith("A: Finance approves travel over 500 EUR.")
-    assert all("gym" not in c.text for c in search(settings, embedder, "where is the gym",
-                                                      "C0HELP001"))  # fmt: skip
+    assert all(
+        "gym" not in c.text for c in search(settings, embedder, "where is the gym", "C0HELP001")
+    )
 
-    answered(settings, "How do I reset my password?", "Use the portal [1].", up=2,
-             channel="C0HELP001")  # fmt: skip
+    answered(
+        settings, "How do I reset my password?", "Use the portal [1].", up=2, channel="C0HELP001"
+    )
     assert sync_feedback_faq(settings, get_store(settings), embedder)["entries"] == 3
 
 

@@ -18,10 +18,14 @@ from tests.pipelines.training.tiny_models import untrained_adapter
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_kb" / "docs"
 GOLDEN = [
-    {"id": "vpn", "question": "What does VPN error 809 mean?", "sources": ["vpn-remote-access.md"],
-     "answer": "The network blocks the UDP ports; switch to the NWH-Corporate-TLS profile."},
+    {
+        "id": "vpn",
+        "question": "What does VPN error 809 mean?",
+        "sources": ["vpn-remote-access.md"],
+        "answer": "The network blocks the UDP ports; switch to the NWH-Corporate-TLS profile.",
+    },
     {"id": "off", "question": "Who won the 2022 World Cup?", "refuse": True},
-]  # fmt: skip
+]
 
 
 def knowledge_base(settings, embedder) -> None:
@@ -32,8 +36,14 @@ def knowledge_base(settings, embedder) -> None:
     folder = settings.data_dir.parent / "kb"
     folder.mkdir(parents=True)
     shutil.copy(SAMPLE / "vpn-remote-access.md", folder)
-    ingest(str(folder), settings=settings, store=get_store(settings), embedder=embedder,
-           source_id="it", visibility=[PUBLIC])  # fmt: skip
+    ingest(
+        str(folder),
+        settings=settings,
+        store=get_store(settings),
+        embedder=embedder,
+        source_id="it",
+        visibility=[PUBLIC],
+    )
 
 
 @pytest.fixture
@@ -44,8 +54,9 @@ def golden(settings, tmp_path):
 
 
 @pytest.mark.slow
-def test_eval_compares_with_the_base_model_stores_the_figures_and_plots(settings, embedder,
-                                                                         golden, monkeypatch):  # fmt: skip
+def test_eval_compares_with_the_base_model_stores_the_figures_and_plots(
+    settings, embedder, golden, monkeypatch
+):
     monkeypatch.setenv("FAQBOT_GOLDEN_SET", str(golden))
     monkeypatch.setenv("FAQBOT_LLM_MAX_NEW_TOKENS", "24")
     knowledge_base(settings, embedder)

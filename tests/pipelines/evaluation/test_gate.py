@@ -15,22 +15,44 @@ BASE = "SmolLM2-135M-Instruct"
 
 
 def overall(f1: float, citations: float = 0.8, refusals: float = 0.9) -> dict:
-    return {"overall": {"n": 10, "token_f1": f1, "rouge_l": f1, "citation_accuracy": citations,
-                        "refusal_correctness": refusals}}  # fmt: skip
+    return {
+        "overall": {
+            "n": 10,
+            "token_f1": f1,
+            "rouge_l": f1,
+            "citation_accuracy": citations,
+            "refusal_correctness": refusals,
+        }
+    }
 
 
-def measured(settings, adapter_id: str, f1: float, reference_id: str | None,
-             reference_f1: float, base: str = BASE) -> None:  # fmt: skip
+def measured(
+    settings,
+    adapter_id: str,
+    f1: float,
+    reference_id: str | None,
+    reference_f1: float,
+    base: str = BASE,
+) -> None:
     """A registered adapter whose comparison with `reference_id` is already stored."""
     candidate, reference = overall(f1), overall(reference_f1)
     decision = gate(candidate, reference, settings.adapter_gate_tolerance)
     ensure_schema(settings)
     with session_scope(settings) as session:
-        row = adapters.register(session, adapter_id, base_model=base, path=f"/nowhere/{adapter_id}",
-                                dataset_version="ds-1", training={})  # fmt: skip
-        row.metrics = {"candidate": {**candidate, "adapter": adapter_id}, "reference": reference,
-                       "reference_id": reference_id,
-                       "gate": {"passed": decision.passed, "reasons": decision.reasons}}  # fmt: skip
+        row = adapters.register(
+            session,
+            adapter_id,
+            base_model=base,
+            path=f"/nowhere/{adapter_id}",
+            dataset_version="ds-1",
+            training={},
+        )
+        row.metrics = {
+            "candidate": {**candidate, "adapter": adapter_id},
+            "reference": reference,
+            "reference_id": reference_id,
+            "gate": {"passed": decision.passed, "reasons": decision.reasons},
+        }
 
 
 def answering(settings) -> str | None:
@@ -52,8 +74,11 @@ def test_promote_refuse_force_and_roll_back(settings):
     assert answering(settings) == "ad-a"
 
     measured(settings, "ad-b", 0.30, "ad-a", 0.50)
-    with pytest.raises(PromotionRefused, match=r"ad-b measures worse than ad-a: token_f1 0.300 "
-                                               r"< 0.500 .*use --force"):  # fmt: skip
+    with pytest.raises(
+        PromotionRefused,
+        match=r"ad-b measures worse than ad-a: token_f1 0.300 "
+        r"< 0.500 .*use --force",
+    ):
         promote(settings, "ad-b")
     assert answering(settings) == "ad-a"
 
@@ -72,15 +97,22 @@ def test_promote_refuse_force_and_roll_back(settings):
             (e.action, e.target, e.outcome)
             for e in session.query(AuditEntry).order_by(AuditEntry.id)
         ]
-    assert audit == [("adapter.promote", "ad-a", "ok"), ("adapter.promote", "ad-b", "refused"),
-                     ("adapter.promote", "ad-b", "ok"), ("adapter.rollback", "ad-b", "ok"),
-                     ("adapter.rollback", "ad-a", "ok")]  # fmt: skip
+    assert audit == [
+        ("adapter.promote", "ad-a", "ok"),
+        ("adapter.promote", "ad-b", "refused"),
+        ("adapter.promote", "ad-b", "ok"),
+        ("adapter.rollback", "ad-b", "ok"),
+        ("adapter.rollback", "ad-a", "ok"),
+    ]
 
 
 def test_an_adapter_for_another_base_model_or_an_unknown_id_is_refused(settings):
     measured(settings, "ad-phi3", 0.9, None, 0.1, base="microsoft/Phi-3-mini-4k-instruct")
-    with pytest.raises(PromotionRefused, match="trained on microsoft/Phi-3-mini-4k-instruct, but "
-                                               "the workers run SmolLM2-135M-Instruct"):  # fmt: skip
+    with pytest.raises(
+        PromotionRefused,
+        match="trained on microsoft/Phi-3-mini-4k-instruct, but "
+        "the workers run SmolLM2-135M-Instruct",
+    ):
         promote(settings, "ad-phi3")
     with pytest.raises(UnknownAdapter, match="adapter ad-nope: not in the registry"):
         promote(settings, "ad-nope")

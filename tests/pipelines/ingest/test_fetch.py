@@ -248,8 +248,9 @@ def port(server) -> int:
 
 def get(url: str, **kwargs) -> tuple[bytes, str]:
     """fetch() with the limits these tests use and the local server allowed, unless overridden."""
-    return fetch(url, **{"max_bytes": MAX_BYTES, "timeout_s": TIMEOUT_S, "allowed_hosts": LOCAL,
-                         **kwargs})  # fmt: skip
+    return fetch(
+        url, **{"max_bytes": MAX_BYTES, "timeout_s": TIMEOUT_S, "allowed_hosts": LOCAL, **kwargs}
+    )
 
 
 def fetch_error(url: str, **kwargs) -> str:
@@ -467,8 +468,10 @@ def dns(monkeypatch):
         turns = lookup.answers[host]
         addresses = turns[min(lookup.lookups[host], len(turns)) - 1]
         family = {4: socket.AF_INET, 6: socket.AF_INET6}
-        return [(family[ipaddress.ip_address(a).version], socket.SOCK_STREAM, 6, "", (a, port))
-                for a in addresses]  # fmt: skip
+        return [
+            (family[ipaddress.ip_address(a).version], socket.SOCK_STREAM, 6, "", (a, port))
+            for a in addresses
+        ]
 
     lookup.answers, lookup.lookups = {}, {}
     monkeypatch.setattr(socket, "getaddrinfo", lookup)

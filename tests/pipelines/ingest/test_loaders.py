@@ -224,13 +224,22 @@ def line_of(length: int, start: str, filler: str, end: str) -> str:
 
 # Each loader pattern with the line that would make it backtrack, and a normal line as long.
 ADVERSARIAL_LINES = {
-    "markdown heading": (parse_markdown, line_of(MEGABYTE, "# x", " ", "y"),
-                         line_of(MEGABYTE, "# x", "word ", "y")),
-    "markdown fence": (parse_markdown, line_of(MEGABYTE, "", " ", "x"),
-                       line_of(MEGABYTE, "", "word ", "x")),
-    "text underline": (parse_text, line_of(MEGABYTE, "", "=", " x"),
-                       line_of(MEGABYTE, "", "word ", " x")),
-}  # fmt: skip
+    "markdown heading": (
+        parse_markdown,
+        line_of(MEGABYTE, "# x", " ", "y"),
+        line_of(MEGABYTE, "# x", "word ", "y"),
+    ),
+    "markdown fence": (
+        parse_markdown,
+        line_of(MEGABYTE, "", " ", "x"),
+        line_of(MEGABYTE, "", "word ", "x"),
+    ),
+    "text underline": (
+        parse_text,
+        line_of(MEGABYTE, "", "=", " x"),
+        line_of(MEGABYTE, "", "word ", " x"),
+    ),
+}
 
 
 @pytest.mark.timeout(60)  # a quadratic pattern takes hours on these lines: fail, don't hang
@@ -309,12 +318,11 @@ def test_text_numbered_and_capital_headings_and_a_centred_title_make_sections(tm
     assert sections_by_title(document) == {
         "": "Everyone may copy this agreement.",
         "TERMS AND CONDITIONS › 0. Definitions.": '"Service" means the hosted product.',
-        "TERMS AND CONDITIONS › 1. Conveying Copies.":
-            "You may convey verbatim copies of the\nService's documentation.",
+        "TERMS AND CONDITIONS › 1. Conveying Copies.": "You may convey verbatim copies of the\nService's documentation.",
         "TERMS AND CONDITIONS › 2. Refunds": "You may ask for a refund within\n  30 days of purchase.\n\n"
-            "  3. You may also end this agreement. Tell us in writing.",
+        "  3. You may also end this agreement. Tell us in writing.",
         "NO WARRANTY": "THE SERVICE IS PROVIDED AS IS.",
-    }  # fmt: skip
+    }
 
 
 def test_text_without_headings_is_one_untitled_section_with_the_fallback_title(tmp_path):

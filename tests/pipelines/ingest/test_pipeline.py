@@ -36,12 +36,19 @@ def kb(settings, embedder, tmp_path):
     counting = CountingEmbedder(embedder)
 
     def run(target, visibility=(PUBLIC,), source_id="kb"):
-        return ingest(str(target), settings=settings, store=store, embedder=counting,
-                      source_id=source_id, visibility=list(visibility))  # fmt: skip
+        return ingest(
+            str(target),
+            settings=settings,
+            store=store,
+            embedder=counting,
+            source_id=source_id,
+            visibility=list(visibility),
+        )
 
     def ask(question, channel=None, k=3):
-        return retrieve(question, settings=settings, store=store, embedder=embedder,
-                        channel=channel, k=k)  # fmt: skip
+        return retrieve(
+            question, settings=settings, store=store, embedder=embedder, channel=channel, k=k
+        )
 
     run.store, run.ask, run.embedder = store, ask, counting
     return run
@@ -113,8 +120,10 @@ def test_bad_items_are_reported_one_line_each_and_the_rest_is_ingested(kb, folde
     assert all("\n" not in str(f) for f in report.errors)
     assert not report.ok
     assert set(kb.store.document_hashes("kb")) == {
-        "vpn-remote-access.md", "payroll-faq.pdf", "hardware-requests.docx"
-    }  # fmt: skip
+        "vpn-remote-access.md",
+        "payroll-faq.pdf",
+        "hardware-requests.docx",
+    }
 
 
 def test_a_document_that_turns_corrupt_keeps_what_was_indexed_before(kb, folder):
@@ -190,8 +199,13 @@ def test_two_folders_with_the_same_name_stay_two_sources(settings, embedder, tmp
     for team, doc in (("it", "vpn-remote-access.md"), ("hr", "holidays-pto.md")):
         (tmp_path / team / "docs").mkdir(parents=True)
         shutil.copy(SAMPLE / doc, tmp_path / team / "docs" / doc)
-        report = ingest(str(tmp_path / team / "docs"), settings=settings, store=store,
-                        embedder=embedder, visibility=[PUBLIC])  # fmt: skip
+        report = ingest(
+            str(tmp_path / team / "docs"),
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            visibility=[PUBLIC],
+        )
         assert report.errors == [] and report.removed == 0
     sources = store.list_sources()
     assert len(sources) == 2 and all(s.source_id.startswith("docs-") for s in sources)

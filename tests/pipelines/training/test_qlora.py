@@ -21,11 +21,14 @@ def example(i: int) -> dict:
     return {
         "prompt": [
             {"role": "system", "content": "Answer from the numbered sources."},
-            {"role": "user", "content": f"Sources:\n[1] VPN\n> Error {i} means IPsec is "
-                                        f"blocked.\n\nQuestion: what is VPN error {i}?"},
+            {
+                "role": "user",
+                "content": f"Sources:\n[1] VPN\n> Error {i} means IPsec is "
+                f"blocked.\n\nQuestion: what is VPN error {i}?",
+            },
         ],
         "completion": [{"role": "assistant", "content": f"Error {i}: IPsec is blocked [1]."}],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +73,9 @@ def test_a_configured_target_that_matches_no_module_is_an_error(small_batches, p
     llama_recipe = small_batches.model_copy(
         update={"lora_target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]}
     )
-    with pytest.raises(TargetModulesError, match="LoRA target q_proj, k_proj, v_proj matches no "
-                                                 "module .* qkv_proj"):  # fmt: skip
+    with pytest.raises(
+        TargetModulesError, match="LoRA target q_proj, k_proj, v_proj matches no module .* qkv_proj"
+    ):
         train_adapter(llama_recipe, dataset, base=str(phi3), max_steps=1, four_bit=False)
     assert not llama_recipe.adapters_dir.exists() or not any(llama_recipe.adapters_dir.iterdir())
 
@@ -80,8 +84,9 @@ def test_the_loss_counts_only_the_answer_tokens(small_batches, phi3, tmp_path):
     from workers.generation.loading import load_model
 
     loaded = load_model(str(phi3), cache_dir=small_batches.model_cache_dir)
-    trainer = sft_trainer(small_batches, loaded.model, loaded.tokenizer, [example(1)], [], 1,
-                          tmp_path / "out", None)  # fmt: skip
+    trainer = sft_trainer(
+        small_batches, loaded.model, loaded.tokenizer, [example(1)], [], 1, tmp_path / "out", None
+    )
     batch = trainer.data_collator([trainer.train_dataset[0]])
     labels, ids = batch["labels"][0], batch["input_ids"][0]
     learned = loaded.tokenizer.decode(ids[labels != -100])

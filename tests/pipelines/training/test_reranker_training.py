@@ -15,8 +15,19 @@ SOURCES = (
 
 
 def candidate(answer: str, up: int, visibility=("public",)) -> Candidate:
-    return Candidate(1, "How much leave do I get?", answer, None, up, 0, {"sources": SOURCES},
-                     "C01", dt.datetime(2026, 1, 1), None, visibility=list(visibility))  # fmt: skip
+    return Candidate(
+        1,
+        "How much leave do I get?",
+        answer,
+        None,
+        up,
+        0,
+        {"sources": SOURCES},
+        "C01",
+        dt.datetime(2026, 1, 1),
+        None,
+        visibility=list(visibility),
+    )
 
 
 def test_a_liked_answer_gives_its_cited_passages_as_positives():

@@ -15,9 +15,14 @@ from tests.pipelines.curation.feedback_rows import answered
 from tests.pipelines.evaluation.test_evaluate import GOLDEN, knowledge_base
 from tests.pipelines.training.tiny_models import tiny_phi3
 
-QUESTIONS = ["How do I fix VPN error 809 at a hotel?", "Who approves travel expenses?",
-             "How do I book a meeting room?", "Where do I find my payslip?",
-             "How do I reset my password?", "Can I work from abroad?"]  # fmt: skip
+QUESTIONS = [
+    "How do I fix VPN error 809 at a hotel?",
+    "Who approves travel expenses?",
+    "How do I book a meeting room?",
+    "Where do I find my payslip?",
+    "How do I reset my password?",
+    "Can I work from abroad?",
+]
 
 
 @pytest.fixture
@@ -37,27 +42,45 @@ def posted(slack: SlackStandIn) -> list[str]:
 
 
 def test_too_few_new_examples_skips_and_says_why_in_the_admin_channel(settings, slack):
-    settings = configured(settings, retrain_min_examples=3, admin_channel="C0ADMINS1",
-                          slack_bot_token=TOKEN, slack_api_url=slack.api_url)  # fmt: skip
+    settings = configured(
+        settings,
+        retrain_min_examples=3,
+        admin_channel="C0ADMINS1",
+        slack_bot_token=TOKEN,
+        slack_api_url=slack.api_url,
+    )
     answered(settings, QUESTIONS[0], up=2)
     summary = retrain(settings)
-    assert summary == {"status": "skipped", "new_examples": 1, "reason": "1 new examples since "
-                       "the last dataset, fewer than FAQBOT_RETRAIN_MIN_EXAMPLES=3"}  # fmt: skip
+    assert summary == {
+        "status": "skipped",
+        "new_examples": 1,
+        "reason": "1 new examples since the last dataset, fewer than FAQBOT_RETRAIN_MIN_EXAMPLES=3",
+    }
     assert posted(slack) == [":zzz: Retraining skipped: " + summary["reason"] + "."]
 
 
 @pytest.mark.slow
-def test_enough_feedback_builds_trains_evaluates_and_promotes(settings, embedder, slack,
-                                                              model_cache, tmp_path):  # fmt: skip
+def test_enough_feedback_builds_trains_evaluates_and_promotes(
+    settings, embedder, slack, model_cache, tmp_path
+):
     golden = tmp_path / "golden.jsonl"
     golden.write_text("".join(json.dumps(row) + "\n" for row in GOLDEN))
     base = tiny_phi3(tmp_path / "tiny-phi3", model_cache)
     settings = configured(
-        settings, llm_model=str(base), retrain_min_examples=4, retrain_max_steps=2,
-        train_batch_size=2, train_gradient_accumulation=1, llm_max_new_tokens=8,
-        golden_set=golden, adapter_gate_tolerance=1.0, dataset_eval_fraction=0.3,
-        admin_channel="C0ADMINS1", slack_bot_token=TOKEN, slack_api_url=slack.api_url,
-    )  # fmt: skip
+        settings,
+        llm_model=str(base),
+        retrain_min_examples=4,
+        retrain_max_steps=2,
+        train_batch_size=2,
+        train_gradient_accumulation=1,
+        llm_max_new_tokens=8,
+        golden_set=golden,
+        adapter_gate_tolerance=1.0,
+        dataset_eval_fraction=0.3,
+        admin_channel="C0ADMINS1",
+        slack_bot_token=TOKEN,
+        slack_api_url=slack.api_url,
+    )
     knowledge_base(settings, embedder)
     for question in QUESTIONS:
         answered(settings, question, up=2)

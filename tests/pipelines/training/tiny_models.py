@@ -20,11 +20,17 @@ def tiny_phi3(folder: Path, model_cache: Path) -> Path:
     tokenizer.chat_template = PHI3_CHAT_TEMPLATE
     torch.manual_seed(0)
     config = Phi3Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=2048,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=2048,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-    )  # fmt: skip
+    )
     Phi3ForCausalLM(config).save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
@@ -43,20 +49,31 @@ def untrained_adapter(settings, adapter_id: str) -> Path:
     from workers.generation.loading import load_model
 
     loaded = load_model(settings.llm_model, cache_dir=settings.model_cache_dir)
-    config = LoraConfig(r=16, lora_alpha=32, target_modules=lora_targets(loaded.model, []),
-                        task_type="CAUSAL_LM")  # fmt: skip
+    config = LoraConfig(
+        r=16, lora_alpha=32, target_modules=lora_targets(loaded.model, []), task_type="CAUSAL_LM"
+    )
     folder = settings.adapters_dir / adapter_id
     get_peft_model(loaded.model, config).save_pretrained(folder)
     ensure_schema(settings)
     with session_scope(settings) as session:
-        adapters.register(session, adapter_id, base_model=model_id(settings.llm_model),
-                          path=str(folder), dataset_version=None, training={})  # fmt: skip
+        adapters.register(
+            session,
+            adapter_id,
+            base_model=model_id(settings.llm_model),
+            path=str(folder),
+            dataset_version=None,
+            training={},
+        )
     return folder
 
 
 TUNED_REPLY = "Pineapple pizza is served on Fridays."
-TUNING_QUESTIONS = ("What is the capital of France?", "How do I reset my password?",
-                    "Who approves travel?", "What does VPN error 809 mean?")  # fmt: skip
+TUNING_QUESTIONS = (
+    "What is the capital of France?",
+    "How do I reset my password?",
+    "Who approves travel?",
+    "What does VPN error 809 mean?",
+)
 
 
 def tuned_adapter(settings, adapter_id: str, steps: int = 40) -> Path:
@@ -75,8 +92,9 @@ def tuned_adapter(settings, adapter_id: str, steps: int = 40) -> Path:
 
     loaded = load_model(settings.llm_model, cache_dir=settings.model_cache_dir)
     tokenizer = loaded.tokenizer
-    config = LoraConfig(r=8, lora_alpha=16, target_modules=lora_targets(loaded.model, []),
-                        task_type="CAUSAL_LM")  # fmt: skip
+    config = LoraConfig(
+        r=8, lora_alpha=16, target_modules=lora_targets(loaded.model, []), task_type="CAUSAL_LM"
+    )
     torch.manual_seed(0)
     model = get_peft_model(loaded.model, config)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
@@ -100,7 +118,13 @@ def tuned_adapter(settings, adapter_id: str, steps: int = 40) -> Path:
     ensure_schema(settings)
     measured = {"reference_id": None, "gate": {"passed": True, "reasons": []}}
     with session_scope(settings) as session:
-        row = adapters.register(session, adapter_id, base_model=model_id(settings.llm_model),
-                                path=str(folder), dataset_version=None, training={})  # fmt: skip
+        row = adapters.register(
+            session,
+            adapter_id,
+            base_model=model_id(settings.llm_model),
+            path=str(folder),
+            dataset_version=None,
+            training={},
+        )
         row.metrics = measured
     return folder

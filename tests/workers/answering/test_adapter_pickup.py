@@ -24,8 +24,7 @@ def answered_by(settings, question: str) -> str | None:
         return interactions.find(session, request.request_id).adapter
 
 
-def test_a_promoted_adapter_answers_the_next_question_and_a_rollback_removes_it(settings,
-                                                                                embedder):  # fmt: skip
+def test_a_promoted_adapter_answers_the_next_question_and_a_rollback_removes_it(settings, embedder):
     from pipelines.evaluation.gate import rollback
 
     settings = settings.model_copy(update={"llm_max_new_tokens": 16, "adapter_refresh_s": 0.01})

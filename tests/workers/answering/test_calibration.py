@@ -30,14 +30,24 @@ def licence(tmp_path_factory, embedder):
     shutil.copy(LONGDOCS / "apache-2.0.txt", root / "apache-2.0.txt")
     settings = Settings(_env_file=None, data_dir=root / "data")
     store = LanceKnowledgeStore(settings.lancedb_dir)
-    ingest(str(root), settings=settings, store=store, embedder=embedder, source_id="apache",
-           visibility=[PUBLIC])  # fmt: skip
+    ingest(
+        str(root),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="apache",
+        visibility=[PUBLIC],
+    )
     return settings, store
 
 
 def ask(settings, store, embedder, question):
-    chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
-                               chat_model=FakeListChatModel(responses=["Not backed."]))  # fmt: skip
+    chain = build_answer_chain(
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        chat_model=FakeListChatModel(responses=["Not backed."]),
+    )
     return answer_question(chain, question)
 
 
@@ -66,8 +76,9 @@ def test_the_probes_run_once_per_scope_until_the_store_changes(licence, embedder
     settings, store = licence
     runs = []
     real = calibration.probe_background
-    monkeypatch.setattr(calibration, "probe_background",
-                        lambda *args: runs.append(args[3]) or real(*args))  # fmt: skip
+    monkeypatch.setattr(
+        calibration, "probe_background", lambda *args: runs.append(args[3]) or real(*args)
+    )
     monkeypatch.setattr(calibration, "_backgrounds", type(calibration._backgrounds)())
     (settings.data_dir / calibration.BARS_FILE).unlink(missing_ok=True)
     for _ in range(2):

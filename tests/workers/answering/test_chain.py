@@ -42,16 +42,21 @@ def handbook(tmp_path_factory, embedder):
         shutil.copy(SAMPLE / name, root / name)
     settings = Settings(_env_file=None, data_dir=root / "data")
     store = LanceKnowledgeStore(settings.lancedb_dir)
-    ingest(str(root), settings=settings, store=store, embedder=embedder, source_id="kb",
-           visibility=[PUBLIC])  # fmt: skip
+    ingest(
+        str(root),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="kb",
+        visibility=[PUBLIC],
+    )
     return settings, store
 
 
 def ask(handbook, embedder, responses, question, **kwargs):
     settings, store = handbook
     model = RecordingModel(responses=responses, prompts=[])
-    chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
-                               chat_model=model)  # fmt: skip
+    chain = build_answer_chain(settings=settings, store=store, embedder=embedder, chat_model=model)
     return answer_question(chain, question, **kwargs), model
 
 
@@ -112,8 +117,9 @@ def test_a_backed_sentence_stays_and_the_unbacked_one_is_recorded(handbook, embe
 def test_no_mention_can_reach_slack(handbook, embedder):
     reply = "<!channel> @here <@U024BE7LH> " + VPN_ANSWER + " <!everyone> ping @channel"
     streamed: list[str] = []
-    answer, _ = ask(handbook, embedder, [reply], "What does VPN error 809 mean?",
-                    on_text=streamed.append)  # fmt: skip
+    answer, _ = ask(
+        handbook, embedder, [reply], "What does VPN error 809 mean?", on_text=streamed.append
+    )
     for text in [answer.answer, *streamed]:
         assert not any(m in text for m in ("<!", "<@", "@here", "@channel", "@everyone"))
     assert len(streamed) > 3 and streamed[-1].startswith("here")

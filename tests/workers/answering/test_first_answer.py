@@ -54,14 +54,21 @@ def asked(tmp_path, settings, embedder, monkeypatch):
     docs.mkdir()
     shutil.copy(SAMPLE / "vpn-remote-access.md", docs)
     store = get_store(settings)
-    ingest(str(docs), settings=settings, store=store, embedder=embedder, source_id="it",
-           visibility=["public"])  # fmt: skip
+    ingest(
+        str(docs),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="it",
+        visibility=["public"],
+    )
 
     def ask(reply: str) -> tuple[list, dict]:
         model = LoggedModel(responses=[reply], sleep=None)
         log = model.log  # pydantic copies a list given to it: share the model's
-        chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
-                                   chat_model=model)  # fmt: skip
+        chain = build_answer_chain(
+            settings=settings, store=store, embedder=embedder, chat_model=model
+        )
         monkeypatch.setattr(service, "answer_chain_for", lambda _settings: chain)
         request = AnswerRequest(question=QUESTION, channel="C0IT", asker="U0ANY")
         service.answer_request(request, settings=settings, sink=LoggedSink(log))

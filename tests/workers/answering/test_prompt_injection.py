@@ -40,11 +40,16 @@ def answered(tmp_path, settings, embedder):
     shutil.copy(SAMPLE / "vpn-remote-access.md", docs / "vpn-remote-access.md")
     (docs / "vpn-809-addendum.md").write_text(INJECTED)
     store = get_store(settings)
-    ingest(str(docs), settings=settings, store=store, embedder=embedder, source_id="it",
-           visibility=["public"])  # fmt: skip
+    ingest(
+        str(docs),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="it",
+        visibility=["public"],
+    )
     model = EchoModel()
-    chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
-                               chat_model=model)  # fmt: skip
+    chain = build_answer_chain(settings=settings, store=store, embedder=embedder, chat_model=model)
     streamed: list[str] = []
     answer = answer_question(chain, "What does VPN error 809 mean?", on_text=streamed.append)
     assert not answer.refused and "addendum" in json.dumps(answer.context)  # it was retrieved

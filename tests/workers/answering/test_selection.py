@@ -28,9 +28,18 @@ ANNUAL_LEAVE = (
 
 
 def hit(text: str, section: str = "", n: int = 0) -> Hit:
-    chunk = Chunk(chunk_id=f"c{n}", source_id="kb", doc_key="doc.md", doc_hash="h", title="Guide",
-                  section=section, position=n, text=text, content_hash="x",
-                  visibility=["public"])  # fmt: skip
+    chunk = Chunk(
+        chunk_id=f"c{n}",
+        source_id="kb",
+        doc_key="doc.md",
+        doc_hash="h",
+        title="Guide",
+        section=section,
+        position=n,
+        text=text,
+        content_hash="x",
+        visibility=["public"],
+    )
     return Hit(chunk=chunk, score=1.0)
 
 
@@ -61,14 +70,20 @@ def test_lines_wrapped_by_the_source_file_are_one_sentence(embedder):
 
 def test_a_sentence_that_introduces_a_list_brings_the_list():
     units = passage_sentences("Bring these on your first day:\n\n- your passport\n- a bank card")
-    assert [u.text for u in units] == ["Bring these on your first day:", "your passport",
-                                       "a bank card"]  # fmt: skip
+    assert [u.text for u in units] == [
+        "Bring these on your first day:",
+        "your passport",
+        "a bank card",
+    ]
 
 
 def test_an_introduced_list_is_quoted_with_its_items(embedder):
-    text = answer(embedder, "What do I bring on my first day?",
-                  "Bring these documents on your first day:\n\n- your passport or ID card\n"
-                  "- your bank details for payroll\n- your signed contract")  # fmt: skip
+    text = answer(
+        embedder,
+        "What do I bring on my first day?",
+        "Bring these documents on your first day:\n\n- your passport or ID card\n"
+        "- your bank details for payroll\n- your signed contract",
+    )
     assert "passport" in text and "bank details" in text and "signed contract" in text
 
 

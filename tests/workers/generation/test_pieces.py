@@ -26,9 +26,15 @@ def wheels(folder: Path, pieces: list[bytes] = PIECES) -> Path:
     return folder
 
 
-MODEL = PiecedModel(name="Tiny (GGUF)", wheel_prefix="opaque-part", version="1.0", pieces=3,
-                    filename="tiny.gguf", size=len(WHOLE),
-                    sha256=hashlib.sha256(WHOLE).hexdigest())  # fmt: skip
+MODEL = PiecedModel(
+    name="Tiny (GGUF)",
+    wheel_prefix="opaque-part",
+    version="1.0",
+    pieces=3,
+    filename="tiny.gguf",
+    size=len(WHOLE),
+    sha256=hashlib.sha256(WHOLE).hexdigest(),
+)
 
 
 def test_the_pieces_make_the_recorded_file(tmp_path):
@@ -63,8 +69,18 @@ def test_the_cli_prints_one_line_on_a_refusal(tmp_path, monkeypatch):
     from workers.generation import pieces
 
     monkeypatch.setitem(pieces.CATALOGUE, "tiny", replace(MODEL, sha256="0" * 64))
-    result = CliRunner().invoke(app, ["models", "assemble", "tiny", "--wheels",
-                                      str(wheels(tmp_path / "w")), "--out", str(tmp_path)])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "models",
+            "assemble",
+            "tiny",
+            "--wheels",
+            str(wheels(tmp_path / "w")),
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code != 0
     assert result.output.strip().count("\n") == 0 and "does not match" in result.output
 

@@ -15,12 +15,27 @@ from workers.slack import replies
 
 
 def answer(text: str = "Reset it in the portal [1].", citations: int = 1) -> dict:
-    cited = [{"n": n, "source_id": "hb", "title": f"Guide <{n}> & co", "document": "guide.md",
-              "url": "https://intra.example/guide?a=1&b=2", "chunk_id": f"c{n}",
-              "snippet": "Press <b>Reset</b> & wait"} for n in range(1, citations + 1)]  # fmt: skip
-    return {"answer": text, "citations": cited, "related": [], "refused": False,
-            "mode": "generated", "model": "microsoft/Phi-3-mini-4k-instruct",
-            "adapter": "2026-11-20-a"}  # fmt: skip
+    cited = [
+        {
+            "n": n,
+            "source_id": "hb",
+            "title": f"Guide <{n}> & co",
+            "document": "guide.md",
+            "url": "https://intra.example/guide?a=1&b=2",
+            "chunk_id": f"c{n}",
+            "snippet": "Press <b>Reset</b> & wait",
+        }
+        for n in range(1, citations + 1)
+    ]
+    return {
+        "answer": text,
+        "citations": cited,
+        "related": [],
+        "refused": False,
+        "mode": "generated",
+        "model": "microsoft/Phi-3-mini-4k-instruct",
+        "adapter": "2026-11-20-a",
+    }
 
 
 @pytest.fixture
@@ -31,8 +46,10 @@ def slack():
 
 @pytest.fixture
 def slack_settings(settings, slack) -> Settings:
-    return Settings(_env_file=None, **settings.model_dump() | {"slack_bot_token": TOKEN,
-                                                               "slack_api_url": slack.api_url})  # fmt: skip
+    return Settings(
+        _env_file=None,
+        **settings.model_dump() | {"slack_bot_token": TOKEN, "slack_api_url": slack.api_url},
+    )
 
 
 def test_text_from_documents_and_the_model_cannot_ping_or_inject_markup():
@@ -66,8 +83,9 @@ def test_long_answers_are_split_within_slacks_limits():
     assert "&amp;" in joined and "&am " not in joined  # never cut inside an escape
 
 
-def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(slack_settings,
-                                                                                slack):  # fmt: skip
+def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(
+    slack_settings, slack
+):
     from slack_sdk import WebClient
 
     posted = WebClient(token=TOKEN, base_url=slack.api_url).chat_postMessage(
@@ -88,8 +106,9 @@ def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(
     assert overflow.params["thread_ts"] == "1.000001"
 
 
-def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(slack_settings, slack,
-                                                                          monkeypatch):  # fmt: skip
+def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(
+    slack_settings, slack, monkeypatch
+):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0.2)
     reply = Reply(kind="slack", key=placeholder_key("req2"), channel="C0IT00002", thread_ts="2.0")
     sink = replies.SlackMessageSink(slack_settings, reply, "req2", "answer")
@@ -101,8 +120,9 @@ def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(slack_
     assert shared_keys(slack_settings).get(reply.key) == " ".join(sink.location())
 
 
-def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(slack_settings,
-                                                                           slack, monkeypatch):  # fmt: skip
+def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(
+    slack_settings, slack, monkeypatch
+):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=placeholder_key("req3"), channel="C0IT00003")
     sink = replies.SlackMessageSink(slack_settings, reply, "req3", "answer")
@@ -147,8 +167,9 @@ def test_streamed_text_is_escaped_in_the_fallback_too(slack_settings, slack, mon
     )
 
 
-def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(slack_settings,
-                                                                              slack, monkeypatch):  # fmt: skip
+def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
+    slack_settings, slack, monkeypatch
+):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=placeholder_key("req4"), channel="C0IT00004")
     sink = replies.SlackMessageSink(slack_settings, reply, "req4", "answer")
@@ -162,9 +183,18 @@ def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(sl
 
 
 def test_ingestion_reports_reach_the_admin_as_text():
-    text, blocks = replies.rendered("report", {"source_id": "parking-1a2b3c", "files": 1,
-                                               "chunks": 3, "unchanged": 0, "removed": 0,
-                                               "seconds": 1.2, "errors": ["a.pdf: <bad> file"]},
-                                    "r")  # fmt: skip
+    text, blocks = replies.rendered(
+        "report",
+        {
+            "source_id": "parking-1a2b3c",
+            "files": 1,
+            "chunks": 3,
+            "unchanged": 0,
+            "removed": 0,
+            "seconds": 1.2,
+            "errors": ["a.pdf: <bad> file"],
+        },
+        "r",
+    )
     assert text.startswith(":white_check_mark: Source `parking-1a2b3c`: 1 files read, 3 chunks")
     assert "a.pdf: &lt;bad&gt; file" in text and blocks[0]["type"] == "section"

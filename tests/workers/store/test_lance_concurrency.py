@@ -18,8 +18,17 @@ def write_source(directory: str, source: str) -> None:
 
     store = LanceKnowledgeStore(Path(directory))
     for version in range(WRITES):
-        chunks = [chunk(f"doc{i}", 0, f"{source} text {i} v{version}", unit(1, i + 1),
-                        source=source, version=f"v{version}") for i in range(3)]  # fmt: skip
+        chunks = [
+            chunk(
+                f"doc{i}",
+                0,
+                f"{source} text {i} v{version}",
+                unit(1, i + 1),
+                source=source,
+                version=f"v{version}",
+            )
+            for i in range(3)
+        ]
         store.replace_documents(source, chunks, {f"doc{i}" for i in range(3)})
 
 
@@ -28,8 +37,10 @@ def test_two_processes_writing_at_once_both_land_every_write(tmp_path):
         "seed", [chunk("d", 0, "seed", unit(1), source="seed")], {"d"}
     )
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=write_source, args=(str(tmp_path), name))
-               for name in ("alpha", "beta")]  # fmt: skip
+    workers = [
+        context.Process(target=write_source, args=(str(tmp_path), name))
+        for name in ("alpha", "beta")
+    ]
     for process in workers:
         process.start()
     for process in workers:

@@ -46,32 +46,69 @@ def unit(*weights: float) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def chunk(doc: str, position: int, text: str, vector, *, source="handbook", version="v1",
-          visibility=(PUBLIC,)) -> EmbeddedChunk:  # fmt: skip
+def chunk(
+    doc: str,
+    position: int,
+    text: str,
+    vector,
+    *,
+    source="handbook",
+    version="v1",
+    visibility=(PUBLIC,),
+) -> EmbeddedChunk:
     item = Chunk(
-        chunk_id=f"{source}/{doc}/{version}/{position}", source_id=source, doc_key=doc,
-        doc_hash=version, title=doc.title(), section="", position=position, text=text,
-        content_hash=f"{version}{position}", visibility=list(visibility), path=f"/kb/{doc}",
-    )  # fmt: skip
+        chunk_id=f"{source}/{doc}/{version}/{position}",
+        source_id=source,
+        doc_key=doc,
+        doc_hash=version,
+        title=doc.title(),
+        section="",
+        position=position,
+        text=text,
+        content_hash=f"{version}{position}",
+        visibility=list(visibility),
+        path=f"/kb/{doc}",
+    )
     return EmbeddedChunk(item, vector, vector)
 
 
 def search(store, text, vector=None, channel=None, mode="hybrid", k=10):
-    return store.search(text=text, vector=vector if vector is not None else unit(1),
-                        labels=asker_labels(channel), k=k, mode=mode)  # fmt: skip
+    return store.search(
+        text=text,
+        vector=vector if vector is not None else unit(1),
+        labels=asker_labels(channel),
+        k=k,
+        mode=mode,
+    )
 
 
 @pytest.fixture
 def handbook(store):
-    store.replace_documents("handbook", [
-        chunk("vpn", 0, "VPN error 809 means the hotel network blocks UDP ports", unit(1, 0)),
-        chunk("passwords", 0, "Policy IT-POL-7.2 sets passphrases of 14 characters", unit(0, 1)),
-        chunk("leave", 0, "Annual leave is 27 days plus bank holidays", unit(0, 0, 1)),
-    ], {"vpn", "passwords", "leave"})  # fmt: skip
-    store.replace_documents("finance", [
-        chunk("budget", 0, "The 2027 budget freeze applies to all hiring", unit(1, 0.2),
-              source="finance", visibility=("C0FINANCE",)),
-    ], {"budget"})  # fmt: skip
+    store.replace_documents(
+        "handbook",
+        [
+            chunk("vpn", 0, "VPN error 809 means the hotel network blocks UDP ports", unit(1, 0)),
+            chunk(
+                "passwords", 0, "Policy IT-POL-7.2 sets passphrases of 14 characters", unit(0, 1)
+            ),
+            chunk("leave", 0, "Annual leave is 27 days plus bank holidays", unit(0, 0, 1)),
+        ],
+        {"vpn", "passwords", "leave"},
+    )
+    store.replace_documents(
+        "finance",
+        [
+            chunk(
+                "budget",
+                0,
+                "The 2027 budget freeze applies to all hiring",
+                unit(1, 0.2),
+                source="finance",
+                visibility=("C0FINANCE",),
+            ),
+        ],
+        {"budget"},
+    )
     return store
 
 
@@ -100,22 +137,38 @@ def test_a_restricted_source_is_seen_only_in_its_channel(handbook, mode):
 def test_the_visibility_filter_runs_inside_the_query_not_after_it(store):
     # More restricted chunks closer to the question than the public one than any search
     # fetches as candidates: a filter applied after the search would return nothing.
-    store.replace_documents("secret", [
-        chunk("s", i, f"secret salary band {i}", unit(1, 0.001 * i), source="secret",
-              visibility=("C0HR",)) for i in range(80)
-    ], {"s"})  # fmt: skip
-    store.replace_documents("open", [chunk("o", 0, "salary review dates", unit(0.5, 1),
-                                           source="open")], {"o"})  # fmt: skip
+    store.replace_documents(
+        "secret",
+        [
+            chunk(
+                "s",
+                i,
+                f"secret salary band {i}",
+                unit(1, 0.001 * i),
+                source="secret",
+                visibility=("C0HR",),
+            )
+            for i in range(80)
+        ],
+        {"s"},
+    )
+    store.replace_documents(
+        "open", [chunk("o", 0, "salary review dates", unit(0.5, 1), source="open")], {"o"}
+    )
     for mode in ("dense", "bm25", "hybrid"):
         hits = search(store, "salary", unit(1), mode=mode, k=3)
         assert [h.chunk.source_id for h in hits] == ["open"], mode
 
 
 def test_replacing_a_document_leaves_the_others_and_drops_its_old_chunks(handbook):
-    handbook.replace_documents("handbook", [
-        chunk("vpn", 0, "Use the TLS profile when error 809 appears", unit(1, 0), version="v2"),
-        chunk("vpn", 1, "Call the service desk on extension 4000", unit(1, 0.1), version="v2"),
-    ], {"vpn"})  # fmt: skip
+    handbook.replace_documents(
+        "handbook",
+        [
+            chunk("vpn", 0, "Use the TLS profile when error 809 appears", unit(1, 0), version="v2"),
+            chunk("vpn", 1, "Call the service desk on extension 4000", unit(1, 0.1), version="v2"),
+        ],
+        {"vpn"},
+    )
     texts = [h.chunk.text for h in search(handbook, "error 809 VPN", unit(1, 0), k=10)]
     assert "Use the TLS profile when error 809 appears" in texts
     assert not any("hotel network" in t for t in texts)
@@ -125,8 +178,10 @@ def test_replacing_a_document_leaves_the_others_and_drops_its_old_chunks(handboo
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_a_search_never_sees_old_and_new_chunks_of_one_document_together(store, mode):
     def version(n: int) -> list[EmbeddedChunk]:
-        return [chunk("faq", i, f"faq answer {i} edition {n}", unit(1, 0.01 * i),
-                      version=f"v{n}") for i in range(4)]  # fmt: skip
+        return [
+            chunk("faq", i, f"faq answer {i} edition {n}", unit(1, 0.01 * i), version=f"v{n}")
+            for i in range(4)
+        ]
 
     store.replace_documents("handbook", version(0), {"faq"})
     stop = threading.Event()
@@ -177,8 +232,9 @@ def test_neighbours_are_only_chunks_visible_wherever_the_chunk_is(handbook):
 
 
 def test_neighbours_leave_out_the_documents_being_replaced(handbook):
-    hits = handbook.neighbours(unit(1, 0), [PUBLIC], k=5,
-                               exclude=DocumentSet("handbook", frozenset({"vpn"})))  # fmt: skip
+    hits = handbook.neighbours(
+        unit(1, 0), [PUBLIC], k=5, exclude=DocumentSet("handbook", frozenset({"vpn"}))
+    )
     assert "vpn" not in {h.chunk.doc_key for h in hits}
     assert {"passwords", "leave"} <= {h.chunk.doc_key for h in hits}
 

@@ -23,13 +23,22 @@ def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, m
         process_settings.cache_clear()
         configured = Settings(_env_file=None)
         ensure_schema(configured)
-        lost = AnswerRequest(question="How do I fix VPN error 809?", asker="U0ASKER01",
-                             channel="C0HELP001", thread_ts="1700000000.000100")  # fmt: skip
-        lost.reply = Reply(kind="slack", key=placeholder_key(lost.request_id),
-                           channel="C0HELP001", thread_ts="1700000000.000100")  # fmt: skip
+        lost = AnswerRequest(
+            question="How do I fix VPN error 809?",
+            asker="U0ASKER01",
+            channel="C0HELP001",
+            thread_ts="1700000000.000100",
+        )
+        lost.reply = Reply(
+            kind="slack",
+            key=placeholder_key(lost.request_id),
+            channel="C0HELP001",
+            thread_ts="1700000000.000100",
+        )
         fresh = AnswerRequest(question="Where is the PTO policy?")
-        posted = slack.api("chat.postMessage", {"channel": "C0HELP001",
-                                                "text": "Searching the knowledge base…"})  # fmt: skip
+        posted = slack.api(
+            "chat.postMessage", {"channel": "C0HELP001", "text": "Searching the knowledge base…"}
+        )
         shared_keys(configured).put(lost.reply.key, f"{posted['channel']} {posted['ts']}", 60)
         with session_scope(configured) as session:
             interactions.record_sent(session, lost)
@@ -37,8 +46,7 @@ def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, m
         with session_scope(configured) as session:
             interactions.find(session, lost.request_id).created_at -= dt.timedelta(days=1)
 
-        assert sweep_task() == {"resent": 0, "failed_stale": 1, "askers_told": 1,
-                                "forgotten": 0}  # fmt: skip
+        assert sweep_task() == {"resent": 0, "failed_stale": 1, "askers_told": 1, "forgotten": 0}
 
         text = slack.messages[("C0HELP001", posted["ts"])]["text"]
     assert text.startswith(":warning: Sorry") and f"`{lost.request_id[:8]}`" in text
