@@ -20,12 +20,10 @@ from redis.asyncio import Redis as AsyncRedis
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
+from faqbot import keys
 from faqbot.shared_state import redis_client
 
 log = logging.getLogger("faqbot.bot")
-INBOX = "faqbot:slack:inbox"
-PROCESSING = "faqbot:slack:inbox:processing:"
-ALIVE = "faqbot:slack:inbox:alive:"
 ALIVE_TTL_S = 30
 POLL_S = 0.5
 MAX_ATTEMPTS = 5
@@ -58,7 +56,7 @@ class Inbox:
 
     async def accept(self, body: bytes, headers: dict[str, str]) -> None:
         await self._async_redis.lpush(
-            INBOX,
+            keys.INBOX,
             json.dumps({"body": body.decode(), "headers": headers, "received_at": time.time()}),
         )
 
@@ -90,18 +88,18 @@ class InboxConsumer:
     def idle(self) -> bool:
         """Nothing waiting and nothing being worked on, by any bot process."""
         redis = self.inbox.redis
-        return not redis.llen(INBOX) and not any(
-            redis.llen(key) for key in redis.scan_iter(match=PROCESSING + "*", count=100)
+        return not redis.llen(keys.INBOX) and not any(
+            redis.llen(key) for key in redis.scan_iter(match=keys.INBOX_PROCESSING + "*", count=100)
         )
 
     def recover_orphans(self) -> int:
         """Events a dead consumer had taken go back to the inbox."""
         redis, moved = self.inbox.redis, 0
-        for key in redis.scan_iter(match=PROCESSING + "*", count=100):
-            owner = key.decode().removeprefix(PROCESSING)
-            if redis.exists(ALIVE + owner):
+        for key in redis.scan_iter(match=keys.INBOX_PROCESSING + "*", count=100):
+            owner = key.decode().removeprefix(keys.INBOX_PROCESSING)
+            if redis.exists(keys.INBOX_ALIVE + owner):
                 continue
-            while redis.lmove(key, INBOX, "RIGHT", "LEFT") is not None:
+            while redis.lmove(key, keys.INBOX, "RIGHT", "LEFT") is not None:
                 moved += 1
         if moved:
             log.warning("recovered %d Slack events from stopped bot processes", moved)
@@ -109,15 +107,15 @@ class InboxConsumer:
 
     def _run(self, consumer: str) -> None:
         lower_priority()
-        redis, processing = self.inbox.redis, PROCESSING + consumer
+        redis, processing = self.inbox.redis, keys.INBOX_PROCESSING + consumer
         recovered_at = time.monotonic()
         while not self._stop.is_set():
             try:
-                redis.set(ALIVE + consumer, "1", ex=ALIVE_TTL_S)
+                redis.set(keys.INBOX_ALIVE + consumer, "1", ex=ALIVE_TTL_S)
                 if consumer.endswith(":0") and time.monotonic() - recovered_at > ALIVE_TTL_S:
                     recovered_at = time.monotonic()
                     self.recover_orphans()
-                item = redis.blmove(INBOX, processing, POLL_S, "RIGHT", "LEFT")
+                item = redis.blmove(keys.INBOX, processing, POLL_S, "RIGHT", "LEFT")
                 if item is None:
                     continue
                 self._dispatch(item)
@@ -138,4 +136,4 @@ class InboxConsumer:
             log.error("gave up on a Slack event after %d attempts", attempts)
             return
         time.sleep(min(2**attempts, 30))
-        self.inbox.redis.lpush(INBOX, json.dumps({**stored, "attempts": attempts}))
+        self.inbox.redis.lpush(keys.INBOX, json.dumps({**stored, "attempts": attempts}))

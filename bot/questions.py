@@ -15,9 +15,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services import BotServices
+from faqbot import keys as redis_keys
 from faqbot.errors import first_line
 from faqbot.slack import apology_text, web_client
-from faqbot.tasks import ANSWER, AnswerRequest, Reply, placeholder_key
+from faqbot.tasks import ANSWER, AnswerRequest, Reply
 
 log = logging.getLogger("faqbot.bot")
 PLACEHOLDER = "Searching the knowledge base…"
@@ -25,23 +26,6 @@ PLACEHOLDER_TTL_S = 24 * 3600
 MAX_QUESTION_CHARS = 2000
 RATE_WINDOW_S = 60.0
 HINT, SLOW_DOWN = "hint", "slow-down"
-
-
-def seen_key(channel: str, ts: str) -> str:
-    return f"faqbot:slack:seen:{channel}:{ts}"
-
-
-def thread_key(channel: str, thread_ts: str) -> str:
-    return f"faqbot:slack:thread:{channel}:{thread_ts}"
-
-
-def rate_key(sender: str) -> str:
-    return f"faqbot:rate:questions:{sender}"
-
-
-def notice_key(sender: str, kind: str) -> str:
-    """Set while `sender` has had the one notice of this kind that a window allows."""
-    return f"faqbot:rate:notice:{kind}:{sender}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +60,7 @@ def screen(services: BotServices, sender: str, question: str) -> Notice | None:
 
 def _first_notice(services: BotServices, sender: str, kind: str) -> bool:
     try:
-        return services.keys.claim(notice_key(sender, kind), "1", RATE_WINDOW_S)
+        return services.keys.claim(redis_keys.rate_notice(sender, kind), "1", RATE_WINDOW_S)
     except RedisError as exc:  # as with the count: without Redis nothing is held back
         log.warning("%s notice for %s not counted: %s", kind, sender, first_line(exc))
         return True
@@ -89,7 +73,7 @@ def over_rate(services: BotServices, sender: str) -> str | None:
     if not limit:
         return None
     try:
-        wait_s = services.keys.admit(rate_key(sender), limit, RATE_WINDOW_S)
+        wait_s = services.keys.admit(redis_keys.question_rate(sender), limit, RATE_WINDOW_S)
     except RedisError as exc:  # no count without Redis; the queue's own failure is reported
         log.warning("question rate of %s not checked: %s", sender, first_line(exc))
         return None
@@ -131,7 +115,10 @@ def message_request(event: dict, *, bot_user_id: str | None, direct: bool) -> An
         private=direct,
     )
     request.reply = Reply(
-        kind="slack", key=placeholder_key(request.request_id), channel=channel, thread_ts=thread_ts
+        kind="slack",
+        key=redis_keys.placeholder(request.request_id),
+        channel=channel,
+        thread_ts=thread_ts,
     )
     return request
 
@@ -172,7 +159,9 @@ def take_message(
     if sender is None:
         log.warning("message %s/%s refused: no user, bot or app to count it against", channel, ts)
         return None
-    if not services.keys.claim(seen_key(channel, ts), "1", services.settings.slack_dedupe_ttl_s):
+    if not services.keys.claim(
+        redis_keys.seen(channel, ts), "1", services.settings.slack_dedupe_ttl_s
+    ):
         log.info("dropped a repeat of message %s/%s (retry or mention twin)", channel, ts)
         return None
     request = message_request(event, bot_user_id=bot_user_id, direct=direct)
@@ -186,12 +175,14 @@ def take_message(
     try:
         services.dispatcher.submit(ANSWER, request)
     except Exception:
-        services.keys.drop(seen_key(channel, ts))  # not taken after all: Slack's retry may be
+        services.keys.drop(
+            redis_keys.seen(channel, ts)
+        )  # not taken after all: Slack's retry may be
         raise
     record_taken(services, request)
     if thread_ts and not direct and services.settings.thread_follow_up_hours:
         ttl = services.settings.thread_follow_up_hours * 3600
-        services.keys.put(thread_key(channel, thread_ts), "1", ttl)
+        services.keys.put(redis_keys.thread(channel, thread_ts), "1", ttl)
     services.later(post_placeholder, services, client, request)
     return request
 
@@ -222,7 +213,8 @@ def not_queued(services: BotServices, request: AnswerRequest, exc: Exception) ->
 def is_followed_thread(services: BotServices, event: dict) -> bool:
     thread_ts = event.get("thread_ts")
     return (
-        bool(thread_ts) and services.keys.get(thread_key(event["channel"], thread_ts)) is not None
+        bool(thread_ts)
+        and services.keys.get(redis_keys.thread(event["channel"], thread_ts)) is not None
     )
 
 

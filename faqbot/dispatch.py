@@ -46,13 +46,10 @@ class InProcessDispatcher:
             queue: ThreadPoolExecutor(1, thread_name_prefix=f"faqbot-{queue}")
             for queue in set(ROUTES.values())
         }
-        self.futures: deque[Future] = deque(
-            maxlen=RECENT_FUTURES
-        )  # bounded: the bot runs for weeks
+        self.futures: deque[Future] = deque(maxlen=RECENT_FUTURES)  # bounded: runs for weeks
 
     def submit(self, task: str, payload: BaseModel) -> str:
-        import workers.tasks  # noqa: F401 - registers the tasks on the app
-
+        self.app.loader.import_default_modules()  # registers the tasks (queue.TASK_MODULES)
         task_id = uuid.uuid4().hex
         future = self._pools[ROUTES[task]].submit(self._run, task, payload.model_dump(), task_id)
         self.futures.append(future)

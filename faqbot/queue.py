@@ -11,6 +11,12 @@ from faqbot.settings import Settings
 from faqbot.tasks import ANSWER, ANSWERS_QUEUE, INGEST, QUEUES, ROUTES
 
 MODEL_LOAD_TIMEOUT_S = 600
+# Where the tasks are defined, by name: Celery imports it where tasks run (a worker, or the
+# in-process dispatcher), so the core and the bot never import the workers' code.
+TASK_MODULES = ["workers.tasks"]
+# The line each worker process logs once its model and embedder are loaded (benchmarks wait
+# for it).
+READY_MESSAGE = "faqbot worker process"
 _apps: dict[str | None, Celery] = {}
 
 
@@ -28,7 +34,12 @@ def celery_app(settings: Settings) -> Celery:
 
 def _configured(settings: Settings) -> Celery:
     url = settings.redis_url
-    app = Celery("faqbot", broker=url or "memory://", backend=url or "cache+memory://")
+    app = Celery(
+        "faqbot",
+        broker=url or "memory://",
+        backend=url or "cache+memory://",
+        include=TASK_MODULES,
+    )
     app.conf.update(
         task_serializer="json",
         result_serializer="json",

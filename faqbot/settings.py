@@ -569,17 +569,7 @@ class Settings(BaseSettings):
     def _crontab_line(cls, value: str) -> str:
         if not value.strip():
             return ""
-        fields = value.split()
-        if len(fields) != 5:
-            raise ValueError("use five crontab fields: minute hour day-of-month month day-of-week")
-        from celery.schedules import crontab
-
-        try:
-            crontab(
-                *fields[:2], day_of_week=fields[4], day_of_month=fields[2], month_of_year=fields[3]
-            )
-        except ValueError as exc:
-            raise ValueError(f"not a crontab line ({exc})") from exc
+        crontab_schedule(value)
         return value
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
@@ -675,3 +665,24 @@ class Settings(BaseSettings):
 def load_settings(**overrides) -> Settings:
     """Reads the environment now (never at import), so tests and commands see current values."""
     return Settings(**overrides)
+
+
+def crontab_schedule(line: str):
+    """A crontab line (minute hour day-of-month month day-of-week) as Celery's schedule; the
+    one parser of FAQBOT_RETRAIN_SCHEDULE, used by the settings check and by beat."""
+    from celery.schedules import crontab
+
+    fields = line.split()
+    if len(fields) != 5:
+        raise ValueError("use five crontab fields: minute hour day-of-month month day-of-week")
+    minute, hour, day_of_month, month, day_of_week = fields
+    try:
+        return crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month,
+            day_of_week=day_of_week,
+        )
+    except ValueError as exc:
+        raise ValueError(f"not a crontab line ({exc})") from exc

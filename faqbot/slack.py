@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from faqbot import keys
 from faqbot.settings import Settings
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -44,9 +45,7 @@ class SharedRateLimits:
 
     @staticmethod
     def key(method: str, channel: str | None = None) -> str:
-        if channel and method in PER_CHANNEL_METHODS:
-            return f"faqbot:slack:retry-after:{method}:{channel}"
-        return f"faqbot:slack:retry-after:{method}"
+        return keys.retry_after(method, channel if method in PER_CHANNEL_METHODS else None)
 
     def record(self, method: str, channel: str | None, seconds: float) -> None:
         if seconds > 0:

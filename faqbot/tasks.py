@@ -46,10 +46,6 @@ class Reply(BaseModel):
     response_url: str | None = None  # slack: /ask — replace the ephemeral placeholder here
 
 
-def placeholder_key(request_id: str) -> str:
-    return f"faqbot:slack:placeholder:{request_id}"
-
-
 class AnswerRequest(BaseModel):
     request_id: str = Field(default_factory=new_request_id)
     question: str

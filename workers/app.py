@@ -14,12 +14,11 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from faqbot.errors import first_line
-from faqbot.queue import celery_app
-from faqbot.settings import Settings
+from faqbot.queue import READY_MESSAGE, celery_app
+from faqbot.settings import Settings, crontab_schedule
 from faqbot.tasks import RETRAIN, SWEEP
 from workers.runtime import warm_up
 
-READY_MESSAGE = "faqbot worker process"
 log = logging.getLogger("faqbot.worker")
 
 
@@ -43,23 +42,9 @@ def worker_app(settings: Settings) -> Celery:
     if settings.retrain_schedule.strip():
         app.conf.beat_schedule["retrain"] = {
             "task": RETRAIN,
-            "schedule": retrain_crontab(settings.retrain_schedule),
+            "schedule": crontab_schedule(settings.retrain_schedule),
         }
     return app
-
-
-def retrain_crontab(line: str):
-    """A crontab line (minute hour day-of-month month day-of-week) as Celery's schedule."""
-    from celery.schedules import crontab
-
-    minute, hour, day_of_month, month, day_of_week = line.split()
-    return crontab(
-        minute=minute,
-        hour=hour,
-        day_of_month=day_of_month,
-        month_of_year=month,
-        day_of_week=day_of_week,
-    )
 
 
 @worker_process_init.connect

@@ -1,5 +1,6 @@
 """Where a task reports to while it runs and when it ends: a Redis list serves the CLI, tests
-and benchmarks; Slack sinks (workers/slack/replies.py) edit the asker's placeholder message."""
+and benchmarks; Slack sinks (workers/slack/replies.py) edit the asker's placeholder message.
+The tasks pick one per request (workers/tasks/sinks.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import json
 import time
 from typing import Protocol
 
-from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
-from faqbot.tasks import Reply
 
 REPLY_TTL_S = 24 * 3600
 
@@ -80,22 +79,3 @@ class RedisListSink:
 
     def location(self) -> tuple[str, str] | None:
         return None
-
-
-def sink_for(
-    reply: Reply, settings: Settings, *, request_id: str, view: str = "answer"
-) -> ReplySink:
-    """`view`: how a Slack reply renders the result ("answer", or "report" for admin jobs)."""
-    if reply.kind == "none":
-        return NullSink()
-    if reply.kind == "redis" and settings.redis_url and reply.key:
-        return RedisListSink(settings.redis_url, reply.key)
-    if reply.kind == "slack" and reply.response_url:
-        from workers.slack.replies import SlackResponseUrlSink
-
-        return SlackResponseUrlSink(reply, request_id, view)
-    if reply.kind == "slack" and reply.channel:
-        from workers.slack.replies import SlackMessageSink
-
-        return SlackMessageSink(settings, reply, request_id, view)
-    raise ValueError(f"reply {reply.kind!r}: not available in this process")

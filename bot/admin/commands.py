@@ -20,6 +20,7 @@ from bot.admin.parsing import (
 )
 from bot.questions import post_placeholder
 from bot.services import BotServices
+from faqbot import keys
 from faqbot.db import audit, feedback, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.models import KnowledgeSource
@@ -29,7 +30,6 @@ from faqbot.tasks import (
     IngestRequest,
     RemoveSourceRequest,
     Reply,
-    placeholder_key,
 )
 
 
@@ -81,7 +81,7 @@ def queue_job(
     call: AdminCall, task: str, request: IngestRequest | RemoveSourceRequest, note: str
 ) -> None:
     """Sends the job with the admin's DM as its reply, then posts the DM the worker edits."""
-    request.reply = Reply(kind="slack", key=placeholder_key(request.request_id), channel=call.user)
+    request.reply = Reply(kind="slack", key=keys.placeholder(request.request_id), channel=call.user)
     call.services.dispatcher.submit(task, request)
     call.services.later(post_placeholder, call.services, call.client, request, note)
 

@@ -21,6 +21,7 @@ RUN groupadd --system --gid 10001 faqbot \
 
 COPY pyproject.toml README.md /src/
 COPY faqbot /src/faqbot
+COPY cli /src/cli
 COPY bot /src/bot
 COPY workers /src/workers
 COPY pipelines /src/pipelines

@@ -36,6 +36,7 @@ RUN pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX_URL}"
 
 COPY pyproject.toml README.md /src/
 COPY faqbot /src/faqbot
+COPY cli /src/cli
 COPY bot /src/bot
 COPY workers /src/workers
 COPY pipelines /src/pipelines

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.settings import Settings
-from pipelines.bench.corpora import index_longdocs, index_sample, index_stackfaq
-from pipelines.bench.datasets import (
+from pipelines.evaluation.corpora import index_longdocs, index_sample, index_stackfaq
+from pipelines.evaluation.datasets import (
     Query,
     load_longdocs_questions,
     load_offtopic_questions,
@@ -27,7 +27,7 @@ from pipelines.bench.datasets import (
     load_stackfaq,
     spread,
 )
-from pipelines.bench.metrics import token_f1
+from pipelines.evaluation.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
 from workers.answering.records import Answer
 from workers.answering.terms import content_words

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from faqbot.settings import Settings
 from faqbot.tasks import INGEST, IngestRequest
-from pipelines.bench.datasets import SAMPLE_DIR
 from pipelines.bench.queue_runs import (
     bench_settings,
     new_reply,
@@ -20,6 +19,7 @@ from pipelines.bench.queue_runs import (
     submit_and_wait,
     threads_per_worker,
 )
+from pipelines.evaluation.datasets import SAMPLE_DIR
 
 
 def ingest_sources(folder: Path, copies: int) -> list[IngestRequest]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from faqbot.errors import first_line, masked_url
+from faqbot.keys import bench_reply
 from faqbot.settings import Settings
 from faqbot.tasks import Reply
 from pipelines.bench.worker_pool import WorkerPool
@@ -129,7 +130,7 @@ def _log_tail(pool: WorkerPool) -> str:
 
 
 def new_reply() -> Reply:
-    return Reply(kind="redis", key=f"faqbot:bench:reply:{uuid.uuid4().hex}")
+    return Reply(kind="redis", key=bench_reply(uuid.uuid4().hex))
 
 
 def submit_and_wait(

@@ -21,8 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from faqbot.settings import Settings, model_id
-from pipelines.bench.datasets import load_stackfaq, spread
-from pipelines.bench.metrics import token_f1
+from pipelines.evaluation.datasets import load_stackfaq, spread
+from pipelines.evaluation.metrics import token_f1
 
 PASSAGES = 3
 # CPU-sized: each example costs seconds of forward and backward on two cores.
@@ -89,7 +89,7 @@ def _bench_settings(settings: Settings, tmp: Path) -> Settings:
 def _grounded_examples(data, settings: Settings, progress) -> list[dict]:
     """Every paraphrase whose retrieved passages include its thread's answer, with the prompt
     context as served and a 👍-style reply drawn from that passage."""
-    from pipelines.bench.corpora import index_stackfaq
+    from pipelines.evaluation.corpora import index_stackfaq
     from workers.answering.prompt import format_sources
     from workers.embedder import get_embedder
     from workers.retrieval import retrieve

@@ -31,7 +31,6 @@ import httpx
 from pydantic import SecretStr
 
 from faqbot.settings import Settings
-from pipelines.bench.datasets import load_sample_questions
 from pipelines.bench.queue_runs import (
     SETTLE_S,
     bench_settings,
@@ -43,6 +42,7 @@ from pipelines.bench.slack_ack import bot_process, stop_process
 from pipelines.bench.slack_requests import event_body, mention, new_ts, signed_headers
 from pipelines.bench.slack_standin import TOKEN, Call, SlackStandIn
 from pipelines.bench.workers import interrupted_by_sigterm, percentile, spread
+from pipelines.evaluation.datasets import load_sample_questions
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 # Short limits, so a killed worker's questions come back within a minute, not 40 (the
@@ -139,7 +139,7 @@ def beat_process(env: dict[str, str], log_path: Path):
 def _prepare(settings: Settings, progress) -> None:
     """The sample handbook indexed, and the schema made once before processes race to."""
     from faqbot.db.migrate import ensure_schema
-    from pipelines.bench.corpora import index_sample
+    from pipelines.evaluation.corpora import index_sample
     from workers.embedder import get_embedder
     from workers.store import get_store
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
-from workers.app import READY_MESSAGE
+from faqbot.queue import READY_MESSAGE
 
 READY = re.compile(rf"{READY_MESSAGE} (\d+): model and embedder loaded")
 

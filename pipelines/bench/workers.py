@@ -27,7 +27,6 @@ import numpy as np
 
 from faqbot.settings import Settings
 from faqbot.tasks import ANSWER, AnswerRequest
-from pipelines.bench.datasets import load_sample_questions
 from pipelines.bench.ingest_queue import bench_ingest
 from pipelines.bench.queue_runs import (
     Outcome,
@@ -40,6 +39,7 @@ from pipelines.bench.queue_runs import (
     submit_and_wait,
     threads_per_worker,
 )
+from pipelines.evaluation.datasets import load_sample_questions
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 FINAL_STATUSES = ("answered", "refused", "failed")
@@ -111,7 +111,7 @@ def bench_answers(
     progress,
 ) -> dict:
     from faqbot.db.migrate import ensure_schema
-    from pipelines.bench.corpora import index_sample
+    from pipelines.evaluation.corpora import index_sample
     from workers.embedder import get_embedder
     from workers.store import get_store
 

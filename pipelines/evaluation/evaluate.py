@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.bench.metrics import rouge_l, token_f1
 from pipelines.evaluation.golden import GoldenQuestion
+from pipelines.evaluation.metrics import rouge_l, token_f1
 
 METRICS = ("token_f1", "rouge_l", "citation_accuracy", "refusal_correctness")
 REFUSAL = re.compile(

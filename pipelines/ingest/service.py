@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from faqbot import keys
 from faqbot.db import audit, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -142,7 +143,7 @@ def source_lock(settings: Settings, source_id: str) -> Iterator[None]:
             yield
         return
     lock = redis_client(settings.redis_url).lock(
-        f"faqbot:lock:source:{source_id}",
+        keys.source_lock(source_id),
         timeout=settings.ingest_time_limit_s,
         blocking_timeout=5,
     )

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from faqbot.settings import BUNDLED_EMBEDDER, Settings
-from pipelines.bench.datasets import Query, StackFAQ, spread
-from pipelines.bench.metrics import summarise
+from pipelines.evaluation.datasets import Query, StackFAQ, spread
+from pipelines.evaluation.metrics import summarise
 from workers.reranker import MANIFEST, Reranker
 from workers.store.base import Hit
 
@@ -350,7 +350,7 @@ def train_reranker(
     held-out threads with `hold_out`, else on the threads trained on (optimistic), for at
     most `scored_queries` of them spread over the threads (on 2 cores a question's 20
     candidates take 1-3 s to score)."""
-    from pipelines.bench.corpora import index_stackfaq
+    from pipelines.evaluation.corpora import index_stackfaq
     from workers.embedder import get_embedder
     from workers.store.lance import LanceKnowledgeStore
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.inbox import ALIVE
+from faqbot.keys import INBOX_ALIVE as ALIVE
 from faqbot.shared_state import redis_client
 from pipelines.bench.slack_ack import bot_process
 from pipelines.bench.slack_requests import event_body, mention, new_ts, signed_headers

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bot.inbox import ALIVE, INBOX, PROCESSING, Inbox, InboxConsumer
+from bot.inbox import Inbox, InboxConsumer
+from faqbot.keys import INBOX
+from faqbot.keys import INBOX_ALIVE as ALIVE
+from faqbot.keys import INBOX_PROCESSING as PROCESSING
 from faqbot.shared_state import redis_client
 
 REDIS_URL = "redis://127.0.0.1:6379/11"

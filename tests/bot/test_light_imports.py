@@ -33,7 +33,7 @@ def test_bot_imports_nothing_heavy():
 
 
 def test_cli_and_shared_package_import_nothing_heavy():
-    assert loaded_after("import faqbot.cli, faqbot.settings") == []
+    assert loaded_after("import cli, faqbot.settings") == []
 
 
 def test_what_the_bot_uses_to_send_tasks_and_log_imports_nothing_heavy():

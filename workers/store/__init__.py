@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from faqbot.errors import TransientError
+from workers.store.base import StoreUnavailable
 
 if TYPE_CHECKING:
     from faqbot.settings import Settings
     from workers.store.base import KnowledgeStore
 
-
-class StoreUnavailable(TransientError):
-    """The configured store cannot be reached; the message says what to do instead."""
+__all__ = ["StoreUnavailable", "open_store"]
 
 
 def open_store(settings: Settings) -> KnowledgeStore:

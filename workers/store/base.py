@@ -9,9 +9,15 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from faqbot.errors import TransientError
 from faqbot.visibility import PUBLIC, asker_labels
 
 __all__ = ["PUBLIC", "asker_labels"]  # re-exported: the rule lives in faqbot.visibility
+
+
+class StoreUnavailable(TransientError):
+    """The configured store cannot be reached; the message says what to do instead."""
+
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
 

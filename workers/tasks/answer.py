@@ -6,9 +6,9 @@ from celery import shared_task
 
 from faqbot.tasks import ANSWER, AnswerRequest
 from workers.answering.service import answer_request, fail_request
-from workers.replies import sink_for
 from workers.runtime import process_settings
 from workers.tasks.policy import run_reliably
+from workers.tasks.sinks import sink_for
 
 
 # Late ack + requeue when the worker process dies: the task is idempotent by request id (the

@@ -11,9 +11,9 @@ from pipelines.ingest.service import (
     run_ingest_request,
     run_removal_request,
 )
-from workers.replies import sink_for
 from workers.runtime import process_settings
 from workers.tasks.policy import run_reliably
+from workers.tasks.sinks import sink_for
 
 
 # Idempotent too: a redelivered request returns the first run's report, and re-running an

@@ -14,6 +14,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
+from faqbot import keys
 from faqbot.errors import TransientError, first_line
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
@@ -51,7 +52,7 @@ def count_delivery(task: Task, settings: Settings) -> int:
     redelivery after a worker died is the same attempt again."""
     if task.request.is_eager or not settings.redis_url:
         return 1
-    key = f"faqbot:deliveries:{task.request.id}:{task.request.retries}"
+    key = keys.deliveries(task.request.id, task.request.retries)
     pipe = redis_client(settings.redis_url).pipeline()
     pipe.incr(key)
     pipe.expire(key, DELIVERY_TTL_S)

@@ -11,8 +11,8 @@ from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
 from faqbot.tasks import ANSWER, SWEEP, AnswerRequest
-from workers.replies import sink_for
 from workers.runtime import process_settings
+from workers.tasks.sinks import sink_for
 
 log = logging.getLogger("faqbot.tasks")
 RESEND_MARGIN_S = 30.0  # past the visibility timeout, when a held task is back on the queue

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from faqbot.db.migrate import current_revision, head_revision, upgrade
 from pipelines.bench.slack_ack import stop_process
 from pipelines.bench.slack_requests import SECRET
@@ -33,7 +33,7 @@ from pathlib import Path
 import typer
 
 import faqbot.db.migrate  # noqa: F401 - loaded before the start, like the commands do
-from faqbot.cli.service import _check_services
+from cli.service import _check_services
 from faqbot.settings import load_settings
 
 settings = load_settings()

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from faqbot.db.engine import DatabaseUnavailable, engine_of
 from faqbot.db.migrate import current_revision, ensure_schema, head_revision, upgrade
 from faqbot.db.models import Base

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.bench.answer import reference_share, summarise_answers
-from pipelines.bench.datasets import Query, load_offtopic_questions
-from pipelines.bench.metrics import token_f1
+from pipelines.evaluation.datasets import Query, load_offtopic_questions
+from pipelines.evaluation.metrics import token_f1
 from workers.answering.records import Answer, Citation
 
 
@@ -68,7 +68,7 @@ def test_held_out_rates_count_only_questions_nothing_was_tuned_on():
 
 
 def test_the_sample_and_long_document_sets_hold_out_their_even_numbered_questions():
-    from pipelines.bench.datasets import load_longdocs_questions, load_sample_questions
+    from pipelines.evaluation.datasets import load_longdocs_questions, load_sample_questions
 
     for questions in (load_sample_questions(), load_longdocs_questions()):
         assert [q.held_out for q in questions[:4]] == [False, True, False, True]
@@ -124,7 +124,7 @@ def test_the_comparison_plot_is_written(tmp_path):
 def test_an_unreadable_baseline_is_one_line_before_any_work(tmp_path):
     from typer.testing import CliRunner
 
-    from faqbot.cli import app
+    from cli import app
 
     (tmp_path / "old.json").write_text("{not json")
     result = CliRunner().invoke(

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from tests.pipelines.bench.test_retrieval_bench import STACKFAQ, needs_stackfaq
 
 

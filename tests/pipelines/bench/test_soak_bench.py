@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from pipelines.bench.slack_standin import Call, SlackStandIn
 from pipelines.bench.soak import Asked, summarise
 

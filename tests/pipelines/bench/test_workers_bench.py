@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from pipelines.bench.queue_runs import Outcome
 from pipelines.bench.workers import spread, summarise_answers
 

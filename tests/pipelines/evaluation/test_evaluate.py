@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from faqbot.db import adapters
 from faqbot.db.engine import session_scope
 from pipelines.evaluation.golden import GoldenSetInvalid, load_golden

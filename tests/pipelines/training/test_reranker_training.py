@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.bench.datasets import Query
 from pipelines.curation.candidates import Candidate
+from pipelines.evaluation.datasets import Query
 from pipelines.training.reranker import feedback_groups, split_dev_threads
 
 SOURCES = (

@@ -65,7 +65,7 @@ def test_pieces_larger_than_recorded_stop_being_read(tmp_path):
 
 
 def test_the_cli_prints_one_line_on_a_refusal(tmp_path, monkeypatch):
-    from faqbot.cli import app
+    from cli import app
     from workers.generation import pieces
 
     monkeypatch.setitem(pieces.CATALOGUE, "tiny", replace(MODEL, sha256="0" * 64))

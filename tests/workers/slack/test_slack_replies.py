@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from faqbot import keys
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
-from faqbot.tasks import Reply, placeholder_key
+from faqbot.tasks import Reply
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 from workers.slack import blocks as ui
 from workers.slack import replies
@@ -92,7 +93,7 @@ def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(
         channel="C0IT00001", thread_ts="1.000001", text="Searching the knowledge base…"
     )
     reply = Reply(
-        kind="slack", key=placeholder_key("req1"), channel="C0IT00001", thread_ts="1.000001"
+        kind="slack", key=keys.placeholder("req1"), channel="C0IT00001", thread_ts="1.000001"
     )
     shared_keys(slack_settings).put(reply.key, f"C0IT00001 {posted['ts']}", 60)
     sink = replies.SlackMessageSink(slack_settings, reply, "req1", "answer")
@@ -110,7 +111,7 @@ def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(
     slack_settings, slack, monkeypatch
 ):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0.2)
-    reply = Reply(kind="slack", key=placeholder_key("req2"), channel="C0IT00002", thread_ts="2.0")
+    reply = Reply(kind="slack", key=keys.placeholder("req2"), channel="C0IT00002", thread_ts="2.0")
     sink = replies.SlackMessageSink(slack_settings, reply, "req2", "answer")
     sink.finished(answer())
     [own] = slack.called("chat.postMessage", channel="C0IT00002")
@@ -124,7 +125,7 @@ def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(
     slack_settings, slack, monkeypatch
 ):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
-    reply = Reply(kind="slack", key=placeholder_key("req3"), channel="C0IT00003")
+    reply = Reply(kind="slack", key=keys.placeholder("req3"), channel="C0IT00003")
     sink = replies.SlackMessageSink(slack_settings, reply, "req3", "answer")
     sink.failed("the knowledge store is unreachable", reference="req3abcd")
     text = slack.messages[sink.location()]["text"]
@@ -135,7 +136,7 @@ def test_an_askers_apology_names_no_internals_and_the_log_has_them(
     slack_settings, slack, monkeypatch, caplog
 ):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
-    reply = Reply(kind="slack", key=placeholder_key("req5"), channel="C0IT00005")
+    reply = Reply(kind="slack", key=keys.placeholder("req5"), channel="C0IT00005")
     sink = replies.SlackMessageSink(slack_settings, reply, "req5", "answer")
     detail = "StoreUnavailable: Could not connect to Weaviate at http://weaviate:8080"
     sink.failed(detail, reference="req5abcd")
@@ -149,7 +150,7 @@ def test_an_askers_apology_names_no_internals_and_the_log_has_them(
 
 def test_an_admins_job_report_says_what_failed(slack_settings, slack, monkeypatch):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
-    reply = Reply(kind="slack", key=placeholder_key("req6"), channel="U0ADMIN01")
+    reply = Reply(kind="slack", key=keys.placeholder("req6"), channel="U0ADMIN01")
     sink = replies.SlackMessageSink(slack_settings, reply, "req6", "report")
     sink.failed("the folder has no files", reference="req6abcd")
     assert "(the folder has no files)" in slack.messages[sink.location()]["text"]
@@ -157,7 +158,7 @@ def test_an_admins_job_report_says_what_failed(slack_settings, slack, monkeypatc
 
 def test_streamed_text_is_escaped_in_the_fallback_too(slack_settings, slack, monkeypatch):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
-    reply = Reply(kind="slack", key=placeholder_key("req7"), channel="C0IT00007")
+    reply = Reply(kind="slack", key=keys.placeholder("req7"), channel="C0IT00007")
     sink = replies.SlackMessageSink(slack_settings, reply, "req7", "answer")
     sink.text("Use <tel:+19005550100|IT desk> & <b>reset</b>")
     [update] = slack.called("chat.update")
@@ -171,7 +172,7 @@ def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
     slack_settings, slack, monkeypatch
 ):
     monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
-    reply = Reply(kind="slack", key=placeholder_key("req4"), channel="C0IT00004")
+    reply = Reply(kind="slack", key=keys.placeholder("req4"), channel="C0IT00004")
     sink = replies.SlackMessageSink(slack_settings, reply, "req4", "answer")
     sink.started()
     slack.fail("chat.update", times=3, status=429, retry_after=0)  # more than the client retries

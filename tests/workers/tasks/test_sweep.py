@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from faqbot import keys
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
-from faqbot.tasks import AnswerRequest, Reply, placeholder_key
+from faqbot.tasks import AnswerRequest, Reply
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 from workers.runtime import process_settings
 from workers.tasks.sweep import sweep_task
@@ -31,7 +32,7 @@ def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, m
         )
         lost.reply = Reply(
             kind="slack",
-            key=placeholder_key(lost.request_id),
+            key=keys.placeholder(lost.request_id),
             channel="C0HELP001",
             thread_ts="1700000000.000100",
         )

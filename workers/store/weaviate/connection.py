@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import weaviate
 from weaviate.classes.init import Auth
 
-from workers.store import StoreUnavailable
+from workers.store.base import StoreUnavailable
 
 if TYPE_CHECKING:
     from weaviate import WeaviateClient

@@ -18,13 +18,13 @@ from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
 from weaviate.collections.classes.data import DataObject
 from weaviate.exceptions import WeaviateInsertManyAllFailedError
 
-from workers.store import StoreUnavailable
 from workers.store.base import (
     DocumentSet,
     EmbeddedChunk,
     Hit,
     SearchMode,
     SourceSummary,
+    StoreUnavailable,
     summarise_source,
 )
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, fail, out
+from cli.console import ProgressBar, fail, out
 from faqbot.settings import load_settings
 
 reranker_app = typer.Typer(
@@ -47,7 +47,7 @@ def reranker_train(
     model, its tokenizer and reranker.json (base, data, steps, dev figures for each candidate
     depth and blend weight) in --out; set FAQBOT_RERANKER_PATH to it to rerank.
     """
-    from pipelines.bench.datasets import load_stackfaq
+    from pipelines.evaluation.datasets import load_stackfaq
     from pipelines.training.reranker import RerankerTrainingError, train_reranker
     from workers.embedder import EmbedderUnavailable
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from faqbot.cli.console import fail, out, runtime
+from cli.console import fail, out, runtime
 
 
 def ask(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, fail, out
+from cli.console import ProgressBar, fail, out
 from faqbot.settings import load_settings
 
 bench_app = typer.Typer(help="Benchmarks whose figures go in the README.", no_args_is_help=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import database_ready, fail, out
+from cli.console import database_ready, fail, out
 from faqbot.errors import first_line
 
 failures_app = typer.Typer(

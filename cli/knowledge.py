@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, err, fail, out, runtime
+from cli.console import ProgressBar, err, fail, out, runtime
 
 sources_app = typer.Typer(help="List and remove knowledge sources.", no_args_is_help=True)
 

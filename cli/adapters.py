@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faqbot.cli.console import ProgressBar, database_ready, fail, out
+from cli.console import ProgressBar, database_ready, fail, out
 
 adapters_app = typer.Typer(
     help="The adapter registry: list, promote through the evaluation gate, roll back.",

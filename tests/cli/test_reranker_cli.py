@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 
 THREADS = [
     (

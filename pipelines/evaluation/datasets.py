@@ -1,5 +1,5 @@
-"""Benchmark datasets: StackFAQ (per its BENCHMARK.md), the shipped sample question set and the
-long-document set (sample_kb/longdocs)."""
+"""Evaluation datasets, for the benchmarks and reranker training: StackFAQ (per its
+BENCHMARK.md), the shipped sample question set and the long-document set (sample_kb/longdocs)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema

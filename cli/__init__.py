@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from faqbot.cli.adapters import adapters_app, evaluate
-from faqbot.cli.answers import ask
-from faqbot.cli.bench import bench_app
-from faqbot.cli.datasets import dataset_app
-from faqbot.cli.failures import failures_app
-from faqbot.cli.knowledge import ingest, search, sources_app
-from faqbot.cli.models import models_app
-from faqbot.cli.reranker import reranker_app
-from faqbot.cli.service import beat, bot, db_app, model_server, worker
-from faqbot.cli.training import retrain, train
+from cli.adapters import adapters_app, evaluate
+from cli.answers import ask
+from cli.bench import bench_app
+from cli.config import config_app
+from cli.datasets import dataset_app
+from cli.failures import failures_app
+from cli.knowledge import ingest, search, sources_app
+from cli.models import models_app
+from cli.reranker import reranker_app
+from cli.service import beat, bot, db_app, model_server, worker
+from cli.training import retrain, train
 
 app = typer.Typer(
     help="faqbot: a self-hosted Slack FAQ bot that answers from your company's documents.",
@@ -38,3 +39,4 @@ app.add_typer(failures_app, name="failures")
 app.add_typer(bench_app, name="bench")
 app.add_typer(reranker_app, name="reranker")
 app.add_typer(models_app, name="models")
+app.add_typer(config_app, name="config")

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from faqbot.cli import app
+from cli import app
 from faqbot.db.engine import session_scope
 from faqbot.db.models import AuditEntry, DatasetReview
 from tests.pipelines.curation.feedback_rows import answered
