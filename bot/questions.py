@@ -16,13 +16,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services import BotServices
 from faqbot import keys as redis_keys
+from faqbot.contracts import ANSWER, AnswerRequest, Reply
 from faqbot.errors import first_line
 from faqbot.slack import apology_text, web_client
-from faqbot.tasks import ANSWER, AnswerRequest, Reply
 
 log = logging.getLogger("faqbot.bot")
 PLACEHOLDER = "Searching the knowledge base…"
-PLACEHOLDER_TTL_S = 24 * 3600
 MAX_QUESTION_CHARS = 2000
 RATE_WINDOW_S = 60.0
 HINT, SLOW_DOWN = "hint", "slow-down"
@@ -234,7 +233,7 @@ def post_placeholder(
         )
         return
     where = f"{posted['channel']} {posted['ts']}"
-    if not services.keys.claim(reply.key, where, PLACEHOLDER_TTL_S):
+    if not services.keys.claim(reply.key, where, redis_keys.PLACEHOLDER_TTL_S):
         client.chat_delete(channel=posted["channel"], ts=posted["ts"])
 
 

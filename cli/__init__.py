@@ -13,7 +13,7 @@ from cli.failures import failures_app
 from cli.knowledge import ingest, search, sources_app
 from cli.models import models_app
 from cli.reranker import reranker_app
-from cli.service import beat, bot, db_app, model_server, worker
+from cli.servers import beat, bot, db_app, model_server, worker
 from cli.training import retrain, train
 
 app = typer.Typer(

@@ -25,7 +25,7 @@ def ask(
     model.
     """
     from workers.answering.chain import answer_question
-    from workers.answering.runtime import answer_chain_for
+    from workers.answering.shared_chain import answer_chain_for
     from workers.generation.loading import ModelUnavailable
 
     settings, _, _ = runtime()

@@ -61,10 +61,10 @@ def retry(
     Slack's response URL has expired by then). Without FAQBOT_REDIS_URL the question is
     answered in this process.
     """
+    from faqbot.contracts import ANSWER
     from faqbot.db import interactions
     from faqbot.db.engine import session_scope
     from faqbot.dispatch import dispatcher_for
-    from faqbot.tasks import ANSWER
 
     settings = database_ready()
     dispatcher = dispatcher_for(settings)

@@ -29,10 +29,10 @@ def ingest(
     Unchanged documents are skipped; changed ones replace their old chunks. A bad item is
     reported on one line and the rest are ingested; the exit status is 1 if any item failed.
     """
+    from faqbot.contracts import IngestRequest
     from faqbot.db.engine import DatabaseUnavailable
-    from faqbot.tasks import IngestRequest
     from faqbot.visibility import parse_visibility
-    from pipelines.ingest.service import ingest_source
+    from pipelines.ingest.ingest_job import ingest_source
 
     try:
         labels = parse_visibility(visibility)
@@ -197,7 +197,7 @@ def _source_json(summary, row) -> dict:
 @sources_app.command("remove")
 def sources_remove(source_id: Annotated[str, typer.Argument(help="The source to remove.")]) -> None:
     """Remove a source and all its chunks from the knowledge base."""
-    from pipelines.ingest.service import remove_source
+    from pipelines.ingest.ingest_job import remove_source
 
     settings, store, _ = runtime(with_embedder=False)
     removed = remove_source(source_id, settings=settings, store=store, actor="cli")

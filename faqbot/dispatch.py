@@ -10,9 +10,9 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from faqbot.contracts import ROUTES
 from faqbot.queue import celery_app
 from faqbot.settings import Settings
-from faqbot.tasks import ROUTES
 
 RECENT_FUTURES = 1000
 

@@ -22,8 +22,13 @@ def thread(channel: str, thread_ts: str) -> str:
     return f"{PREFIX}slack:thread:{channel}:{thread_ts}"
 
 
+# How long the bot and the worker remember a request's placeholder message: whichever of them
+# claims the key first posts it, and the other edits it.
+PLACEHOLDER_TTL_S = 24 * 3600
+
+
 def placeholder(request_id: str) -> str:
-    """The "Thinking…" message posted for a request, which the worker edits into the answer."""
+    """The "Searching…" message posted for a request, which the worker edits into the answer."""
     return f"{PREFIX}slack:placeholder:{request_id}"
 
 

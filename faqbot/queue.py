@@ -7,8 +7,8 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
+from faqbot.contracts import ANSWER, ANSWERS_QUEUE, INGEST, QUEUES, ROUTES
 from faqbot.settings import Settings
-from faqbot.tasks import ANSWER, ANSWERS_QUEUE, INGEST, QUEUES, ROUTES
 
 MODEL_LOAD_TIMEOUT_S = 600
 # Where the tasks are defined, by name: Celery imports it where tasks run (a worker, or the

@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated settings per test, and one real embedder per test session."""
+"""Shared fixtures: isolated settings per test, one real embedder per test session, and Redis
+databases of each test module's own."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def settings(tmp_path, monkeypatch, model_cache) -> Settings:
             monkeypatch.delenv(name)
     monkeypatch.setenv("FAQBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FAQBOT_MODEL_CACHE", str(model_cache))
-    from workers.runtime import process_settings
+    from workers.worker_process import process_settings
 
     process_settings.cache_clear()  # tasks run in this process read this test's settings
     return Settings(_env_file=None)
@@ -105,3 +106,53 @@ def settings_from(env: dict) -> Settings:
     return Settings(
         _env_file=None, **{k[7:].lower(): v for k, v in env.items() if k.startswith("FAQBOT_")}
     )
+
+
+REDIS_SERVER = "redis://127.0.0.1:6379"
+REDIS_TEST_DATABASES = range(1, 16)  # database 0 is left to whatever else uses this Redis
+
+
+class RedisDatabases:
+    """Hands out one test module's Redis databases, each flushed as it is handed out."""
+
+    def __init__(self):
+        self.urls: list[str] = []
+
+    def new(self) -> str:
+        if len(self.urls) == len(REDIS_TEST_DATABASES):
+            raise RuntimeError(f"a test module may use {len(REDIS_TEST_DATABASES)} databases")
+        url = f"{REDIS_SERVER}/{REDIS_TEST_DATABASES[len(self.urls)]}"
+        self.urls.append(url)
+        _flush(url)
+        return url
+
+
+def _flush(url: str) -> None:
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+
+
+@pytest.fixture(scope="module")
+def redis_databases():
+    """Fresh Redis databases for this test module, flushed when handed out and when the module
+    ends, so no module sees another's keys whatever order they run in. Skips the module's tests,
+    saying why, when no Redis answers (`.ci/run` starts one)."""
+    import redis
+
+    try:
+        with redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=1) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis answers at {REDIS_SERVER} ({exc}): start redis-server")
+    databases = RedisDatabases()
+    yield databases
+    for url in databases.urls:
+        _flush(url)
+
+
+@pytest.fixture(scope="module")
+def redis_url(redis_databases) -> str:
+    """This test module's own Redis database."""
+    return redis_databases.new()

@@ -13,11 +13,11 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_process_init
 
+from faqbot.contracts import RETRAIN, SWEEP
 from faqbot.errors import first_line
 from faqbot.queue import READY_MESSAGE, celery_app
 from faqbot.settings import Settings, crontab_schedule
-from faqbot.tasks import RETRAIN, SWEEP
-from workers.runtime import warm_up
+from workers.worker_process import warm_up
 
 log = logging.getLogger("faqbot.worker")
 

@@ -21,16 +21,16 @@ from bot.admin.parsing import (
 from bot.questions import post_placeholder
 from bot.services import BotServices
 from faqbot import keys
-from faqbot.db import audit, feedback, sources
-from faqbot.db.engine import session_scope
-from faqbot.db.models import KnowledgeSource
-from faqbot.tasks import (
+from faqbot.contracts import (
     INGEST,
     REMOVE_SOURCE,
     IngestRequest,
     RemoveSourceRequest,
     Reply,
 )
+from faqbot.db import audit, feedback, sources
+from faqbot.db.engine import session_scope
+from faqbot.db.models import KnowledgeSource
 
 
 @dataclass

@@ -11,8 +11,8 @@ from bot.admin.auth import AdminCheck, refusal
 from bot.admin.parsing import AdminInputError, parse
 from bot.questions import HINT, PLACEHOLDER, not_queued, record_taken, screen
 from bot.services import BotServices
+from faqbot.contracts import ANSWER, AnswerRequest, Reply
 from faqbot.slack import escape
-from faqbot.tasks import ANSWER, AnswerRequest, Reply
 
 
 def register(app: App, services: BotServices) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from faqbot.contracts import AnswerRequest, Reply
 from faqbot.db.models import Interaction
-from faqbot.tasks import AnswerRequest, Reply
 from faqbot.visibility import visible_in
 
 FINAL = ("answered", "refused")

@@ -29,7 +29,7 @@ from pipelines.evaluation.datasets import (
 )
 from pipelines.evaluation.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
-from workers.answering.records import Answer
+from workers.answering.result import Answer
 from workers.answering.terms import content_words
 from workers.embedder import get_embedder
 
@@ -37,7 +37,7 @@ from workers.embedder import get_embedder
 def run_answer_benchmark(
     dataset: str, settings: Settings, *, limit: int | None = None, progress=None
 ) -> dict:
-    from workers.answering.runtime import chat_model_for
+    from workers.answering.shared_chain import chat_model_for
     from workers.store.lance import LanceKnowledgeStore
 
     embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)

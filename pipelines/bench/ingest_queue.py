@@ -9,8 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
+from faqbot.contracts import INGEST, IngestRequest
 from faqbot.settings import Settings
-from faqbot.tasks import INGEST, IngestRequest
 from pipelines.bench.queue_runs import (
     bench_settings,
     new_reply,
@@ -74,7 +74,7 @@ def ingest_in_process(settings: Settings, sources: list[IngestRequest], progress
     import torch
 
     from faqbot.db.migrate import ensure_schema
-    from pipelines.ingest.service import ingest_source
+    from pipelines.ingest.ingest_job import ingest_source
     from workers.embedder import get_embedder
     from workers.store import get_store
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from faqbot.contracts import Reply
 from faqbot.errors import first_line, masked_url
 from faqbot.keys import bench_reply
 from faqbot.settings import Settings
-from faqbot.tasks import Reply
 from pipelines.bench.worker_pool import WorkerPool
 
 POLL_S = 1.0  # BLPOP timeout: well under the shared Redis client's 10 s socket timeout

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from faqbot.tasks import ANSWERS_QUEUE
+from faqbot.contracts import ANSWERS_QUEUE
 from pipelines.bench.queue_runs import BenchUnavailable, connect_and_flush
 from pipelines.bench.slack_requests import SECRET, event_body, mention, new_ts, signed_headers
 from pipelines.bench.slack_standin import TOKEN

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.contracts import ANSWER, AnswerRequest
 from faqbot.settings import Settings
-from faqbot.tasks import ANSWER, AnswerRequest
 from pipelines.bench.ingest_queue import bench_ingest
 from pipelines.bench.queue_runs import (
     Outcome,

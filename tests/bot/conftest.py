@@ -27,8 +27,6 @@ from pipelines.bench.slack_requests import (
 )
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 
-QUEUE_REDIS_URL = "redis://127.0.0.1:6379/5"  # tasks land here; no worker takes them
-
 
 @pytest.fixture
 def standin():
@@ -113,13 +111,14 @@ def stop_bot(bot: RunningBot, server: uvicorn.Server) -> None:
 
 
 @pytest.fixture
-def running_bot(settings, standin):
-    """A bot whose tasks queue up in Redis DB 5 (emptied first) with no worker behind it."""
-    redis_client(QUEUE_REDIS_URL).flushdb()
+def running_bot(settings, standin, redis_url):
+    """A bot whose tasks queue up in the module's Redis database (emptied first) with no
+    worker behind it."""
+    redis_client(redis_url).flushdb()
     configured = Settings(
         _env_file=None,
         data_dir=settings.data_dir,
-        redis_url=QUEUE_REDIS_URL,
+        redis_url=redis_url,
         admin_user_ids=["U0ADMIN01"],
         admin_usergroup="S0ADMINS",
         **slack_settings(standin),

@@ -18,8 +18,6 @@ from pipelines.bench.slack_ack import bot_process
 from pipelines.bench.slack_requests import event_body, mention, new_ts, signed_headers
 from pipelines.bench.slack_standin import SlackStandIn
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
-
 
 def inbox_pids(redis) -> set[int]:
     """Consumers announce themselves as host:pid:id:thread; the pids are the inbox process."""
@@ -57,10 +55,10 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_a_killed_inbox_process_is_replaced_and_sigterm_stops_everything(tmp_path):
-    redis = redis_client(REDIS_URL)
+def test_a_killed_inbox_process_is_replaced_and_sigterm_stops_everything(tmp_path, redis_url):
+    redis = redis_client(redis_url)
     redis.flushdb()
-    with SlackStandIn() as slack, bot_process(tmp_path, REDIS_URL, slack.api_url) as (port, bot):
+    with SlackStandIn() as slack, bot_process(tmp_path, redis_url, slack.api_url) as (port, bot):
         [first] = wait_for(lambda: inbox_pids(redis))
         ask(port, redis, "where is the VPN guide?")
 

@@ -7,11 +7,11 @@ import uuid
 
 from sqlalchemy import select
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.db.models import Correction, Vote
-from faqbot.tasks import AnswerRequest
 from pipelines.bench.slack_requests import new_ts, reaction
 from pipelines.bench.slack_standin import TEAM_ID
 

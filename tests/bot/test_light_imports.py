@@ -38,7 +38,7 @@ def test_cli_and_shared_package_import_nothing_heavy():
 
 def test_what_the_bot_uses_to_send_tasks_and_log_imports_nothing_heavy():
     statement = (
-        "import faqbot.dispatch, faqbot.queue, faqbot.tasks, faqbot.shared_state, "
+        "import faqbot.dispatch, faqbot.queue, faqbot.contracts, faqbot.shared_state, "
         "faqbot.db.interactions, faqbot.db.sources, faqbot.db.audit, faqbot.db.migrate"
     )
     assert loaded_after(statement) == []

@@ -7,19 +7,19 @@ import pytest
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
 from pipelines.bench.slack_requests import mention
-from tests.bot.conftest import QUEUE_REDIS_URL, slack_settings, start_bot, stop_bot
+from tests.bot.conftest import slack_settings, start_bot, stop_bot
 
 ASKER, OTHER = "U0ASKER01", "U0OTHER01"
 
 
 @pytest.fixture
-def two_bots(settings, standin):
+def two_bots(settings, standin, redis_url):
     """Two bot processes' apps, one Redis, at most two questions a minute per user."""
-    redis_client(QUEUE_REDIS_URL).flushdb()
+    redis_client(redis_url).flushdb()
     configured = Settings(
         _env_file=None,
         data_dir=settings.data_dir,
-        redis_url=QUEUE_REDIS_URL,
+        redis_url=redis_url,
         questions_per_minute=2,
         **slack_settings(standin),
     )

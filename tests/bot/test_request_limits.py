@@ -15,7 +15,7 @@ import pytest
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
 from pipelines.bench.slack_requests import mention, signed_headers
-from tests.bot.conftest import QUEUE_REDIS_URL, slack_settings, start_bot, stop_bot
+from tests.bot.conftest import slack_settings, start_bot, stop_bot
 
 MIB = 1024 * 1024
 LIMIT = MIB  # the default FAQBOT_SLACK_MAX_BODY_BYTES
@@ -40,12 +40,12 @@ class BodyMeter:
 
 
 @pytest.fixture
-def metered_bot(settings, standin):
-    redis_client(QUEUE_REDIS_URL).flushdb()
+def metered_bot(settings, standin, redis_url):
+    redis_client(redis_url).flushdb()
     configured = Settings(
         _env_file=None,
         data_dir=settings.data_dir,
-        redis_url=QUEUE_REDIS_URL,
+        redis_url=redis_url,
         **slack_settings(standin),
     )
     meters = []

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from faqbot.contracts import IngestRequest
 from faqbot.db import feedback, interactions, sources
 from faqbot.db.engine import session_scope
 from faqbot.shared_state import redis_client
-from faqbot.tasks import IngestRequest
 from pipelines.bench.slack_requests import SECRET, mention, message, reaction
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 from pipelines.bench.worker_pool import WorkerPool
@@ -24,7 +24,6 @@ from tests.conftest import settings_from, worker_env
 pytestmark = pytest.mark.slow
 
 SAMPLE_DOCS = Path(__file__).parents[2] / "sample_kb" / "docs"
-REDIS_URL = "redis://127.0.0.1:6379/4"
 ADMIN = "U0ADMIN01"
 PARKING_PAGE = """<html><head><title>Parking at the Leeds office</title></head><body>
 <h1>Parking at the Leeds office</h1><p>Staff park in the Wellington Street garage, levels 3
@@ -57,9 +56,9 @@ def slack():
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack):
+def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack, redis_url):
     """The handbook indexed (the VPN guide as a web page), one worker, and the bot."""
-    from pipelines.ingest.service import ingest_source
+    from pipelines.ingest.ingest_job import ingest_source
     from workers.store import open_store
 
     data_dir = tmp_path_factory.mktemp("data")
@@ -72,7 +71,7 @@ def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack):
         data_dir,
         model_cache,
         f"sqlite:///{data_dir / 'faqbot.db'}",
-        REDIS_URL,
+        redis_url,
         slack_bot_token=TOKEN,
         slack_api_url=slack.api_url,
         slack_signing_secret=SECRET,
@@ -92,7 +91,7 @@ def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack):
             embedder=embedder,
         )
         assert report["chunks"] and not report["errors"], report
-    redis_client(REDIS_URL).flushdb()
+    redis_client(redis_url).flushdb()
     with WorkerPool(env, tmp_path_factory.mktemp("logs")) as pool:
         pool.start(1, queues="answers,ingest")
         bot, server = start_bot(settings, slack)

@@ -9,14 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from faqbot.contracts import AnswerRequest, Reply
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
-from faqbot.tasks import AnswerRequest, Reply
-
-QUEUE_URL = "redis://127.0.0.1:6379/2"
 
 
 def faqbot(*args: str):
@@ -24,9 +22,9 @@ def faqbot(*args: str):
 
 
 @pytest.fixture
-def queue_settings(settings, monkeypatch) -> Settings:
-    redis_client(QUEUE_URL).flushdb()
-    monkeypatch.setenv("FAQBOT_REDIS_URL", QUEUE_URL)
+def queue_settings(settings, monkeypatch, redis_url) -> Settings:
+    redis_client(redis_url).flushdb()
+    monkeypatch.setenv("FAQBOT_REDIS_URL", redis_url)
     configured = Settings(_env_file=None)
     ensure_schema(configured)
     return configured
@@ -45,8 +43,8 @@ def failed_question(settings: Settings, question: str, reply: Reply) -> AnswerRe
     return request
 
 
-def queued_answers() -> list[dict]:
-    raw = redis_client(QUEUE_URL).lrange("answers", 0, -1)
+def queued_answers(settings: Settings) -> list[dict]:
+    raw = redis_client(settings.redis_url).lrange("answers", 0, -1)
     return [json.loads(base64.b64decode(json.loads(m)["body"]))[1]["payload"] for m in raw]
 
 
@@ -71,7 +69,7 @@ def test_a_failed_question_is_listed_with_its_reference_and_retried_in_its_threa
 
     result = faqbot("failures", "retry", reference)
     assert result.exit_code == 0, result.output
-    [task] = queued_answers()
+    [task] = queued_answers(queue_settings)
     assert task["request_id"] == request.request_id  # same id: its answer replaces the apology
     assert task["reply"] == reply.model_dump()
     assert "No failed questions" in faqbot("failures", "list").stdout
@@ -81,7 +79,7 @@ def test_an_ask_question_is_retried_into_the_askers_dm(queue_settings):
     reply = Reply(kind="slack", response_url="https://hooks.slack.com/commands/T0/1/abc")
     request = failed_question(queue_settings, "Where is the PTO policy?", reply)
     assert faqbot("failures", "retry", request.request_id).exit_code == 0
-    [task] = queued_answers()
+    [task] = queued_answers(queue_settings)
     assert task["reply"]["channel"] == "U0ASKER01" and task["reply"]["response_url"] is None
 
 
@@ -97,7 +95,7 @@ def test_a_bad_reference_is_one_line_and_changes_nothing(queue_settings, referen
     result = faqbot("failures", "retry", reference)
     assert result.exit_code == 2 and reason in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert queued_answers() == []
+    assert queued_answers(queue_settings) == []
     with session_scope(queue_settings) as session:
         assert interactions.find(session, request.request_id).status == "failed"
 
@@ -107,7 +105,7 @@ def test_a_question_that_is_no_longer_failed_is_not_sent_twice(queue_settings):
     assert faqbot("failures", "retry", request.request_id[:8]).exit_code == 0
     again = faqbot("failures", "retry", request.request_id[:8])
     assert again.exit_code == 2 and "is queued, not failed" in again.output
-    assert len(queued_answers()) == 1
+    assert len(queued_answers(queue_settings)) == 1
 
 
 def test_with_the_queue_down_a_retry_is_one_line_and_the_question_stays_failed(

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from faqbot.contracts import QUEUES
 from faqbot.settings import Settings
-from faqbot.tasks import QUEUES
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
@@ -52,7 +52,6 @@ SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY")
 # A real Slack token, not a placeholder.
 SLACK_TOKEN = re.compile(r"xox[abpe]-\d{6,}|xapp-\d-[A-Z0-9]{6,}")
 NOT_SETTINGS = {"HF_HOME", "HF_TOKEN"}  # read by Hugging Face libraries, not by faqbot's settings
-REDIS_DB = "redis://127.0.0.1:6379/3"  # the health check tests' own database, flushed
 
 
 def settings_variables() -> set[str]:
@@ -643,13 +642,15 @@ def test_the_bot_health_check_reads_healthz(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_health_check_tells_a_running_worker_and_beat_from_stopped_ones(tmp_path, model_cache):
+def test_the_health_check_tells_a_running_worker_and_beat_from_stopped_ones(
+    tmp_path, model_cache, redis_url
+):
     from faqbot.shared_state import redis_client
     from tests.conftest import worker_env
 
-    redis_client(REDIS_DB).flushdb()
+    redis_client(redis_url).flushdb()
     env = worker_env(
-        tmp_path / "data", model_cache, f"sqlite:///{tmp_path / 'faqbot.db'}", REDIS_DB
+        tmp_path / "data", model_cache, f"sqlite:///{tmp_path / 'faqbot.db'}", redis_url
     )
     executable = Path(sys.executable).parent / "faqbot"
     run = [str(executable)] if executable.exists() else [sys.executable, "-m", "faqbot"]
@@ -693,4 +694,4 @@ def test_the_health_check_tells_a_running_worker_and_beat_from_stopped_ones(tmp_
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(30)
-        redis_client(REDIS_DB).flushdb()
+        redis_client(redis_url).flushdb()

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from faqbot.contracts import ANSWER, INGEST, AnswerRequest, IngestRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.dispatch import (
@@ -18,15 +19,14 @@ from faqbot.dispatch import (
     running_without_workers,
 )
 from faqbot.settings import Settings
-from faqbot.tasks import ANSWER, INGEST, AnswerRequest, IngestRequest
 
 SAMPLE_DOCS = Path(__file__).parents[2] / "sample_kb" / "docs"
 
 
-def test_without_redis_the_bot_is_told_it_runs_without_workers(settings, monkeypatch):
+def test_without_redis_the_bot_is_told_it_runs_without_workers(settings, monkeypatch, redis_url):
     assert isinstance(dispatcher_for(settings), InProcessDispatcher)
     assert "FAQBOT_REDIS_URL is not set" in running_without_workers(settings)
-    monkeypatch.setenv("FAQBOT_REDIS_URL", "redis://127.0.0.1:6379/9")
+    monkeypatch.setenv("FAQBOT_REDIS_URL", redis_url)
     with_redis = Settings(_env_file=None)
     assert isinstance(dispatcher_for(with_redis), CeleryDispatcher)
     assert running_without_workers(with_redis) is None
@@ -69,8 +69,8 @@ def test_an_unreachable_redis_never_prints_its_password(settings, monkeypatch):
     assert "Redis at redis://default:***@127.0.0.1:1/0 is unreachable" in result.output
 
 
-def test_an_unknown_queue_is_refused_by_name(settings, monkeypatch):
-    monkeypatch.setenv("FAQBOT_REDIS_URL", "redis://127.0.0.1:6379/9")
+def test_an_unknown_queue_is_refused_by_name(settings, monkeypatch, redis_url):
+    monkeypatch.setenv("FAQBOT_REDIS_URL", redis_url)
     result = CliRunner().invoke(app, ["worker", "--queues", "answers,urgent"])
     assert result.exit_code == 2 and "unknown queue urgent" in result.output
 

@@ -8,15 +8,14 @@ import pytest
 
 from faqbot.shared_state import ProcessKeys, RedisKeys, redis_client
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
 
 @pytest.fixture(params=["redis", "process"])
 def keys(request):
     if request.param == "process":
         return ProcessKeys()
-    redis_client(REDIS_URL).delete("faqbot:test:rate")
-    return RedisKeys(REDIS_URL)
+    redis_url = request.getfixturevalue("redis_url")
+    redis_client(redis_url).delete("faqbot:test:rate")
+    return RedisKeys(redis_url)
 
 
 def test_the_window_admits_the_limit_then_says_how_long_to_wait(keys):

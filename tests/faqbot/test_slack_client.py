@@ -8,14 +8,12 @@ from faqbot.settings import Settings
 from faqbot.slack import web_client
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 
-REDIS_URL = "redis://127.0.0.1:6379/2"
 
-
-def forget_retry_afters() -> None:
-    """Clears the Retry-After holds earlier tests left (this Redis DB is shared with others)."""
+def forget_retry_afters(redis_url: str) -> None:
+    """Clears the Retry-After holds this module's earlier tests left."""
     from faqbot.shared_state import redis_client
 
-    redis = redis_client(REDIS_URL)
+    redis = redis_client(redis_url)
     for key in redis.scan_iter("faqbot:slack:retry-after:*"):
         redis.delete(key)
 
@@ -31,16 +29,16 @@ def test_a_429_is_retried_after_slacks_retry_after():
     assert waited_s >= 1.0  # Slack asked for a second; retrying sooner would be refused again
 
 
-def test_a_429_seen_by_one_process_holds_the_others_back(settings):
+def test_a_429_seen_by_one_process_holds_the_others_back(settings, redis_url):
     """Two clients with one Redis, as two processes would be: the second waits out the
     Retry-After the first was given, instead of being refused too."""
     import threading
 
     from faqbot.slack import _client
 
-    forget_retry_afters()
+    forget_retry_afters(redis_url)
     with SlackStandIn() as slack:
-        first, second = (_client.__wrapped__(TOKEN, slack.api_url, REDIS_URL) for _ in range(2))
+        first, second = (_client.__wrapped__(TOKEN, slack.api_url, redis_url) for _ in range(2))
         slack.fail("chat.postMessage", times=1, status=429, retry_after=1)
         refused = threading.Thread(
             target=first.chat_postMessage, kwargs={"channel": "C0HELP001", "text": "first"}
@@ -56,7 +54,7 @@ def test_a_429_seen_by_one_process_holds_the_others_back(settings):
     assert waited_s >= 0.95
 
 
-def held_back_s(method: str, refused_in: str, then_in: str) -> tuple[float, float]:
+def held_back_s(redis_url: str, method: str, refused_in: str, then_in: str) -> tuple[float, float]:
     """Process one's `method` call in channel `refused_in` gets a 429 with Retry-After 3 s;
     then process two makes the same call in `then_in` and in `refused_in`. Returns how long
     each of process two's calls took (both start while the first is held back)."""
@@ -64,9 +62,9 @@ def held_back_s(method: str, refused_in: str, then_in: str) -> tuple[float, floa
 
     from faqbot.slack import _client
 
-    forget_retry_afters()
+    forget_retry_afters(redis_url)
     with SlackStandIn() as slack:
-        first, second = (_client.__wrapped__(TOKEN, slack.api_url, REDIS_URL) for _ in range(2))
+        first, second = (_client.__wrapped__(TOKEN, slack.api_url, redis_url) for _ in range(2))
         ts = slack.api("chat.postMessage", {"channel": refused_in, "text": "placeholder"})["ts"]
         other = slack.api("chat.postMessage", {"channel": then_in, "text": "placeholder"})["ts"]
         call = {
@@ -91,16 +89,18 @@ def held_back_s(method: str, refused_in: str, then_in: str) -> tuple[float, floa
     return took[0], took[1]
 
 
-def test_a_429_on_chat_post_message_holds_back_only_its_channel():
+def test_a_429_on_chat_post_message_holds_back_only_its_channel(redis_url):
     """Slack limits chat.postMessage to about one message a second per channel: one busy
     thread must not make every process wait before posting anywhere."""
-    elsewhere_s, same_channel_s = held_back_s("chat.postMessage", "C0BUSY001", "C0QUIET01")
+    elsewhere_s, same_channel_s = held_back_s(
+        redis_url, "chat.postMessage", "C0BUSY001", "C0QUIET01"
+    )
     assert elsewhere_s < same_channel_s / 5
     assert same_channel_s >= 2.5  # the rest of the 3 s Retry-After
 
 
-def test_a_429_on_a_per_workspace_method_holds_it_back_in_every_channel():
+def test_a_429_on_a_per_workspace_method_holds_it_back_in_every_channel(redis_url):
     """chat.update is limited per method and workspace (Tier 3): its Retry-After holds every
     channel's edits."""
-    elsewhere_s, _ = held_back_s("chat.update", "C0BUSY001", "C0QUIET01")
+    elsewhere_s, _ = held_back_s(redis_url, "chat.update", "C0BUSY001", "C0QUIET01")
     assert elsewhere_s >= 2.5

@@ -9,18 +9,16 @@ import subprocess
 import sys
 import time
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import upgrade
-from faqbot.tasks import AnswerRequest
-
-BEAT_REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 def test_the_sweep_marks_lost_questions_failed(settings):
     import workers.tasks  # noqa: F401 - registers the tasks
+    from faqbot.contracts import SWEEP
     from faqbot.queue import celery_app
-    from faqbot.tasks import SWEEP
 
     upgrade(settings)
     lost = AnswerRequest(question="asked before a Redis flush")
@@ -34,8 +32,8 @@ def test_the_sweep_marks_lost_questions_failed(settings):
         assert interactions.find(session, lost.request_id).status == "failed"
 
 
-def test_beat_starts_with_the_sweep_scheduled_and_stops_cleanly(settings, tmp_path):
-    env = {**os.environ, "FAQBOT_REDIS_URL": BEAT_REDIS_URL}
+def test_beat_starts_with_the_sweep_scheduled_and_stops_cleanly(settings, tmp_path, redis_url):
+    env = {**os.environ, "FAQBOT_REDIS_URL": redis_url}
     log = tmp_path / "beat.log"
     with log.open("w") as out:
         beat = subprocess.Popen(

@@ -17,24 +17,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from faqbot.contracts import ANSWER, INGEST, AnswerRequest, IngestRequest, Reply
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.models import KnowledgeSource
 from faqbot.dispatch import CeleryDispatcher
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
-from faqbot.tasks import ANSWER, INGEST, AnswerRequest, IngestRequest, Reply
 from pipelines.bench.worker_pool import WorkerPool
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_reason, settings_from, worker_env
 
 pytestmark = pytest.mark.slow
 
 SAMPLE_DOCS = Path(__file__).parents[2] / "sample_kb" / "docs"
-REDIS_URL = "redis://127.0.0.1:6379/9"
-FAILING_REDIS_URL = "redis://127.0.0.1:6379/10"
-HOST_LOST_REDIS_URL = "redis://127.0.0.1:6379/8"
-SLOW_REDIS_URL = "redis://127.0.0.1:6379/7"
-SERVED_REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +47,13 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def handbook(tmp_path_factory, model_cache, database_url, embedder):
+def handbook(tmp_path_factory, model_cache, database_url, embedder, redis_url):
     """A data dir with the sample handbook indexed, and its worker environment."""
-    from pipelines.ingest.service import ingest_source
+    from pipelines.ingest.ingest_job import ingest_source
     from workers.store import open_store
 
     data_dir = tmp_path_factory.mktemp("data")
-    env = worker_env(data_dir, model_cache, database_url, REDIS_URL)
+    env = worker_env(data_dir, model_cache, database_url, redis_url)
     settings = settings_from(env)
     report = ingest_source(
         IngestRequest(target=str(SAMPLE_DOCS), source_id="handbook"),
@@ -67,7 +62,7 @@ def handbook(tmp_path_factory, model_cache, database_url, embedder):
         embedder=embedder,
     )
     assert report["chunks"] > 100 and not report["errors"]
-    redis_client(REDIS_URL).flushdb()
+    redis_client(redis_url).flushdb()
     return env
 
 
@@ -78,11 +73,11 @@ def pool(handbook, tmp_path_factory):
         yield workers
 
 
-def events(key: str, redis_url: str = REDIS_URL) -> list[dict]:
+def events(key: str, redis_url: str) -> list[dict]:
     return [json.loads(item) for item in redis_client(redis_url).lrange(key, 0, -1)]
 
 
-def wait_for(key: str, kinds: set[str], timeout_s: float = 180, redis_url: str = REDIS_URL):
+def wait_for(key: str, kinds: set[str], redis_url: str, timeout_s: float = 180):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         seen = events(key, redis_url)
@@ -110,7 +105,7 @@ def test_a_question_goes_through_the_queue_and_comes_back_cited(pool, handbook):
     request = ask(
         settings, "My VPN says error 809 at the hotel, what do I do?", asker="U1", channel="C1"
     )
-    seen = wait_for(request.reply.key, {"finished", "failed"})
+    seen = wait_for(request.reply.key, {"finished", "failed"}, handbook["FAQBOT_REDIS_URL"])
     kinds = [event["event"] for event in seen]
     assert kinds[0] == "started" and kinds[-1] == "finished" and kinds.count("finished") == 1
     result = seen[-1]["result"]
@@ -125,20 +120,22 @@ def test_a_question_goes_through_the_queue_and_comes_back_cited(pool, handbook):
 def test_a_question_sent_twice_is_answered_once(pool, handbook):
     settings = settings_from(handbook)
     request = ask(settings, "How do I reset my password?")
-    wait_for(request.reply.key, {"finished"})
+    wait_for(request.reply.key, {"finished"}, handbook["FAQBOT_REDIS_URL"])
     CeleryDispatcher(settings).submit(ANSWER, request)  # e.g. a retried Slack event
     time.sleep(3)
-    assert [e["event"] for e in events(request.reply.key)].count("finished") == 1
+    assert [e["event"] for e in events(request.reply.key, handbook["FAQBOT_REDIS_URL"])].count(
+        "finished"
+    ) == 1
     assert stored(settings, request.request_id).attempts == 1
 
 
 def test_a_worker_killed_mid_answer_loses_nothing_and_answers_once(pool, handbook):
     settings = settings_from(handbook)
     request = ask(settings, "How many days of annual leave do I get?")
-    wait_for(request.reply.key, {"started"})
+    wait_for(request.reply.key, {"started"}, handbook["FAQBOT_REDIS_URL"])
     victim = pool.workers[0].busy_child()
     os.kill(victim, signal.SIGKILL)  # what the OOM killer does
-    seen = wait_for(request.reply.key, {"finished", "failed"})
+    seen = wait_for(request.reply.key, {"finished", "failed"}, handbook["FAQBOT_REDIS_URL"])
     assert [e["event"] for e in seen].count("finished") == 1, seen
     row = stored(settings, request.request_id)
     assert (row.status, row.attempts) == ("answered", 2)
@@ -157,23 +154,27 @@ def test_a_source_is_ingested_through_the_queue_exactly_once(pool, handbook, tmp
         reply=Reply(kind="redis", key=f"reply:{uuid.uuid4().hex}"),
     )
     CeleryDispatcher(settings).submit(INGEST, request)
-    seen = wait_for(request.reply.key, {"finished", "failed"})
+    seen = wait_for(request.reply.key, {"finished", "failed"}, handbook["FAQBOT_REDIS_URL"])
     assert any(e["event"] == "progress" for e in seen)
     report = seen[-1]["result"]
     assert report["chunks"] > 0 and not report["errors"]
     CeleryDispatcher(settings).submit(INGEST, request)  # redelivered or re-sent
     deadline = time.monotonic() + 60
-    while [e["event"] for e in events(request.reply.key)].count("finished") < 2:
+    while [e["event"] for e in events(request.reply.key, handbook["FAQBOT_REDIS_URL"])].count(
+        "finished"
+    ) < 2:
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    assert events(request.reply.key)[-1]["result"]["repeated"] is True
+    assert events(request.reply.key, handbook["FAQBOT_REDIS_URL"])[-1]["result"]["repeated"] is True
     with session_scope(settings) as session:
         row = session.scalar(select(KnowledgeSource).where(KnowledgeSource.id == "travel"))
         assert (row.status, row.chunk_count, row.added_by) == ("ready", report["chunks"], "U7")
 
 
-def ask_own_worker(handbook, tmp_path, redis_url: str, question: str, **overrides):
-    """One question to a worker of its own, configured with `overrides`, on its own Redis DB."""
+def ask_own_worker(handbook, tmp_path, redis_databases, question: str, **overrides):
+    """One question to a worker of its own, configured with `overrides`, on a fresh Redis
+    database."""
+    redis_url = redis_databases.new()
     env = {**handbook, "FAQBOT_REDIS_URL": redis_url, **overrides}
     redis_client(redis_url).flushdb()
     settings = settings_from(env)
@@ -185,11 +186,13 @@ def ask_own_worker(handbook, tmp_path, redis_url: str, question: str, **override
     return settings, request, seen
 
 
-def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(handbook, tmp_path):
+def test_a_task_that_always_fails_stops_after_its_retries_and_says_why(
+    handbook, tmp_path, redis_databases
+):
     settings, request, seen = ask_own_worker(
         handbook,
         tmp_path,
-        FAILING_REDIS_URL,
+        redis_databases,
         "Where is the VPN guide?",
         FAQBOT_WEAVIATE_URL="http://127.0.0.1:1",  # a store that never answers
         FAQBOT_TASK_MAX_RETRIES="2",
@@ -218,7 +221,9 @@ def test_a_worker_that_cannot_load_its_model_exits_with_the_reason(handbook):
     assert "/nonexistent/phi-3" in result.stderr.splitlines()[-1]
 
 
-def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp_path):
+def test_a_question_whose_whole_worker_died_is_answered_by_another(
+    handbook, tmp_path, redis_databases
+):
     """The host is lost: no process is left to requeue the task, so Redis hands it to another
     worker once the visibility timeout passes (short here, with time limits to match)."""
     limits = {
@@ -228,8 +233,8 @@ def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp
         "FAQBOT_INGEST_TIME_LIMIT_S": "20",
         "FAQBOT_VISIBILITY_TIMEOUT_S": "25",
     }
-    env = {**handbook, **limits, "FAQBOT_REDIS_URL": HOST_LOST_REDIS_URL}
-    redis_client(HOST_LOST_REDIS_URL).flushdb()
+    host_lost_url = redis_databases.new()
+    env = {**handbook, **limits, "FAQBOT_REDIS_URL": host_lost_url}
     settings = settings_from(env)
     with (
         WorkerPool(env, tmp_path / "first") as first,
@@ -241,26 +246,24 @@ def test_a_question_whose_whole_worker_died_is_answered_by_another(handbook, tmp
             reply=Reply(kind="redis", key="reply:host-lost"),
         )
         CeleryDispatcher(settings).submit(ANSWER, request)
-        wait_for("reply:host-lost", {"started"}, redis_url=HOST_LOST_REDIS_URL)
+        wait_for("reply:host-lost", {"started"}, redis_url=host_lost_url)
         os.killpg(first.workers[0].process.pid, signal.SIGKILL)  # the worker and its children
         second.start(1, queues="answers")
         seen = wait_for(
-            "reply:host-lost", {"finished", "failed"}, timeout_s=120, redis_url=HOST_LOST_REDIS_URL
+            "reply:host-lost", {"finished", "failed"}, timeout_s=120, redis_url=host_lost_url
         )
         time.sleep(2)  # a second answer, if one were coming, would land now
-    assert [e["event"] for e in events("reply:host-lost", HOST_LOST_REDIS_URL)].count(
-        "finished"
-    ) == 1
+    assert [e["event"] for e in events("reply:host-lost", host_lost_url)].count("finished") == 1
     assert seen[-1]["event"] == "finished"
     row = stored(settings, request.request_id)
     assert (row.status, row.attempts) == ("answered", 2)
 
 
-def test_an_answer_over_its_time_limit_fails_visibly(handbook, tmp_path):
+def test_an_answer_over_its_time_limit_fails_visibly(handbook, tmp_path, redis_databases):
     settings, request, seen = ask_own_worker(
         handbook,
         tmp_path,
-        SLOW_REDIS_URL,
+        redis_databases,
         "My VPN says error 809 at the hotel, what do I do?",
         FAQBOT_ANSWER_SOFT_TIME_LIMIT_S="1",
         FAQBOT_LLM_MAX_NEW_TOKENS="200",
@@ -280,11 +283,13 @@ def model_server():
         yield url
 
 
-def test_a_worker_answers_through_the_model_server(handbook, tmp_path, model_server):
+def test_a_worker_answers_through_the_model_server(
+    handbook, tmp_path, redis_databases, model_server
+):
     settings, request, seen = ask_own_worker(
         handbook,
         tmp_path,
-        SERVED_REDIS_URL,
+        redis_databases,
         "My VPN says error 809 at the hotel, what do I do?",
         FAQBOT_LLM_ENGINE="openai",
         FAQBOT_LLM_BASE_URL=model_server,
@@ -297,11 +302,13 @@ def test_a_worker_answers_through_the_model_server(handbook, tmp_path, model_ser
     assert row.timings_ms["generate"] > 0  # the server wrote, whichever text was kept
 
 
-def test_a_question_fails_visibly_when_the_model_server_is_down(handbook, tmp_path):
+def test_a_question_fails_visibly_when_the_model_server_is_down(
+    handbook, tmp_path, redis_databases
+):
     settings, request, seen = ask_own_worker(
         handbook,
         tmp_path,
-        SERVED_REDIS_URL,
+        redis_databases,
         "What does VPN error 809 mean?",
         FAQBOT_LLM_ENGINE="openai",
         FAQBOT_LLM_BASE_URL="http://127.0.0.1:1/v1",
@@ -314,11 +321,13 @@ def test_a_question_fails_visibly_when_the_model_server_is_down(handbook, tmp_pa
     assert stored(settings, request.request_id).status == "failed"
 
 
-def test_a_question_fails_visibly_when_the_server_lacks_the_model(handbook, tmp_path, model_server):
+def test_a_question_fails_visibly_when_the_server_lacks_the_model(
+    handbook, tmp_path, redis_databases, model_server
+):
     settings, request, seen = ask_own_worker(
         handbook,
         tmp_path,
-        SERVED_REDIS_URL,
+        redis_databases,
         "What does VPN error 809 mean?",
         FAQBOT_LLM_ENGINE="openai",
         FAQBOT_LLM_BASE_URL=model_server,

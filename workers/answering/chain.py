@@ -47,7 +47,7 @@ from workers.answering.prompt import (
     retrieval_query,
     without_instructions,
 )
-from workers.answering.records import Answer
+from workers.answering.result import Answer
 from workers.answering.selection import evidence_window, extractive_answer, score_sentences
 from workers.embedder import Embedder
 from workers.retrieval import retrieve

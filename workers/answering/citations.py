@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from workers.answering.evidence import passage_sentences, quote
-from workers.answering.records import Citation
+from workers.answering.result import Citation
 from workers.store.base import Hit
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")

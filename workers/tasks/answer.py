@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from faqbot.tasks import ANSWER, AnswerRequest
-from workers.answering.service import answer_request, fail_request
-from workers.runtime import process_settings
+from faqbot.contracts import ANSWER, AnswerRequest
+from workers.answering.answer_job import answer_request, fail_request
 from workers.tasks.policy import run_reliably
-from workers.tasks.sinks import sink_for
+from workers.tasks.reply_to import sink_for
+from workers.worker_process import process_settings
 
 
 # Late ack + requeue when the worker process dies: the task is idempotent by request id (the

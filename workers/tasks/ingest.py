@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from faqbot.tasks import INGEST, REMOVE_SOURCE, IngestRequest, RemoveSourceRequest
-from pipelines.ingest.service import (
+from faqbot.contracts import INGEST, REMOVE_SOURCE, IngestRequest, RemoveSourceRequest
+from pipelines.ingest.ingest_job import (
     fail_ingest,
     fail_removal,
     run_ingest_request,
     run_removal_request,
 )
-from workers.runtime import process_settings
 from workers.tasks.policy import run_reliably
-from workers.tasks.sinks import sink_for
+from workers.tasks.reply_to import sink_for
+from workers.worker_process import process_settings
 
 
 # Idempotent too: a redelivered request returns the first run's report, and re-running an

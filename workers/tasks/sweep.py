@@ -6,13 +6,13 @@ import logging
 
 from celery import shared_task
 
+from faqbot.contracts import ANSWER, SWEEP, AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
-from faqbot.tasks import ANSWER, SWEEP, AnswerRequest
-from workers.runtime import process_settings
-from workers.tasks.sinks import sink_for
+from workers.tasks.reply_to import sink_for
+from workers.worker_process import process_settings
 
 log = logging.getLogger("faqbot.tasks")
 RESEND_MARGIN_S = 30.0  # past the visibility timeout, when a held task is back on the queue

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from faqbot.tasks import RETRAIN
-from workers.runtime import process_settings
+from faqbot.contracts import RETRAIN
+from workers.worker_process import process_settings
 
 
 @shared_task(name=RETRAIN)

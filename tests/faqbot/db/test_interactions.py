@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import audit, interactions, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import upgrade
 from faqbot.db.models import AuditEntry, Interaction
-from faqbot.tasks import AnswerRequest
 
 ANSWER = {
     "answer": "Use the TCP profile [1].",

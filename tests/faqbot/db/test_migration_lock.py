@@ -19,7 +19,6 @@ from pipelines.bench.slack_ack import stop_process
 from pipelines.bench.slack_requests import SECRET
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 
-REDIS_URL = "redis://127.0.0.1:6379/6"
 REPO = Path(__file__).resolve().parents[3]
 ROUNDS = 10
 
@@ -33,7 +32,7 @@ from pathlib import Path
 import typer
 
 import faqbot.db.migrate  # noqa: F401 - loaded before the start, like the commands do
-from cli.service import _check_services
+from cli.servers import _check_services
 from faqbot.settings import load_settings
 
 settings = load_settings()
@@ -48,18 +47,18 @@ except typer.Exit as exc:
 """
 
 
-def fresh_env(data_dir: Path, **extra: str) -> dict:
+def fresh_env(data_dir: Path, redis_url: str, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
     env.update(
-        FAQBOT_DATA_DIR=str(data_dir), FAQBOT_REDIS_URL=REDIS_URL, HF_HUB_OFFLINE="1", **extra
+        FAQBOT_DATA_DIR=str(data_dir), FAQBOT_REDIS_URL=redis_url, HF_HUB_OFFLINE="1", **extra
     )
     return env
 
 
-def run_schema_steps_together(round_dir: Path, processes: int = 3) -> list[str]:
+def run_schema_steps_together(round_dir: Path, redis_url: str, processes: int = 3) -> list[str]:
     """Starts `processes` fresh interpreters at once; returns the output of those that failed."""
     round_dir.mkdir(parents=True)
-    env, start = fresh_env(round_dir / "data"), round_dir / "start"
+    env, start = fresh_env(round_dir / "data", redis_url), round_dir / "start"
     ready = [round_dir / f"ready-{i}" for i in range(processes)]
     children = [
         subprocess.Popen(
@@ -83,10 +82,12 @@ def run_schema_steps_together(round_dir: Path, processes: int = 3) -> list[str]:
 
 
 @pytest.mark.slow
-def test_three_processes_migrating_a_fresh_sqlite_database_at_once_all_succeed(settings, tmp_path):
+def test_three_processes_migrating_a_fresh_sqlite_database_at_once_all_succeed(
+    settings, tmp_path, redis_url
+):
     failures = {}
     for n in range(ROUNDS):
-        failed = run_schema_steps_together(tmp_path / f"round-{n}")
+        failed = run_schema_steps_together(tmp_path / f"round-{n}", redis_url)
         if failed:
             failures[n] = [out.strip().splitlines()[-1] for out in failed]
     assert failures == {}, f"schema step failed in {len(failures)} of {ROUNDS} rounds"
@@ -99,11 +100,14 @@ STARTED = {"worker": "[queues]", "beat": "beat: Starting"}  # what each prints o
 
 
 @pytest.mark.slow
-def test_the_bot_a_worker_and_beat_started_at_once_on_a_fresh_data_dir_all_start(tmp_path):
+def test_the_bot_a_worker_and_beat_started_at_once_on_a_fresh_data_dir_all_start(
+    tmp_path, redis_url
+):
     port = _free_port()
     with SlackStandIn() as slack:
         env = fresh_env(
             tmp_path / "data",
+            redis_url,
             FAQBOT_SLACK_BOT_TOKEN=TOKEN,
             FAQBOT_SLACK_SIGNING_SECRET=SECRET,
             FAQBOT_SLACK_API_URL=slack.api_url,

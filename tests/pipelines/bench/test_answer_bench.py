@@ -7,7 +7,7 @@ import pytest
 from pipelines.bench.answer import reference_share, summarise_answers
 from pipelines.evaluation.datasets import Query, load_offtopic_questions
 from pipelines.evaluation.metrics import token_f1
-from workers.answering.records import Answer, Citation
+from workers.answering.result import Answer, Citation
 
 
 def test_token_f1_uses_squad_normalisation():

@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_slack_ack_bench_reports_latency_and_every_event_enqueued():
+def test_slack_ack_bench_reports_latency_and_every_event_enqueued(redis_url):
     command = [
         sys.executable,
         "-m",
@@ -23,7 +23,7 @@ def test_slack_ack_bench_reports_latency_and_every_event_enqueued():
         "--concurrency",
         "10",
         "--redis-url",
-        "redis://127.0.0.1:6379/12",
+        redis_url,
         "--json",
     ]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)

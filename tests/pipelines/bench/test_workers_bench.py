@@ -74,7 +74,7 @@ def test_unreachable_redis_is_one_line(settings):
 
 
 @pytest.mark.slow
-def test_questions_through_a_worker_are_each_answered_once(settings):
+def test_questions_through_a_worker_are_each_answered_once(settings, redis_url):
     from pipelines.bench.workers import run_workers_benchmark
 
     settings = settings.model_copy(update={"llm_max_new_tokens": 16})
@@ -82,7 +82,7 @@ def test_questions_through_a_worker_are_each_answered_once(settings):
         settings,
         questions=4,
         workers=1,
-        redis_url="redis://127.0.0.1:6379/14",
+        redis_url=redis_url,
         ingest_workers=(1,),
         ingest_copies=1,
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import adapters, interactions
 from faqbot.db.engine import session_scope
-from faqbot.tasks import AnswerRequest
 from tests.pipelines.evaluation.test_evaluate import knowledge_base
 from tests.pipelines.training.tiny_models import untrained_adapter
-from workers.answering.service import answer_request
+from workers.answering.answer_job import answer_request
 from workers.generation.registry import forget_answering_adapter
-from workers.replies import NullSink
+from workers.sinks import NullSink
 
 pytestmark = pytest.mark.slow
 

@@ -10,13 +10,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
-from faqbot.tasks import AnswerRequest
 from pipelines.ingest.pipeline import ingest
-from workers.answering import service
+from workers.answering import answer_job
 from workers.answering.chain import build_answer_chain
-from workers.replies import NullSink
+from workers.sinks import NullSink
 from workers.store import get_store
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_kb" / "docs"
@@ -69,9 +69,9 @@ def asked(tmp_path, settings, embedder, monkeypatch):
         chain = build_answer_chain(
             settings=settings, store=store, embedder=embedder, chat_model=model
         )
-        monkeypatch.setattr(service, "answer_chain_for", lambda _settings: chain)
+        monkeypatch.setattr(answer_job, "answer_chain_for", lambda _settings: chain)
         request = AnswerRequest(question=QUESTION, channel="C0IT", asker="U0ANY")
-        service.answer_request(request, settings=settings, sink=LoggedSink(log))
+        answer_job.answer_request(request, settings=settings, sink=LoggedSink(log))
         with session_scope(settings) as session:
             stored = interactions.stored_answer(interactions.find(session, request.request_id))
         return log, stored

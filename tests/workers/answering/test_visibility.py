@@ -8,15 +8,15 @@ import json
 
 import pytest
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
-from faqbot.tasks import AnswerRequest
 from pipelines.ingest.pipeline import ingest
 from tests.workers.answering.echo_model import EchoModel
-from workers.answering import service
+from workers.answering import answer_job
 from workers.answering.chain import build_answer_chain
-from workers.replies import NullSink
+from workers.sinks import NullSink
 from workers.store import get_store
 
 HR_CHANNEL, OTHER_CHANNEL, BOSS = "C0HR", "C0GENERAL", "U0BOSS"
@@ -67,7 +67,7 @@ def knowledge(tmp_path, settings, embedder, monkeypatch):
     chain = build_answer_chain(
         settings=settings, store=store, embedder=embedder, chat_model=EchoModel()
     )
-    monkeypatch.setattr(service, "answer_chain_for", lambda _settings: chain)
+    monkeypatch.setattr(answer_job, "answer_chain_for", lambda _settings: chain)
     return settings
 
 
@@ -75,7 +75,7 @@ def ask(settings: Settings, **where) -> tuple[str, list[str]]:
     """Everything the asker could see, and what was recorded, as one string."""
     request = AnswerRequest(question=QUESTION, **where)
     sink = RecordingSink()
-    service.answer_request(request, settings=settings, sink=sink)
+    answer_job.answer_request(request, settings=settings, sink=sink)
     with session_scope(settings) as session:
         row = interactions.find(session, request.request_id)
         result = interactions.stored_answer(row)
@@ -128,7 +128,7 @@ def test_a_liked_ask_answer_from_granted_sources_never_reaches_the_channel_it_wa
         question="Where do visitors park?", asker="U0ANY", channel=OTHER_CHANNEL
     )
     for request in (asked, parking):
-        service.answer_request(request, settings=knowledge, sink=NullSink())
+        answer_job.answer_request(request, settings=knowledge, sink=NullSink())
         for voter in (BOSS, "U0COLLEAGUE", "U0OTHER"):
             assert bot_feedback.on_button(knowledge, request.request_id, voter, 1)
     with session_scope(knowledge) as session:

@@ -12,7 +12,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from faqbot.settings import BUNDLED_LLM
 from tests.pipelines.training.tiny_models import TUNED_REPLY, tuned_adapter
-from workers.answering.runtime import chat_model_for
+from workers.answering.shared_chain import chat_model_for
 from workers.generation.chat_model import QUESTION_MARKER
 from workers.generation.engines import generator_for, llamacpp_model
 from workers.generation.loading import ModelUnavailable, gguf_file

@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from faqbot.settings import BUNDLED_LLM, model_id
 from tests.pipelines.training.tiny_models import TUNED_REPLY, tuned_adapter
-from workers.answering.runtime import chat_model_for
+from workers.answering.shared_chain import chat_model_for
 from workers.generation.engines import generator_for
 from workers.generation.llama_server import ServedModel, llama_server
 from workers.generation.loading import ModelUnavailable, gguf_file

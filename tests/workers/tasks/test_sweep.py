@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from faqbot import keys
+from faqbot.contracts import AnswerRequest, Reply
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
-from faqbot.tasks import AnswerRequest, Reply
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
-from workers.runtime import process_settings
 from workers.tasks.sweep import sweep_task
+from workers.worker_process import process_settings
 
 
 def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, monkeypatch):
@@ -78,7 +78,7 @@ def test_questions_older_than_the_retention_period_are_forgotten_with_their_vote
         assert session.scalar(select(func.count()).select_from(Vote)) == 1
 
 
-def test_a_question_no_worker_took_is_sent_again_once(settings, monkeypatch):
+def test_a_question_no_worker_took_is_sent_again_once(settings, monkeypatch, redis_url):
     """Redis's transport can lose a message whose worker died while taking it: the bot's
     record of the question is what brings it back."""
     import base64
@@ -86,7 +86,7 @@ def test_a_question_no_worker_took_is_sent_again_once(settings, monkeypatch):
 
     from faqbot.shared_state import redis_client
 
-    queue_url = "redis://127.0.0.1:6379/2"
+    queue_url = redis_url
     redis_client(queue_url).flushdb()
     monkeypatch.setenv("FAQBOT_REDIS_URL", queue_url)
     process_settings.cache_clear()

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from faqbot.settings import Settings
 
 from workers.store.weaviate.connection import connect_embedded, connect_remote, one_line
-from workers.store.weaviate.records import (
+from workers.store.weaviate.schema import (
     CONTEXT,
     RAW,
     RETURNED,

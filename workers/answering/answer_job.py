@@ -3,16 +3,16 @@ streaming to the reply sink, store the answer, deliver it. Safe to run twice for
 
 from __future__ import annotations
 
+from faqbot.contracts import AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
-from faqbot.tasks import AnswerRequest
 from faqbot.visibility import combined
 from workers.answering.chain import answer_question
-from workers.answering.runtime import answer_chain_for
-from workers.replies import ReplySink
+from workers.answering.shared_chain import answer_chain_for
 from workers.retrieval import question_labels
+from workers.sinks import ReplySink
 
 
 def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySink) -> dict:

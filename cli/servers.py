@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from cli.console import err, fail, out
+from faqbot.contracts import ANSWERS_QUEUE, INGEST_QUEUE, QUEUES
 from faqbot.errors import first_line, masked_url
 from faqbot.settings import load_settings
-from faqbot.tasks import ANSWERS_QUEUE, INGEST_QUEUE, QUEUES
 
 db_app = typer.Typer(help="The app database's schema.", no_args_is_help=True)
 

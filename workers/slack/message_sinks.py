@@ -10,17 +10,17 @@ from typing import Literal
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from faqbot.contracts import Reply
 from faqbot.errors import TransientError
+from faqbot.keys import PLACEHOLDER_TTL_S
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
 from faqbot.slack import apology_text, escape, web_client
-from faqbot.tasks import Reply
-from workers.replies import NullSink
+from workers.sinks import NullSink
 from workers.slack import blocks as ui
 
 log = logging.getLogger("faqbot.slack")
 PLACEHOLDER_WAIT_S = 5.0
-PLACEHOLDER_TTL_S = 24 * 3600
 View = Literal["answer", "report"]
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from faqbot.contracts import IngestRequest
 from faqbot.db import sources
 from faqbot.db.engine import session_scope
-from faqbot.tasks import IngestRequest
-from pipelines.ingest.service import ingest_source
+from pipelines.ingest.ingest_job import ingest_source
 from workers.retrieval import retrieve
 from workers.store import get_store
 from workers.store.base import PUBLIC

@@ -1,6 +1,6 @@
 """Where a task reports to while it runs and when it ends: a Redis list serves the CLI, tests
-and benchmarks; Slack sinks (workers/slack/replies.py) edit the asker's placeholder message.
-The tasks pick one per request (workers/tasks/sinks.py)."""
+and benchmarks; Slack sinks (workers/slack/message_sinks.py) edit the asker's placeholder message.
+The tasks pick one per request (workers/tasks/reply_to.py)."""
 
 from __future__ import annotations
 

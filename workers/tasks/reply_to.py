@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from faqbot.contracts import Reply
 from faqbot.settings import Settings
-from faqbot.tasks import Reply
-from workers.replies import NullSink, RedisListSink, ReplySink
-from workers.slack.replies import SlackMessageSink, SlackResponseUrlSink
+from workers.sinks import NullSink, RedisListSink, ReplySink
+from workers.slack.message_sinks import SlackMessageSink, SlackResponseUrlSink
 
 
 def sink_for(

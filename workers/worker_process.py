@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from faqbot.contracts import ANSWERS_QUEUE
 from faqbot.settings import Settings, load_settings
-from faqbot.tasks import ANSWERS_QUEUE
 
 log = logging.getLogger("faqbot.worker")
 
@@ -31,7 +31,7 @@ def warm_up(settings: Settings, queues: list[str]) -> None:
     ensure_schema(settings)
     get_embedder(settings.embedding_model, settings.embedding_batch_size)
     if ANSWERS_QUEUE in queues:
-        from workers.answering.runtime import chat_model_for
+        from workers.answering.shared_chain import chat_model_for
 
         chat_model_for(settings)
     try:

@@ -9,18 +9,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from faqbot import keys
+from faqbot.contracts import IngestRequest, RemoveSourceRequest
 from faqbot.db import audit, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
-from faqbot.tasks import IngestRequest, RemoveSourceRequest
 from pipelines.ingest.fetch import is_url
 from pipelines.ingest.pipeline import IngestReport, Progress, default_source_id, ingest, source_root
 from pipelines.ingest.slack_files import download, is_slack_file
 from workers.embedder import Embedder
-from workers.replies import ReplySink
+from workers.sinks import ReplySink
 from workers.store.base import KnowledgeStore
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from faqbot import keys
+from faqbot.contracts import Reply
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
-from faqbot.tasks import Reply
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 from workers.slack import blocks as ui
-from workers.slack import replies
+from workers.slack import message_sinks
 
 
 def answer(text: str = "Reset it in the portal [1].", citations: int = 1) -> dict:
@@ -96,7 +96,7 @@ def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(
         kind="slack", key=keys.placeholder("req1"), channel="C0IT00001", thread_ts="1.000001"
     )
     shared_keys(slack_settings).put(reply.key, f"C0IT00001 {posted['ts']}", 60)
-    sink = replies.SlackMessageSink(slack_settings, reply, "req1", "answer")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req1", "answer")
     sink.started()
     sink.text("Reset it in")
     sink.finished(answer(citations=60))
@@ -110,9 +110,9 @@ def test_the_worker_edits_the_bots_placeholder_and_posts_overflow_in_the_thread(
 def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(
     slack_settings, slack, monkeypatch
 ):
-    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0.2)
+    monkeypatch.setattr(message_sinks, "PLACEHOLDER_WAIT_S", 0.2)
     reply = Reply(kind="slack", key=keys.placeholder("req2"), channel="C0IT00002", thread_ts="2.0")
-    sink = replies.SlackMessageSink(slack_settings, reply, "req2", "answer")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req2", "answer")
     sink.finished(answer())
     [own] = slack.called("chat.postMessage", channel="C0IT00002")
     assert own.params["thread_ts"] == "2.0"
@@ -124,9 +124,9 @@ def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(
 def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(
     slack_settings, slack, monkeypatch
 ):
-    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    monkeypatch.setattr(message_sinks, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=keys.placeholder("req3"), channel="C0IT00003")
-    sink = replies.SlackMessageSink(slack_settings, reply, "req3", "answer")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req3", "answer")
     sink.failed("the knowledge store is unreachable", reference="req3abcd")
     text = slack.messages[sink.location()]["text"]
     assert text.startswith(":warning: Sorry") and "`req3abcd`" in text
@@ -135,9 +135,9 @@ def test_a_failure_replaces_the_placeholder_with_an_apology_and_a_reference(
 def test_an_askers_apology_names_no_internals_and_the_log_has_them(
     slack_settings, slack, monkeypatch, caplog
 ):
-    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    monkeypatch.setattr(message_sinks, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=keys.placeholder("req5"), channel="C0IT00005")
-    sink = replies.SlackMessageSink(slack_settings, reply, "req5", "answer")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req5", "answer")
     detail = "StoreUnavailable: Could not connect to Weaviate at http://weaviate:8080"
     sink.failed(detail, reference="req5abcd")
     text = slack.messages[sink.location()]["text"]
@@ -149,17 +149,17 @@ def test_an_askers_apology_names_no_internals_and_the_log_has_them(
 
 
 def test_an_admins_job_report_says_what_failed(slack_settings, slack, monkeypatch):
-    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    monkeypatch.setattr(message_sinks, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=keys.placeholder("req6"), channel="U0ADMIN01")
-    sink = replies.SlackMessageSink(slack_settings, reply, "req6", "report")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req6", "report")
     sink.failed("the folder has no files", reference="req6abcd")
     assert "(the folder has no files)" in slack.messages[sink.location()]["text"]
 
 
 def test_streamed_text_is_escaped_in_the_fallback_too(slack_settings, slack, monkeypatch):
-    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    monkeypatch.setattr(message_sinks, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=keys.placeholder("req7"), channel="C0IT00007")
-    sink = replies.SlackMessageSink(slack_settings, reply, "req7", "answer")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req7", "answer")
     sink.text("Use <tel:+19005550100|IT desk> & <b>reset</b>")
     [update] = slack.called("chat.update")
     assert (
@@ -171,9 +171,9 @@ def test_streamed_text_is_escaped_in_the_fallback_too(slack_settings, slack, mon
 def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
     slack_settings, slack, monkeypatch
 ):
-    monkeypatch.setattr(replies, "PLACEHOLDER_WAIT_S", 0)
+    monkeypatch.setattr(message_sinks, "PLACEHOLDER_WAIT_S", 0)
     reply = Reply(kind="slack", key=keys.placeholder("req4"), channel="C0IT00004")
-    sink = replies.SlackMessageSink(slack_settings, reply, "req4", "answer")
+    sink = message_sinks.SlackMessageSink(slack_settings, reply, "req4", "answer")
     sink.started()
     slack.fail("chat.update", times=3, status=429, retry_after=0)  # more than the client retries
     with pytest.raises(TransientError) as raised:
@@ -184,7 +184,7 @@ def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
 
 
 def test_ingestion_reports_reach_the_admin_as_text():
-    text, blocks = replies.rendered(
+    text, blocks = message_sinks.rendered(
         "report",
         {
             "source_id": "parking-1a2b3c",
