@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -60,10 +61,7 @@ def bench_retrieval(
         )
     except (FileNotFoundError, ValueError, RerankerUnavailable) as exc:
         fail(str(exc))
-    if as_json:
-        print(json.dumps(result))
-        return
-    _print_bench(result)
+    _emit(result, as_json, _print_bench)
 
 
 @bench_app.command("answer")
@@ -104,9 +102,10 @@ def bench_answer(
         fail(str(exc))
     if plot:
         plot_answer_comparison(before, result, plot)
-    if as_json:
-        print(json.dumps(result))
-        return
+    _emit(result, as_json, _print_answer_bench)
+
+
+def _print_answer_bench(result: dict) -> None:
     table = Table("figure", "value", title=f"answers: {result['dataset']} ({result['model']})")
     for key, value in result.items():
         if key not in ("dataset", "model"):
@@ -168,10 +167,7 @@ def bench_generate(
         fail(str(exc))
     if plot:
         plot_generate(result, plot)
-    if as_json:
-        print(json.dumps(result))
-        return
-    _print_generate(result)
+    _emit(result, as_json, _print_generate)
 
 
 def _print_generate(result: dict) -> None:
@@ -270,10 +266,7 @@ def bench_workers(
         )
     except (BenchUnavailable, EmbedderUnavailable, ValueError) as exc:
         fail(str(exc))
-    if as_json:
-        print(json.dumps(result))
-        return
-    _print_workers_bench(result)
+    _emit(result, as_json, _print_workers_bench)
 
 
 @bench_app.command("slack-ack")
@@ -365,13 +358,22 @@ def bench_soak(
 
 def _print_figures(result: dict, title: str, as_json: bool) -> None:
     """One figure per row, or the JSON other tools read."""
-    if as_json:
-        print(json.dumps(result))
-        return
+    _emit(result, as_json, lambda figures: _figure_table(figures, title))
+
+
+def _figure_table(result: dict, title: str) -> None:
     table = Table("figure", "value", title=title)
     for key, value in result.items():
         table.add_row(key, str(value))
     out.print(table)
+
+
+def _emit(result: dict, as_json: bool, show: Callable[[dict], None]) -> None:
+    """The JSON other tools read, or `show`'s tables for a person."""
+    if as_json:
+        print(json.dumps(result))
+    else:
+        show(result)
 
 
 @bench_app.command("retrain")
@@ -410,9 +412,10 @@ def bench_retrain(
         )
     except (FileNotFoundError, ValueError, ModelUnavailable) as exc:
         fail(str(exc))
-    if as_json:
-        print(json.dumps(result))
-        return
+    _emit(result, as_json, _print_retrain_bench)
+
+
+def _print_retrain_bench(result: dict) -> None:
     table = Table(
         "figure",
         "before",

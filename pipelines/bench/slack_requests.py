@@ -125,6 +125,26 @@ def command_body(
     ).encode()
 
 
+def view_submission(
+    user: str, callback_id: str, values: dict, private_metadata: str | None = None
+) -> dict:
+    """The payload Slack sends when `user` submits the modal `callback_id` with `values`
+    (its `view.state.values`)."""
+    view = {"id": "V0TEST", "type": "modal", "callback_id": callback_id}
+    if private_metadata is not None:
+        view["private_metadata"] = private_metadata
+    view["state"] = {"values": values}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0TEST",
+        "token": "unused",
+        "trigger_id": "1.t",
+        "view": view,
+    }
+
+
 def interaction_body(payload: dict) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 

@@ -8,7 +8,7 @@ from faqbot.db import sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.db.models import AuditEntry
-from pipelines.bench.slack_standin import TEAM_ID
+from pipelines.bench.slack_requests import view_submission
 
 ADMIN = "U0ADMIN01"
 
@@ -133,32 +133,7 @@ def test_add_alone_opens_an_upload_form_whose_files_are_queued_for_indexing(runn
 
 def upload_submission(user: str, file_id: str, channels: list[str] | None = None) -> dict:
     """The view_submission Slack sends when the upload form is submitted."""
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0TEST",
-        "token": "unused",
-        "trigger_id": "1.t",
-        "view": {
-            "id": "V0TEST",
-            "type": "modal",
-            "callback_id": "add_source",
-            "state": {
-                "values": {
-                    "files": {
-                        "files": {
-                            "type": "file_input",
-                            "files": [{"id": file_id, "name": "policy.pdf"}],
-                        }
-                    },
-                    "visibility": {
-                        "channels": {
-                            "type": "multi_conversations_select",
-                            "selected_conversations": channels or [],
-                        }
-                    },
-                }
-            },
-        },
-    }
+    files = {"type": "file_input", "files": [{"id": file_id, "name": "policy.pdf"}]}
+    selected = {"type": "multi_conversations_select", "selected_conversations": channels or []}
+    values = {"files": {"files": files}, "visibility": {"channels": selected}}
+    return view_submission(user, "add_source", values)

@@ -12,7 +12,7 @@ from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.db.models import Correction, Vote
-from pipelines.bench.slack_requests import new_ts, reaction
+from pipelines.bench.slack_requests import new_ts, reaction, view_submission
 from pipelines.bench.slack_standin import TEAM_ID
 
 CHANNEL = "C0HELP010"
@@ -77,23 +77,8 @@ def button(action_id: str, request_id: str, user: str, standin) -> dict:
 
 
 def correction_submission(request_id: str, user: str, text: str | None) -> dict:
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0TEST",
-        "token": "unused",
-        "trigger_id": "1.t",
-        "view": {
-            "id": "V0TEST",
-            "type": "modal",
-            "callback_id": "correction",
-            "private_metadata": request_id,
-            "state": {
-                "values": {"correction": {"text": {"type": "plain_text_input", "value": text}}}
-            },
-        },
-    }
+    values = {"correction": {"text": {"type": "plain_text_input", "value": text}}}
+    return view_submission(user, "correction", values, private_metadata=request_id)
 
 
 def test_a_thumbs_up_reaction_is_a_vote_and_removing_it_retracts_it(running_bot):
