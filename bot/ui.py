@@ -3,6 +3,7 @@ workers, in workers/slack/blocks.py.)"""
 
 from __future__ import annotations
 
+from faqbot.db import sources
 from faqbot.db.models import Correction, Interaction, KnowledgeSource
 from faqbot.slack import escape
 from faqbot.visibility import is_public
@@ -162,7 +163,7 @@ def sources_message(rows: list[KnowledgeSource]) -> dict:
 
 
 def source_status_message(row: KnowledgeSource) -> dict:
-    report = row.last_report or {}
+    report = sources.last_report(row)
     text = (
         f"*{escape(row.id)}* ({row.kind}) — *{row.status}*\n{escape(row.location)}\n"
         f"{row.documents} documents, {row.chunk_count} chunks · visible to "
@@ -171,8 +172,8 @@ def source_status_message(row: KnowledgeSource) -> dict:
     )
     if report:
         text += (
-            f"\nLast run: {report.get('files', 0)} files, {report.get('chunks', 0)} chunks "
-            f"indexed, {report.get('unchanged', 0)} unchanged in {report.get('seconds', 0)} s"
+            f"\nLast run: {report.files} files, {report.chunks} chunks "
+            f"indexed, {report.unchanged} unchanged in {report.seconds} s"
         )
     if row.last_error:
         text += f"\n:warning: {escape(row.last_error)}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -36,7 +35,7 @@ def ask(
     stream = None if as_json or not out.is_terminal else _LiveText()
     answer = answer_question(chain, question, channel=channel, on_text=stream)
     if as_json:
-        print(json.dumps(answer.to_json()))
+        print(answer.model_dump_json())
         return
     _print_answer(answer, streamed=stream is not None)
 

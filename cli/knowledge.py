@@ -47,22 +47,22 @@ def ingest(
             )
     except DatabaseUnavailable as exc:
         fail(str(exc))
-    if report["chunks"] or report["removed"]:  # so the next `faqbot ask` does not wait
+    if report.chunks or report.removed:  # so the next `faqbot ask` does not wait
         from workers.answering.calibration import measure_scopes
 
         measure_scopes(settings, store, embedder, labels)
-    for failure in report["errors"]:
+    for failure in report.errors:
         err.print(f"[red]failed:[/red] {escape(failure)}", highlight=False)
     if as_json:
-        print(json.dumps({**report, "errors": len(report["errors"])}))
+        print(json.dumps({**report.model_dump(mode="json"), "errors": len(report.errors)}))
     else:
         out.print(
-            f"source [bold]{escape(report['source_id'])}[/bold]: {report['files']} files, "
-            f"{report['chunks']} chunks indexed, {report['unchanged']} unchanged, "
-            f"{report['removed']} removed, {len(report['errors'])} errors "
-            f"({report['seconds']:.1f} s)"
+            f"source [bold]{escape(report.source_id)}[/bold]: {report.files} files, "
+            f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.errors)} errors "
+            f"({report.seconds:.1f} s)"
         )
-    raise typer.Exit(1 if report["errors"] else 0)
+    raise typer.Exit(1 if report.errors else 0)
 
 
 def search(

@@ -122,6 +122,6 @@ def retrain(
     ) as exc:
         fail(str(exc))
     if as_json:
-        print(json.dumps(summary))
+        print(summary.model_dump_json(exclude_none=True))
         return
     out.print(summary_text(summary), markup=False)

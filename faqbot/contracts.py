@@ -1,13 +1,14 @@
-"""Task names, queues and payloads: the contract between the bot, which sends tasks by name,
-and the workers, which run them. Nothing here imports a worker."""
+"""Task names, queues, payloads and results: the contract between the bot, which sends tasks
+by name, the workers, which run them, and whoever reads what they hand back. Nothing here
+imports a worker."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 ANSWER = "faqbot.answer"
 INGEST = "faqbot.ingest"
@@ -74,3 +75,152 @@ class RemoveSourceRequest(BaseModel):
     source_id: str
     actor: str | None = None
     reply: Reply = Field(default_factory=Reply)
+
+
+# What the tasks hand back: to the reply sink (and so to Slack or a waiting client), to the
+# interaction log and the source registry, and as the Celery result.
+
+
+class Citation(BaseModel):
+    """A passage an answer cites, or offers as related when nothing valid was cited."""
+
+    n: int  # the [n] marker in the answer's text
+    source_id: str
+    title: str
+    url: str | None = None
+    chunk_id: str
+    snippet: str
+    document: str  # the file or page within the source (doc_key)
+
+
+class RetrievedPassage(BaseModel):
+    """A passage the prompt was built from, with its visibility at the time: text derived from
+    the answer is later shown only where all of them are visible."""
+
+    chunk_id: str
+    source_id: str
+    score: float
+    visibility: list[str]
+
+
+class PromptInputs(BaseModel):
+    """The prompt's other inputs as formatted for the model: training examples are rebuilt
+    from them in exactly the served format."""
+
+    sources: str = ""
+    history: str = ""
+
+
+class Turn(BaseModel):
+    """An earlier question and answer of the same thread, and where its sources are visible."""
+
+    question: str
+    answer: str
+    visibility: list[str]
+
+
+AnswerMode = Literal["generated", "extractive", "refused"]
+
+
+class Answer(BaseModel):
+    """The answer as every caller sees it: the CLI and its JSON, the Slack reply, the
+    interaction log."""
+
+    question: str
+    answer: str
+    citations: list[Citation]
+    refused: bool
+    # "extractive": the cited quote, because nothing the model wrote was backed by a passage.
+    mode: AnswerMode
+    model: str
+    adapter: str | None = None
+    timings_ms: dict[str, float]  # retrieve, generate, first_text, total (+ queue figures)
+    tokens: dict[str, int] = Field(default_factory=dict)  # prompt, completion
+    related: list[Citation] = Field(default_factory=list)
+    retrieved: list[RetrievedPassage] = Field(default_factory=list)
+    context: PromptInputs = Field(default_factory=PromptInputs)
+    # Generated sentences the support check turned away (generation stops at the first one).
+    dropped: list[str] = Field(default_factory=list)
+
+    @field_serializer("timings_ms")
+    def _rounded(self, timings: dict[str, float]) -> dict[str, float]:
+        return {name: round(ms, 1) for name, ms in timings.items()}
+
+
+class IngestReport(BaseModel):
+    """One ingestion of a source, as the admin, the source registry and the audit log see it."""
+
+    source_id: str
+    files: int = 0
+    chunks: int = 0  # embedded and stored by this run
+    unchanged: int = 0  # documents whose hash was already stored
+    removed: int = 0  # documents gone from the source since the last run
+    errors: list[str] = Field(default_factory=list)  # one line per item that failed
+    seconds: float = 0.0
+    repeated: bool = False  # a redelivered request: this is the first run's report
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class RemovalReport(BaseModel):
+    source_id: str
+    removed_chunks: int
+
+
+class Delivery(BaseModel):
+    """The answer task's result."""
+
+    request_id: str
+    status: Literal["delivered", "already-delivered"]
+    attempts: int = 0
+    refused: bool = False
+
+
+class GaveUp(BaseModel):
+    """A task that gave up (its waiting client was told): the Celery result, instead of a
+    retry storm or a silent loss."""
+
+    status: Literal["failed"] = "failed"
+    error: str
+
+
+class SweepReport(BaseModel):
+    resent: int  # questions no worker took, sent again
+    failed_stale: int  # questions no worker will finish, marked failed
+    askers_told: int
+    forgotten: int  # interactions past the retention period, deleted
+
+
+class RetrainSummary(BaseModel):
+    """One run of the retraining loop, as posted to the admin channel."""
+
+    status: Literal["skipped", "promoted", "kept-current"]
+    new_examples: int
+    reason: str | None = None  # skipped / kept-current: why
+    dataset: str | None = None
+    adapter: str | None = None
+    steps: int | None = None
+    eval_loss: list[float | None] | None = None  # before, after
+    overall: dict[str, int | float | None] | None = None  # promoted: the candidate's gate figures
+    replaced: str | None = None  # promoted: the adapter it replaced (None: the base model)
+
+
+TaskResult = Answer | IngestReport | RemovalReport
+
+
+class ReplyEvent(BaseModel):
+    """One entry of a Redis reply list (Reply kind "redis"), as the CLI, tests and benchmarks
+    read it. Only the fields of its kind are set."""
+
+    event: Literal["started", "text", "progress", "finished", "failed"]
+    at: float = Field(default_factory=time.time)
+    text: str | None = None  # text: the answer so far
+    phase: str | None = None  # progress
+    done: int | None = None
+    total: int | None = None
+    # finished: the TaskResult as JSON; the reader knows which task it sent.
+    result: dict[str, Any] | None = None
+    error: str | None = None  # failed: why, and the reference the asker is shown
+    reference: str | None = None

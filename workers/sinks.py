@@ -4,10 +4,9 @@ The tasks pick one per request (workers/tasks/reply_to.py)."""
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Protocol
 
+from faqbot.contracts import ReplyEvent, TaskResult
 from faqbot.shared_state import redis_client
 
 REPLY_TTL_S = 24 * 3600
@@ -21,7 +20,7 @@ class ReplySink(Protocol):
 
     def progress(self, phase: str, done: int, total: int) -> None: ...
 
-    def finished(self, result: dict) -> None:
+    def finished(self, result: TaskResult) -> None:
         """The final result. Must be idempotent: a redelivered task may send it again."""
 
     def failed(self, error: str, reference: str) -> None: ...
@@ -40,7 +39,7 @@ class NullSink:
     def progress(self, phase: str, done: int, total: int) -> None:
         pass
 
-    def finished(self, result: dict) -> None:
+    def finished(self, result: TaskResult) -> None:
         pass
 
     def failed(self, error: str, reference: str) -> None:
@@ -57,8 +56,9 @@ class RedisListSink:
         self.client, self.key = redis_client(url), key
 
     def _push(self, event: str, **data) -> None:
+        entry = ReplyEvent(event=event, **data)
         pipe = self.client.pipeline()
-        pipe.rpush(self.key, json.dumps({"event": event, "at": time.time(), **data}))
+        pipe.rpush(self.key, entry.model_dump_json(exclude_none=True))
         pipe.expire(self.key, REPLY_TTL_S)
         pipe.execute()
 
@@ -71,8 +71,8 @@ class RedisListSink:
     def progress(self, phase: str, done: int, total: int) -> None:
         self._push("progress", phase=phase, done=done, total=total)
 
-    def finished(self, result: dict) -> None:
-        self._push("finished", result=result)
+    def finished(self, result: TaskResult) -> None:
+        self._push("finished", result=result.model_dump(mode="json"))
 
     def failed(self, error: str, reference: str) -> None:
         self._push("failed", error=error, reference=reference)

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from faqbot.contracts import AnswerRequest, Reply
+from faqbot.contracts import Answer, AnswerRequest, Reply, Turn
 from faqbot.db.models import Interaction
 from faqbot.visibility import visible_in
 
@@ -79,8 +79,7 @@ def record_sent(session: Session, request: AnswerRequest, error: str | None = No
 def record_answer(
     session: Session,
     request_id: str,
-    answer: dict,
-    retrieved: list[dict],
+    answer: Answer,
     *,
     scope: list[str],
     visibility: list[str],
@@ -89,13 +88,14 @@ def record_answer(
     was built from is visible (faqbot.visibility.combined)."""
     row = find(session, request_id, lock=True)
     row.scope, row.visibility = scope, visibility
-    row.status = "refused" if answer["refused"] else "answered"
-    row.answer, row.mode = answer["answer"], answer["mode"]
-    row.citations, row.retrieved = answer["citations"], retrieved
-    row.context = answer.get("context") or {}
-    row.model, row.adapter, row.tokens = answer["model"], answer["adapter"], answer["tokens"]
+    stored = answer.model_dump(mode="json")
+    row.status = "refused" if answer.refused else "answered"
+    row.answer, row.mode = answer.answer, answer.mode
+    row.citations, row.retrieved = stored["citations"], stored["retrieved"]
+    row.context = stored["context"]
+    row.model, row.adapter, row.tokens = answer.model, answer.adapter, answer.tokens
     row.finished_at = now()
-    timings = dict(answer["timings_ms"])
+    timings = stored["timings_ms"]
     if row.enqueued_at and row.started_at:
         started = _aware(row.started_at).timestamp()
         timings["queue_wait"] = round(max(0.0, started - row.enqueued_at) * 1000, 1)
@@ -115,7 +115,7 @@ def mark_delivered(
 
 def thread_history(
     session: Session, request: AnswerRequest, turns: int, labels: list[str]
-) -> list[dict]:
+) -> list[Turn]:
     """The thread's earlier answered questions, oldest first: context for a follow-up. Only
     turns whose sources `labels` (what this question may see) cover, and another person's
     private answers never, so a follow-up's prompt carries nothing its reader may not see."""
@@ -133,7 +133,7 @@ def thread_history(
         .limit(turns)
     ).all()
     return [
-        {"question": row.question, "answer": row.answer, "visibility": row.visibility}
+        Turn(question=row.question, answer=row.answer, visibility=row.visibility or [])
         for row in reversed(rows)
         if _may_show(row, request, labels)
     ]
@@ -150,20 +150,19 @@ def mark_failed(session: Session, request: AnswerRequest, error: str) -> None:
     row.status, row.error, row.finished_at = "failed", error, now()
 
 
-def stored_answer(row: Interaction) -> dict:
+def stored_answer(row: Interaction) -> Answer:
     """The answer as the reply sink wants it, rebuilt from the row."""
-    return {
-        "question": row.question,
-        "answer": row.answer,
-        "citations": row.citations,
-        "refused": row.status == "refused",
-        "mode": row.mode,
-        "model": row.model,
-        "adapter": row.adapter,
-        "timings_ms": row.timings_ms,
-        "tokens": row.tokens,
-        "related": [],
-    }
+    return Answer(
+        question=row.question,
+        answer=row.answer,
+        citations=row.citations or [],
+        refused=row.status == "refused",
+        mode=row.mode,
+        model=row.model,
+        adapter=row.adapter,
+        timings_ms=row.timings_ms or {},
+        tokens=row.tokens or {},
+    )
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from faqbot.contracts import IngestReport
 from faqbot.db.models import KnowledgeSource
 
 
@@ -49,11 +50,16 @@ def start_indexing(
     return row
 
 
+def last_report(row: KnowledgeSource) -> IngestReport | None:
+    """The report of the source's last finished ingestion, if it has had one."""
+    return IngestReport.model_validate(row.last_report) if row.last_report else None
+
+
 def finish_indexing(
     session: Session,
     source_id: str,
     *,
-    report: dict,
+    report: IngestReport,
     documents: int,
     chunks: int,
     visibility: list[str],
@@ -61,8 +67,9 @@ def finish_indexing(
     """Ready when anything is indexed; failed (keeping the last good index) when nothing is.
     `visibility`: what the stored chunks carry now, so that `list` shows what is enforced."""
     row = get(session, source_id)
-    errors = report.get("errors") or []
-    row.documents, row.chunk_count, row.last_report = documents, chunks, report
+    errors = report.errors
+    row.documents, row.chunk_count = documents, chunks
+    row.last_report = report.model_dump(mode="json")
     row.visibility = visibility
     row.last_error = "; ".join(errors[:3]) or None
     row.status = "failed" if errors and not chunks else "ready"

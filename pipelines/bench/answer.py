@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.contracts import Answer
 from faqbot.settings import Settings
 from pipelines.evaluation.corpora import index_longdocs, index_sample, index_stackfaq
 from pipelines.evaluation.datasets import (
@@ -29,7 +30,6 @@ from pipelines.evaluation.datasets import (
 )
 from pipelines.evaluation.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
-from workers.answering.result import Answer
 from workers.answering.terms import content_words
 from workers.embedder import get_embedder
 

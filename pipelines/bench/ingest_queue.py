@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from faqbot.contracts import INGEST, IngestRequest
+from faqbot.contracts import INGEST, IngestReport, IngestRequest
 from faqbot.settings import Settings
 from pipelines.bench.queue_runs import (
     bench_settings,
@@ -120,11 +120,15 @@ def ingest_through_queue(
             progress,
             f"ingest, {workers} workers",
         )
-    reports = [o.of("finished")[0]["result"] for o in outcomes.values() if o.of("finished")]
-    failures = [e["error"] for o in outcomes.values() for e in o.of("failed")]
+    reports = [
+        IngestReport.model_validate(o.of("finished")[0].result)
+        for o in outcomes.values()
+        if o.of("finished")
+    ]
+    failures = [e.error for o in outcomes.values() for e in o.of("failed")]
     seconds = span_s(
         [o.enqueued_at for o in outcomes.values()],
-        [e["at"] for o in outcomes.values() for e in o.of("finished")],
+        [e.at for o in outcomes.values() for e in o.of("finished")],
     )
     lost = sum(not o.done for o in outcomes.values())
     return _ingest_figures(
@@ -139,7 +143,7 @@ def ingest_through_queue(
 
 
 def _ingest_figures(
-    reports: list[dict],
+    reports: list[IngestReport],
     failures: list[str],
     seconds: float,
     stored: int,
@@ -148,8 +152,8 @@ def _ingest_figures(
     workers: int = 0,
 ) -> dict:
     """Chunks/s of one run; `stored` (rows in the store afterwards) shows a lost write."""
-    chunks = sum(report["chunks"] for report in reports)
-    errors = [str(e) for report in reports for e in report["errors"]] + failures
+    chunks = sum(report.chunks for report in reports)
+    errors = [error for report in reports for error in report.errors] + failures
     return {
         "workers": workers,
         "torch_threads": torch_threads,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from faqbot.contracts import Reply
+from faqbot.contracts import Reply, ReplyEvent
 from faqbot.errors import first_line, masked_url
 from faqbot.keys import bench_reply
 from faqbot.settings import Settings
@@ -32,10 +32,10 @@ class Outcome:
     """What one request's reply list said."""
 
     enqueued_at: float
-    events: list[dict] = field(default_factory=list)
+    events: list[ReplyEvent] = field(default_factory=list)
 
-    def of(self, kind: str) -> list[dict]:
-        return [event for event in self.events if event["event"] == kind]
+    def of(self, kind: str) -> list[ReplyEvent]:
+        return [event for event in self.events if event.event == kind]
 
     @property
     def done(self) -> bool:
@@ -170,7 +170,7 @@ def _wait(
             _check_alive(pool)
             continue
         key = popped[0].decode()
-        keys[key].events.append(json.loads(popped[1]))
+        keys[key].events.append(ReplyEvent.model_validate_json(popped[1]))
         if keys[key].done:
             pending.discard(key)
             if progress:
@@ -183,7 +183,7 @@ def _drain(client, keys: dict[str, Outcome]) -> None:
     for key in keys:
         pipe.lrange(key, 0, -1)
     for key, raws in zip(keys, pipe.execute(), strict=True):
-        keys[key].events.extend(json.loads(raw) for raw in raws)
+        keys[key].events.extend(ReplyEvent.model_validate_json(raw) for raw in raws)
 
 
 def _check_alive(pool: WorkerPool) -> None:

@@ -92,7 +92,7 @@ def _with_feedback_faq(data, test_before: dict, settings, store, embedder, progr
     distract), and on the other half of the dev paraphrases: new wordings of questions that
     were answered and liked."""
     from pipelines.curation.faq_entries import FEEDBACK_FAQ, faq_entry
-    from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents
+    from pipelines.ingest.pipeline import IngestRun, PreparedDocument, index_documents
     from workers.store.base import PUBLIC
 
     threads: dict[frozenset, list[Query]] = {}
@@ -118,7 +118,7 @@ def _with_feedback_faq(data, test_before: dict, settings, store, embedder, progr
         settings=settings,
         store=store,
         embedder=embedder,
-        report=IngestReport(FEEDBACK_FAQ),
+        report=IngestRun(FEEDBACK_FAQ),
     )
     test = [q for q in data.queries if q.split == "test"]
     return {

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faqbot.contracts import ANSWER, AnswerRequest
+from faqbot.contracts import ANSWER, Answer, AnswerRequest
 from faqbot.settings import Settings
 from pipelines.bench.ingest_queue import bench_ingest
 from pipelines.bench.queue_runs import (
@@ -164,12 +164,10 @@ def interaction_rows(settings: Settings, request_ids: list[str]) -> dict[str, li
 def summarise_answers(outcomes: dict[str, Outcome], rows: dict[str, list[dict]]) -> dict:
     """The issue's figures: answered, lost, duplicated, throughput and latency percentiles."""
     finished = {rid: o.of("finished") for rid, o in outcomes.items() if o.of("finished")}
-    end_to_end = [(f[0]["at"] - outcomes[rid].enqueued_at) * 1000 for rid, f in finished.items()]
+    end_to_end = [(f[0].at - outcomes[rid].enqueued_at) * 1000 for rid, f in finished.items()]
     queue_wait = [w for rid in finished if (w := _queue_wait(outcomes[rid], rows[rid])) is not None]
-    span = span_s(
-        [o.enqueued_at for o in outcomes.values()], [f[0]["at"] for f in finished.values()]
-    )
-    results = [f[0]["result"] for f in finished.values()]
+    span = span_s([o.enqueued_at for o in outcomes.values()], [f[0].at for f in finished.values()])
+    results = [Answer.model_validate(f[0].result) for f in finished.values()]
     return {
         "questions": len(outcomes),
         "answered": len(finished),
@@ -180,11 +178,11 @@ def summarise_answers(outcomes: dict[str, Outcome], rows: dict[str, list[dict]])
         "p95_ms": percentile(end_to_end, 95),
         "failed": sum(bool(o.of("failed")) and not o.of("finished") for o in outcomes.values()),
         "redelivered": sum(any(r["attempts"] > 1 for r in rs) for rs in rows.values()),
-        "refused": sum(bool(r.get("refused")) for r in results),
+        "refused": sum(answer.refused for answer in results),
         "p50_queue_ms": percentile(queue_wait, 50),
         "p95_queue_ms": percentile(queue_wait, 95),
         "span_s": round(span, 2),
-        "model": next((r["model"] for r in results if r.get("model")), None),
+        "model": next((answer.model for answer in results if answer.model), None),
     }
 
 
@@ -194,7 +192,7 @@ def _queue_wait(outcome: Outcome, rows: list[dict]) -> float | None:
         if "queue_wait" in row["timings_ms"]:
             return float(row["timings_ms"]["queue_wait"])
     started = outcome.of("started")
-    return (started[0]["at"] - outcome.enqueued_at) * 1000 if started else None
+    return (started[0].at - outcome.enqueued_at) * 1000 if started else None
 
 
 def _duplicated(outcome: Outcome, rows: list[dict]) -> bool:

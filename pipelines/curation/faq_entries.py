@@ -20,7 +20,7 @@ from faqbot.visibility import asker_labels, visible_in
 from pipelines.curation.candidates import CORRECTED, POSITIVE, Candidate, load_candidates
 from pipelines.curation.scrub import scrub
 from pipelines.ingest.documents import LoadedDocument, Section
-from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents
+from pipelines.ingest.pipeline import IngestRun, PreparedDocument, index_documents
 
 FEEDBACK_FAQ = "feedback-faq"
 _MARKERS = re.compile(r"\s*\[\d+\]")
@@ -54,7 +54,7 @@ def sync_feedback_faq(
             continue
         by_channel[candidate.channel].append(_prepared(candidate, rule))
     store.delete_source(FEEDBACK_FAQ)
-    report = IngestReport(FEEDBACK_FAQ)
+    report = IngestRun(FEEDBACK_FAQ)
     for channel, documents in sorted(by_channel.items()):
         index_documents(
             FEEDBACK_FAQ,

@@ -7,20 +7,20 @@ from pathlib import Path
 from faqbot.settings import Settings
 from pipelines.evaluation.datasets import SAMPLE_DIR, StackFAQ, longdocs_files
 from pipelines.ingest.documents import LoadedDocument, Section
-from pipelines.ingest.pipeline import IngestReport, PreparedDocument, index_documents, ingest
+from pipelines.ingest.pipeline import IngestRun, PreparedDocument, index_documents, ingest
 from workers.embedder import Embedder
 from workers.store.base import PUBLIC, KnowledgeStore
 
 
 def index_stackfaq(
     data: StackFAQ, settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
-) -> IngestReport:
+) -> IngestRun:
     """Each answer alone is one document (doc_key a0, a1, …): no thread question prepended."""
     prepared = [
         PreparedDocument(f"a{i}", f"a{i}", LoadedDocument("", [Section("", text)]))
         for i, text in enumerate(data.answers)
     ]
-    report = IngestReport("stackfaq")
+    report = IngestRun("stackfaq")
     index_documents(
         "stackfaq",
         prepared,
@@ -37,7 +37,7 @@ def index_stackfaq(
 
 def index_sample(
     settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
-) -> IngestReport:
+) -> IngestRun:
     """The shipped handbook through the real ingestion pipeline."""
     report = ingest(
         str(Path(SAMPLE_DIR) / "docs"),
@@ -55,10 +55,10 @@ def index_sample(
 
 def index_longdocs(
     settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
-) -> IngestReport:
+) -> IngestRun:
     """The licence texts through the real ingestion pipeline, one file at a time (the folder's
     README and questions are not documents), each its own source; doc_key is the file name."""
-    total = IngestReport("longdocs")
+    total = IngestRun("longdocs")
     for path in longdocs_files():
         report = ingest(
             str(path),

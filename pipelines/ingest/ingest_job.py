@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from faqbot import keys
-from faqbot.contracts import IngestRequest, RemoveSourceRequest
+from faqbot.contracts import IngestReport, IngestRequest, RemovalReport, RemoveSourceRequest
 from faqbot.db import audit, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -17,23 +17,11 @@ from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
 from pipelines.ingest.fetch import is_url
-from pipelines.ingest.pipeline import IngestReport, Progress, default_source_id, ingest, source_root
+from pipelines.ingest.pipeline import Progress, default_source_id, ingest, source_root
 from pipelines.ingest.slack_files import download, is_slack_file
 from workers.embedder import Embedder
 from workers.sinks import ReplySink
 from workers.store.base import KnowledgeStore
-
-
-def report_json(report: IngestReport) -> dict:
-    return {
-        "source_id": report.source_id,
-        "files": report.files,
-        "chunks": report.chunks,
-        "unchanged": report.unchanged,
-        "removed": report.removed,
-        "errors": [str(failure) for failure in report.errors],
-        "seconds": round(report.seconds, 2),
-    }
 
 
 def source_kind(target: str) -> str:
@@ -52,16 +40,17 @@ def ingest_source(
     embedder: Embedder,
     progress: Progress | None = None,
     location: str | None = None,
-) -> dict:
-    """Runs `ingest` for one request; returns its report as JSON (with "repeated" when this
-    request had already been carried out). `location`: what the registry records as the
+) -> IngestReport:
+    """Runs `ingest` for one request; returns its report (the first run's, marked repeated,
+    when this request had already been carried out). `location`: what the registry records as the
     source's origin when it is not the target itself (an upload in Slack)."""
     source_id = request.source_id or default_source_id(request.target)
     ensure_schema(settings)
     with session_scope(settings) as session:
         done = sources.already_done(session, source_id, request.request_id)
-        if done:
-            return {**done.last_report, "repeated": True}
+        first = done and sources.last_report(done)
+        if first:
+            return first.model_copy(update={"repeated": True})
         sources.start_indexing(
             session,
             source_id,
@@ -71,7 +60,7 @@ def ingest_source(
             added_by=request.added_by,
             request_id=request.request_id,
         )
-    report = ingest(
+    run = ingest(
         request.target,
         settings=settings,
         store=store,
@@ -80,13 +69,13 @@ def ingest_source(
         visibility=request.visibility,
         progress=progress,
     )
-    result = report_json(report)
+    report = run.report()
     summary = store.source_summary(source_id)
     with session_scope(settings) as session:
         sources.finish_indexing(
             session,
             source_id,
-            report=result,
+            report=report,
             documents=summary.documents if summary else 0,
             chunks=summary.chunks if summary else 0,
             visibility=summary.visibility if summary else request.visibility,
@@ -100,9 +89,9 @@ def ingest_source(
             request_id=request.request_id,
             location=request.target,
             chunks=report.chunks,
-            errors=result["errors"][:5],
+            errors=report.errors[:5],
         )
-    return result
+    return report
 
 
 class SourceBusy(TransientError):
@@ -111,7 +100,7 @@ class SourceBusy(TransientError):
 
 def run_ingest_request(
     request: IngestRequest, *, settings: Settings, sink: ReplySink, progress: Progress
-) -> dict:
+) -> IngestReport:
     """The ingest task's body: one ingestion of a source at a time, across all workers."""
     from workers.embedder import get_embedder
     from workers.store import get_store
@@ -124,7 +113,7 @@ def run_ingest_request(
     request = request.model_copy(update={"source_id": source_id})
     with source_lock(settings, source_id):
         sink.started()
-        result = ingest_source(
+        report = ingest_source(
             request,
             settings=settings,
             store=get_store(settings),
@@ -132,8 +121,8 @@ def run_ingest_request(
             progress=progress,
             location=location,
         )
-    sink.finished(result)
-    return result
+    sink.finished(report)
+    return report
 
 
 @contextmanager
@@ -195,7 +184,7 @@ def remove_source(
 
 def run_removal_request(
     request: RemoveSourceRequest, *, settings: Settings, sink: ReplySink
-) -> dict:
+) -> RemovalReport:
     from workers.store import get_store
 
     with source_lock(settings, request.source_id):
@@ -203,9 +192,9 @@ def run_removal_request(
         removed = remove_source(
             request.source_id, settings=settings, store=get_store(settings), actor=request.actor
         )
-    result = {"source_id": request.source_id, "removed_chunks": removed}
-    sink.finished(result)
-    return result
+    report = RemovalReport(source_id=request.source_id, removed_chunks=removed)
+    sink.finished(report)
+    return report
 
 
 def fail_removal(

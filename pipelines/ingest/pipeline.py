@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.contracts import IngestReport
 from faqbot.errors import first_line
 from faqbot.settings import Settings
 from pipelines.ingest.chunking import chunk_document
@@ -63,7 +64,9 @@ class PreparedDocument:
 
 
 @dataclass
-class IngestReport:
+class IngestRun:
+    """The tally of one ingestion while it runs; `report()` is what it hands back."""
+
     source_id: str
     files: int = 0
     chunks: int = 0
@@ -75,6 +78,17 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def report(self) -> IngestReport:
+        return IngestReport(
+            source_id=self.source_id,
+            files=self.files,
+            chunks=self.chunks,
+            unchanged=self.unchanged,
+            removed=self.removed,
+            errors=[str(failure) for failure in self.errors],
+            seconds=round(self.seconds, 2),
+        )
 
 
 def source_root(target: str) -> str:
@@ -164,11 +178,11 @@ def ingest(
     source_id: str | None = None,
     visibility: list[str],
     progress: Progress | None = None,
-) -> IngestReport:
+) -> IngestRun:
     """Ingests `target` as one source; never raises for a bad item, only reports it."""
     started = time.perf_counter()
     source_id = source_id or default_source_id(target)
-    report = IngestReport(source_id)
+    report = IngestRun(source_id)
     try:
         try:
             items = _outside(list_items(target), settings)
@@ -194,7 +208,7 @@ def _relabel_stored(
     settings: Settings,
     store: KnowledgeStore,
     embedder: Embedder,
-    report: IngestReport,
+    report: IngestRun,
 ) -> None:
     """A source restricted while its folder is missing or empty must not stay public: every
     stored chunk of it is rewritten under the visibility asked for, as it is."""
@@ -238,7 +252,7 @@ def _ingest_items(
     settings: Settings,
     store: KnowledgeStore,
     embedder: Embedder,
-    report: IngestReport,
+    report: IngestRun,
     progress: Progress | None,
 ) -> None:
     known = store.document_hashes(source_id)
@@ -279,7 +293,7 @@ def _prepare(
     known: dict[str, str],
     visibility: list[str],
     settings: Settings,
-    report: IngestReport,
+    report: IngestRun,
     progress: Progress | None,
 ) -> list[PreparedDocument]:
     prepared, limits = [], DocumentLimits.from_settings(settings)
@@ -323,7 +337,7 @@ def index_documents(
     settings: Settings,
     store: KnowledgeStore,
     embedder: Embedder,
-    report: IngestReport,
+    report: IngestRun,
     progress: Progress | None = None,
     kept: list[Hit] = (),
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from faqbot.contracts import RetrainSummary
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
 from pipelines.curation.candidates import CORRECTED, NEGATIVE, POSITIVE, load_candidates
@@ -28,7 +29,7 @@ def new_examples(settings: Settings) -> int:
     )
 
 
-def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) -> dict:
+def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) -> RetrainSummary:
     """One run of the loop; returns its summary (also posted to the admin channel)."""
     from pipelines.curation.build import build_dataset
     from pipelines.curation.versions import resolve_dataset
@@ -37,13 +38,13 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
 
     fresh = new_examples(settings)
     if fresh < settings.retrain_min_examples:
-        summary = {
-            "status": "skipped",
-            "new_examples": fresh,
-            "reason": f"{fresh} new examples since the last dataset, fewer than "
-            f"FAQBOT_RETRAIN_MIN_EXAMPLES={settings.retrain_min_examples}",
-        }
-        return _report(settings, summary)
+        reason = (
+            f"{fresh} new examples since the last dataset, fewer than "
+            f"FAQBOT_RETRAIN_MIN_EXAMPLES={settings.retrain_min_examples}"
+        )
+        return _report(
+            settings, RetrainSummary(status="skipped", new_examples=fresh, reason=reason)
+        )
     manifest = build_dataset(settings, progress=progress)
     _sync_faq(settings)
     run = train_adapter(
@@ -54,8 +55,7 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
         progress=progress,
     )
     register_run(settings, run, actor="beat")
-    summary = {
-        "status": "promoted",
+    trained = {
         "new_examples": fresh,
         "dataset": manifest["version"],
         "adapter": run.adapter_id,
@@ -65,15 +65,15 @@ def retrain(settings: Settings, *, max_steps: int | None = None, progress=None) 
     try:
         comparison = promote(settings, run.adapter_id, actor="beat", progress=progress)
     except PromotionRefused as exc:
-        return _report(settings, {**summary, "status": "kept-current", "reason": str(exc)})
-    return _report(
-        settings,
-        {
-            **summary,
-            "overall": comparison["candidate"]["overall"],
-            "replaced": comparison["reference_id"],
-        },
+        summary = RetrainSummary(status="kept-current", reason=str(exc), **trained)
+        return _report(settings, summary)
+    summary = RetrainSummary(
+        status="promoted",
+        overall=comparison["candidate"]["overall"],
+        replaced=comparison["reference_id"],
+        **trained,
     )
+    return _report(settings, summary)
 
 
 def _sync_faq(settings: Settings) -> None:
@@ -92,26 +92,23 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def summary_text(summary: dict) -> str:
-    status = summary["status"]
-    if status == "skipped":
-        return f":zzz: Retraining skipped: {summary['reason']}."
+def summary_text(summary: RetrainSummary) -> str:
+    if summary.status == "skipped":
+        return f":zzz: Retraining skipped: {summary.reason}."
     head = (
-        f"adapter `{summary['adapter']}` ({summary['steps']} steps on dataset "
-        f"`{summary['dataset']}`, {summary['new_examples']} new examples)"
+        f"adapter `{summary.adapter}` ({summary.steps} steps on dataset "
+        f"`{summary.dataset}`, {summary.new_examples} new examples)"
     )
-    if status == "kept-current":
-        return f":no_entry: Retrained {head}, but kept the current model: {summary['reason']}"
-    overall = summary["overall"]
+    if summary.status == "kept-current":
+        return f":no_entry: Retrained {head}, but kept the current model: {summary.reason}"
+    overall = summary.overall or {}
     figures = ", ".join(
         f"{k.replace('_', ' ')} {v:.2f}" for k, v in overall.items() if k != "n" and v is not None
     )
-    return (
-        f":rocket: Promoted {head}, replacing {summary['replaced'] or 'the base model'}: {figures}."
-    )
+    return f":rocket: Promoted {head}, replacing {summary.replaced or 'the base model'}: {figures}."
 
 
-def _report(settings: Settings, summary: dict) -> dict:
+def _report(settings: Settings, summary: RetrainSummary) -> RetrainSummary:
     text = summary_text(summary)
     log.info("retrain: %s", text)
     if settings.admin_channel and settings.slack_bot_token:

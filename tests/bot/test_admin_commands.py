@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from faqbot.contracts import IngestReport
 from faqbot.db import sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -34,7 +35,7 @@ def registered_source(settings, source_id: str = "handbook-abc123") -> None:
         sources.finish_indexing(
             session,
             source_id,
-            report={"chunks": 12, "files": 1},
+            report=IngestReport(source_id=source_id, chunks=12, files=1),
             documents=1,
             chunks=12,
             visibility=["C0HR00001"],

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 
-from faqbot.contracts import AnswerRequest
+from faqbot.contracts import Answer, AnswerRequest, PromptInputs
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -27,21 +27,20 @@ def delivered_answer(settings, ts: str) -> str:
     request = AnswerRequest(
         question="How do I reset my password?", asker="U0ASKER01", channel=CHANNEL, thread_ts=ts
     )
-    answer = {
-        "refused": False,
-        "answer": "Use the self-service portal [1].",
-        "mode": "generated",
-        "citations": [],
-        "model": "m",
-        "adapter": None,
-        "tokens": {},
-        "timings_ms": {},
-        "context": {"sources": SOURCES, "history": ""},
-    }
+    answer = Answer(
+        question="How do I reset my password?",
+        answer="Use the self-service portal [1].",
+        refused=False,
+        mode="generated",
+        citations=[],
+        model="m",
+        timings_ms={},
+        context=PromptInputs(sources=SOURCES),
+    )
     with session_scope(settings) as session:
         interactions.claim(session, request)
         interactions.record_answer(
-            session, request.request_id, answer, [], scope=["public"], visibility=["public"]
+            session, request.request_id, answer, scope=["public"], visibility=["public"]
         )
         interactions.mark_delivered(session, request.request_id, (CHANNEL, ts))
     return request.request_id

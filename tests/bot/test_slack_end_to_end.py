@@ -90,7 +90,7 @@ def deployment(tmp_path_factory, model_cache, embedder, web_pages, slack, redis_
             store=store,
             embedder=embedder,
         )
-        assert report["chunks"] and not report["errors"], report
+        assert report.chunks and not report.errors, report
     redis_client(redis_url).flushdb()
     with WorkerPool(env, tmp_path_factory.mktemp("logs")) as pool:
         pool.start(1, queues="answers,ingest")

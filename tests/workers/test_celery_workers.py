@@ -61,7 +61,7 @@ def handbook(tmp_path_factory, model_cache, database_url, embedder, redis_url):
         store=open_store(settings),
         embedder=embedder,
     )
-    assert report["chunks"] > 100 and not report["errors"]
+    assert report.chunks > 100 and not report.errors
     redis_client(redis_url).flushdb()
     return env
 

@@ -3,7 +3,7 @@ streaming to the reply sink, store the answer, deliver it. Safe to run twice for
 
 from __future__ import annotations
 
-from faqbot.contracts import AnswerRequest
+from faqbot.contracts import Answer, AnswerRequest, Delivery
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -15,29 +15,29 @@ from workers.retrieval import question_labels
 from workers.sinks import ReplySink
 
 
-def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySink) -> dict:
+def answer_request(request: AnswerRequest, *, settings: Settings, sink: ReplySink) -> Delivery:
     ensure_schema(settings)
     with session_scope(settings) as session:
         claim = interactions.claim(session, request)
     if claim.action == "done":  # a redelivery of a question already answered and delivered
-        return {"request_id": request.request_id, "status": "already-delivered"}
+        return Delivery(request_id=request.request_id, status="already-delivered")
     if claim.action == "deliver":
         with session_scope(settings) as session:
-            result = interactions.stored_answer(interactions.find(session, request.request_id))
+            answer = interactions.stored_answer(interactions.find(session, request.request_id))
     else:
-        result = _answer(request, settings, sink)
-    sink.finished(result)
+        answer = _answer(request, settings, sink)
+    sink.finished(answer)
     with session_scope(settings) as session:
         interactions.mark_delivered(session, request.request_id, sink.location())
-    return {
-        "request_id": request.request_id,
-        "status": "delivered",
-        "attempts": claim.attempts,
-        "refused": result["refused"],
-    }
+    return Delivery(
+        request_id=request.request_id,
+        status="delivered",
+        attempts=claim.attempts,
+        refused=answer.refused,
+    )
 
 
-def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict:
+def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> Answer:
     sink.started()
     labels = question_labels(
         settings, channel=request.channel, asker=request.asker, private=request.private
@@ -52,19 +52,13 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> dict
     answer = answer_question(
         chain, request.question, labels=labels, history=history, on_draft=sink.text
     )
-    result = answer.to_json()
-    built_from = [r["visibility"] for r in result["retrieved"]]
-    built_from += [turn["visibility"] for turn in history]
+    built_from = [passage.visibility for passage in answer.retrieved]
+    built_from += [turn.visibility for turn in history]
     with session_scope(settings) as session:
         interactions.record_answer(
-            session,
-            request.request_id,
-            result,
-            result["retrieved"],
-            scope=labels,
-            visibility=combined(built_from),
+            session, request.request_id, answer, scope=labels, visibility=combined(built_from)
         )
-    return result
+    return answer
 
 
 def fail_request(

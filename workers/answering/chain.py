@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -21,11 +22,12 @@ from langchain_core.runnables import (
     RunnableBranch,
     RunnableConfig,
     RunnableLambda,
-    RunnablePassthrough,
 )
 
+from faqbot.contracts import Answer, PromptInputs, RetrievedPassage, Turn
 from faqbot.settings import Settings
 from workers.answering.calibration import refusal_threshold
+from workers.answering.chain_state import Generation, Question, Retrieved
 from workers.answering.citations import (
     citation,
     cited_numbers,
@@ -47,7 +49,6 @@ from workers.answering.prompt import (
     retrieval_query,
     without_instructions,
 )
-from workers.answering.result import Answer
 from workers.answering.selection import evidence_window, extractive_answer, score_sentences
 from workers.embedder import Embedder
 from workers.retrieval import retrieve
@@ -65,7 +66,7 @@ def build_answer_chain(
     chat_model: BaseChatModel,
     adapter: str | None = None,
 ) -> Runnable:
-    """Input: {"question", "labels", "history"}. Output: an `Answer`."""
+    """Input: a `Question`. Output: an `Answer`."""
     identity = {
         "model": getattr(chat_model, "model_id", type(chat_model).__name__),
         "adapter": adapter,
@@ -82,10 +83,10 @@ def build_answer_chain(
         partial(_retrieve, settings=settings, store=store, embedder=embedder)
     ) | RunnableBranch(
         (
-            lambda state: not state["grounded"],
+            lambda state: not state.grounded,
             RunnableLambda(partial(_refuse, settings=settings, **identity)),
         ),
-        RunnablePassthrough.assign(generation=generate)
+        generate
         | RunnableLambda(
             partial(_finalise, **identity, embedder=embedder, support=settings.support_threshold)
         ),
@@ -98,21 +99,17 @@ def answer_question(
     *,
     channel: str | None = None,
     labels: list[str] | None = None,
-    history: list[dict] | None = None,
+    history: list[Turn] | None = None,
     on_text: Callable[[str], None] | None = None,
     on_draft: Callable[[str], None] | None = None,
 ) -> Answer:
     """Runs the chain; `on_draft` gets the cited extractive answer as soon as retrieval has
     found one, `on_text` the sanitised model text so far as tokens arrive. `history`: earlier
-    {"question", "answer"} turns of the conversation, oldest first. `labels` (what the asker
-    may see) defaults to public sources plus `channel`'s."""
+    turns of the conversation, oldest first. `labels` (what the asker may see) defaults to
+    public sources plus `channel`'s."""
     callbacks = [_TextSink(on_text, on_draft)] if on_text or on_draft else []
-    inputs = {
-        "question": question,
-        "labels": labels or asker_labels(channel),
-        "history": history or [],
-    }
-    return chain.invoke(inputs, {"callbacks": callbacks})
+    asked = Question(question, labels or asker_labels(channel), history or [])
+    return chain.invoke(asked, {"callbacks": callbacks})
 
 
 def answer_prompt(
@@ -123,36 +120,36 @@ def answer_prompt(
     retrieval = RunnableLambda(
         partial(_retrieve, settings=settings, store=store, embedder=embedder)
     )
-    state = retrieval.invoke({"question": question, "labels": asker_labels(None), "history": []})
-    if not state["grounded"]:
+    state = retrieval.invoke(Question(question, asker_labels(None)))
+    if not state.grounded:
         return None
-    return ANSWER_PROMPT.format_messages(question=question, **prompt_context(state))
+    return ANSWER_PROMPT.format_messages(question=question, **prompt_context(state).model_dump())
 
 
 def _retrieve(
-    state: dict,
+    asked: Question,
     config: RunnableConfig,
     *,
     settings: Settings,
     store: KnowledgeStore,
     embedder: Embedder,
-) -> dict:
+) -> Retrieved:
     started = time.perf_counter()
-    query = retrieval_query(state["question"], state.get("history") or [])
+    query = retrieval_query(asked.question, asked.history)
     vector = embedder.embed_query(query)
     hits = retrieve(
         query,
         settings=settings,
         store=store,
         embedder=embedder,
-        labels=state["labels"],
+        labels=asked.labels,
         k=settings.answer_passages,
         vector=vector,
     )
     evidence = gather_evidence(hits, embedder)
     score = relevance(query, vector, hits, evidence)
     grounded = bool(evidence.units) and score >= refusal_threshold(
-        settings, store, embedder, state["labels"]
+        settings, store, embedder, asked.labels
     )
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft, window = "", []
@@ -162,41 +159,41 @@ def _retrieve(
         if draft:
             dispatch_custom_event(DRAFT_EVENT, {"text": draft}, config=config)
         window = evidence_window(evidence, scored, settings.evidence_words)
-    return {
-        **state,
-        "hits": hits,
-        "query": query,
-        "vector": vector,
-        "evidence": evidence,
-        "window": window,
-        "draft": draft,
-        "relevance": score,
-        "grounded": grounded,
-        "started": started,
-        "retrieve_ms": retrieve_ms,
-        "first_text_ms": (time.perf_counter() - started) * 1000 if draft else None,
-    }
+    return Retrieved(
+        asked=asked,
+        query=query,
+        vector=vector,
+        hits=hits,
+        evidence=evidence,
+        window=window,
+        draft=draft,
+        relevance=score,
+        grounded=grounded,
+        started=started,
+        retrieve_ms=retrieve_ms,
+        first_text_ms=(time.perf_counter() - started) * 1000 if draft else None,
+    )
 
 
 def _generate(
     prompt_and_model: Runnable,
-    state: dict,
+    state: Retrieved,
     config: RunnableConfig,
     *,
     embedder: Embedder,
     support: float,
-) -> dict:
+) -> Retrieved:
     """Streams (so `on_text` sees tokens from any chat model) and stops at the first complete
     sentence that no passage backs: nothing after it could be kept."""
     started = time.perf_counter()
-    inputs = {"question": state["question"], **prompt_context(state)}
+    inputs = {"question": state.asked.question, **prompt_context(state).model_dump()}
     message, kept, dropped = None, [], []
     stream = prompt_and_model.stream(inputs, config)
     try:
         for chunk in stream:
             message = chunk if message is None else message + chunk
             for claim in complete_claims(postable(str(message.content)))[len(kept) :]:
-                if not claim_supported(claim, state["evidence"], embedder, support):
+                if not claim_supported(claim, state.evidence, embedder, support):
                     dropped.append(claim)
                     break
                 kept.append(claim)
@@ -205,30 +202,30 @@ def _generate(
     finally:
         stream.close()
     text = " ".join(kept) if dropped else postable(str(message.content) if message else "")
-    return {
-        "text": text,
-        "stopped_early": bool(dropped),
-        "dropped": dropped,
-        "usage": (message.usage_metadata if message else None) or {},
-        "generate_ms": (time.perf_counter() - started) * 1000,
-    }
+    usage = (message.usage_metadata if message else None) or {}
+    generation = Generation(
+        text=text,
+        dropped=dropped,
+        prompt_tokens=usage.get("input_tokens", 0),
+        completion_tokens=usage.get("output_tokens", 0),
+        generate_ms=(time.perf_counter() - started) * 1000,
+    )
+    return replace(state, generation=generation)
 
 
 def _finalise(
-    state: dict, *, model: str, adapter: str | None, embedder: Embedder, support: float
+    state: Retrieved, *, model: str, adapter: str | None, embedder: Embedder, support: float
 ) -> Answer:
-    hits: list[Hit] = state["hits"]
-    generation = state["generation"]
-    generated = drop_invalid_markers(generation["text"], len(hits))
-    text, unsupported = supported_answer(generated, state["evidence"], embedder, support)
-    dropped = generation["dropped"] + unsupported
+    hits, generation = state.hits, state.generation
+    generated = drop_invalid_markers(generation.text, len(hits))
+    text, unsupported = supported_answer(generated, state.evidence, embedder, support)
+    dropped = generation.dropped + unsupported
     mode = "generated"
     if not text:  # nothing the model wrote is backed by a passage: the quote stands
-        text, mode = state["draft"], "extractive"
+        text, mode = state.draft, "extractive"
     numbers = cited_numbers(text)
-    usage = generation["usage"]
     return Answer(
-        question=state["question"],
+        question=state.asked.question,
         answer=text,
         citations=[citation(n, hits[n - 1]) for n in numbers],
         related=[] if numbers else [citation(n, h) for n, h in enumerate(hits[:RELATED], 1)],
@@ -236,11 +233,8 @@ def _finalise(
         mode=mode,
         model=model,
         adapter=adapter,
-        timings_ms=_timings(state, generation["generate_ms"]),
-        tokens={
-            "prompt": usage.get("input_tokens", 0),
-            "completion": usage.get("output_tokens", 0),
-        },
+        timings_ms=_timings(state, generation.generate_ms),
+        tokens={"prompt": generation.prompt_tokens, "completion": generation.completion_tokens},
         retrieved=_retrieved(hits),
         context=prompt_context(state),
         dropped=dropped,
@@ -252,25 +246,24 @@ def postable(text: str) -> str:
     return without_instructions(sanitise(text))
 
 
-def prompt_context(state: dict) -> dict[str, str]:
+def prompt_context(state: Retrieved) -> PromptInputs:
     """The sources as the model reads them: the evidence window when there is one."""
-    window = state.get("window")
     sources = (
-        format_evidence(state["hits"], state["evidence"], window)
-        if window
-        else format_sources(state["hits"])
+        format_evidence(state.hits, state.evidence, state.window)
+        if state.window
+        else format_sources(state.hits)
     )
-    return {"sources": sources, "history": format_history(state.get("history") or [])}
+    return PromptInputs(sources=sources, history=format_history(state.asked.history))
 
 
-def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None) -> Answer:
+def _refuse(state: Retrieved, *, settings: Settings, model: str, adapter: str | None) -> Answer:
     """No passage is close enough: say so, and who to ask, without calling the model."""
     text = (
         "The knowledge base doesn't cover this, so I can't answer it reliably. "
         f"Please ask {settings.fallback_contact}."
     )
     return Answer(
-        question=state["question"],
+        question=state.asked.question,
         answer=text,
         citations=[],
         refused=True,
@@ -278,31 +271,29 @@ def _refuse(state: dict, *, settings: Settings, model: str, adapter: str | None)
         model=model,
         adapter=adapter,
         timings_ms=_timings(state, 0.0),
-        retrieved=_retrieved(state["hits"]),
+        retrieved=_retrieved(state.hits),
         context=prompt_context(state),
     )
 
 
-def _retrieved(hits: list[Hit]) -> list[dict]:
-    """What the prompt was built from, with each passage's visibility at the time: text derived
-    from the answer is later shown only where all of them are visible."""
+def _retrieved(hits: list[Hit]) -> list[RetrievedPassage]:
     return [
-        {
-            "chunk_id": h.chunk.chunk_id,
-            "source_id": h.chunk.source_id,
-            "score": round(float(h.score), 4),
-            "visibility": list(h.chunk.visibility),
-        }
+        RetrievedPassage(
+            chunk_id=h.chunk.chunk_id,
+            source_id=h.chunk.source_id,
+            score=round(float(h.score), 4),
+            visibility=list(h.chunk.visibility),
+        )
         for h in hits
     ]
 
 
-def _timings(state: dict, generate_ms: float) -> dict[str, float]:
+def _timings(state: Retrieved, generate_ms: float) -> dict[str, float]:
     """`first_text`: when the draft was ready (or, without one, the final answer)."""
-    total = (time.perf_counter() - state["started"]) * 1000
-    first = state.get("first_text_ms")
+    total = (time.perf_counter() - state.started) * 1000
+    first = state.first_text_ms
     return {
-        "retrieve": state["retrieve_ms"],
+        "retrieve": state.retrieve_ms,
         "generate": generate_ms,
         "first_text": total if first is None else first,
         "total": total,

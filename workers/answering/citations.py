@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from faqbot.contracts import Citation
 from workers.answering.evidence import passage_sentences, quote
-from workers.answering.result import Citation
 from workers.store.base import Hit
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -51,7 +51,15 @@ def drop_invalid_markers(text: str, provided: int) -> str:
 
 def citation(n: int, hit: Hit) -> Citation:
     c = hit.chunk
-    return Citation(n, c.source_id, c.title, c.url, c.chunk_id, snippet(c.text), c.doc_key)
+    return Citation(
+        n=n,
+        source_id=c.source_id,
+        title=c.title,
+        url=c.url,
+        chunk_id=c.chunk_id,
+        snippet=snippet(c.text),
+        document=c.doc_key,
+    )
 
 
 def snippet(text: str) -> str:

@@ -6,6 +6,7 @@ import re
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from faqbot.contracts import Turn
 from workers.answering.evidence import Evidence, quote
 from workers.store.base import Hit
 
@@ -77,18 +78,18 @@ def format_evidence(hits: list[Hit], evidence: Evidence, window: list[int]) -> s
     return "\n\n".join(blocks)
 
 
-def format_history(turns: list[dict]) -> str:
+def format_history(turns: list[Turn]) -> str:
     """Earlier questions and answers of the thread, so a follow-up like "and on a Mac?" has
     its subject. Empty when there are none."""
     if not turns:
         return ""
-    lines = [f"Q: {turn['question']}\nA: {turn['answer']}" for turn in turns]
+    lines = [f"Q: {turn.question}\nA: {turn.answer}" for turn in turns]
     return "Earlier in this conversation:\n" + "\n".join(lines) + "\n\n"
 
 
-def retrieval_query(question: str, turns: list[dict]) -> str:
+def retrieval_query(question: str, turns: list[Turn]) -> str:
     """What is searched for: a follow-up together with the question before it."""
-    return f"{turns[-1]['question']} {question}" if turns else question
+    return f"{turns[-1].question} {question}" if turns else question
 
 
 def prompt_turns(question: str, context: dict[str, str]) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport
 from faqbot.slack import VOTE_DOWN, VOTE_UP, escape
 
 SECTION_CHARS = 3000
@@ -50,18 +51,18 @@ def link(url: str | None, label: str) -> str:
     return f"<{safe_url}|{label}>"
 
 
-def citation_block(cited: dict) -> dict:
-    label = escape(f"[{cited['n']}] {cited['title'] or cited['document']}")
-    quote = escape(cited["snippet"]).replace("\n", " ")
-    return section(f"{link(cited.get('url'), label)}\n>{quote}"[:SECTION_CHARS])
+def citation_block(cited: Citation) -> dict:
+    label = escape(f"[{cited.n}] {cited.title or cited.document}")
+    quote = escape(cited.snippet).replace("\n", " ")
+    return section(f"{link(cited.url, label)}\n>{quote}"[:SECTION_CHARS])
 
 
-def footer(result: dict, reference: str) -> str:
-    adapter = f"adapter `{escape(result['adapter'])}`" if result.get("adapter") else "no adapter"
+def footer(answer: Answer, reference: str) -> str:
+    adapter = f"adapter `{escape(answer.adapter)}`" if answer.adapter else "no adapter"
     mode = {"extractive": " · quoted from the sources", "refused": " · not in the knowledge base"}
     return (
-        f"Answered by `{escape(result.get('model') or '?')}` with {adapter}"
-        f"{mode.get(result.get('mode'), '')} · ref `{reference}`"
+        f"Answered by `{escape(answer.model or '?')}` with {adapter}"
+        f"{mode.get(answer.mode, '')} · ref `{reference}`"
     )
 
 
@@ -81,14 +82,14 @@ def vote_buttons(request_id: str) -> dict:
     }
 
 
-def answer_blocks(result: dict, request_id: str) -> list[dict]:
-    blocks = [section(piece) for piece in split_text(escape(result["answer"]))]
-    cited = result.get("citations") or result.get("related") or []
+def answer_blocks(answer: Answer, request_id: str) -> list[dict]:
+    blocks = [section(piece) for piece in split_text(escape(answer.answer))]
+    cited = answer.citations or answer.related
     if cited:
-        heading = "*Sources*" if result.get("citations") else "*Related documents*"
+        heading = "*Sources*" if answer.citations else "*Related documents*"
         blocks += [{"type": "divider"}, section(heading)]
         blocks += [citation_block(c) for c in cited]
-    blocks += [context(footer(result, request_id[:8])), vote_buttons(request_id)]
+    blocks += [context(footer(answer, request_id[:8])), vote_buttons(request_id)]
     return blocks
 
 
@@ -103,19 +104,19 @@ def progress_text(phase: str, done: int, total: int) -> str:
     return f":hourglass_flowing_sand: {escape(phase)} {bar} {done}/{total}"
 
 
-def report_text(result: dict) -> str:
+def report_text(report: IngestReport | RemovalReport) -> str:
     """An ingestion or removal report as the admin reads it in their DM."""
-    source = escape(str(result.get("source_id")))
-    if "removed_chunks" in result:
-        return f":wastebasket: Removed source `{source}` ({result['removed_chunks']} chunks)."
-    errors = result.get("errors") or []
-    mark = ":white_check_mark:" if result.get("chunks") or not errors else ":x:"
+    source = escape(report.source_id)
+    if isinstance(report, RemovalReport):
+        return f":wastebasket: Removed source `{source}` ({report.removed_chunks} chunks)."
+    errors = report.errors
+    mark = ":white_check_mark:" if report.chunks or not errors else ":x:"
     text = (
-        f"{mark} Source `{source}`: {result.get('files', 0)} files read, "
-        f"{result.get('chunks', 0)} chunks indexed, {result.get('unchanged', 0)} unchanged, "
-        f"{result.get('removed', 0)} removed in {result.get('seconds', 0)} s."
+        f"{mark} Source `{source}`: {report.files} files read, "
+        f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
+        f"{report.removed} removed in {report.seconds} s."
     )
-    if result.get("repeated"):
+    if report.repeated:
         text += " (This request had already run; this is its report.)"
     for error in errors[:5]:
         text += f"\n• {escape(error)}"

@@ -10,7 +10,7 @@ from typing import Literal
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from faqbot.contracts import Reply
+from faqbot.contracts import Answer, Reply, TaskResult
 from faqbot.errors import TransientError
 from faqbot.keys import PLACEHOLDER_TTL_S
 from faqbot.settings import Settings
@@ -24,10 +24,10 @@ PLACEHOLDER_WAIT_S = 5.0
 View = Literal["answer", "report"]
 
 
-def rendered(view: View, result: dict, request_id: str) -> tuple[str, list[dict]]:
+def rendered(result: TaskResult, request_id: str) -> tuple[str, list[dict]]:
     """The fallback text (notifications, screen readers) and the blocks of a final result."""
-    if view == "answer":
-        return escape(result["answer"][:3000]), ui.answer_blocks(result, request_id)
+    if isinstance(result, Answer):
+        return escape(result.answer[:3000]), ui.answer_blocks(result, request_id)
     text = ui.report_text(result)
     return text, [ui.section(piece) for piece in ui.split_text(text)]
 
@@ -108,8 +108,8 @@ class SlackMessageSink:
     def progress(self, phase: str, done: int, total: int) -> None:
         self._update_quietly(ui.progress_text(phase, done, total))
 
-    def finished(self, result: dict) -> None:
-        text, blocks = rendered(self.view, result, self.request_id)
+    def finished(self, result: TaskResult) -> None:
+        text, blocks = rendered(result, self.request_id)
         first, *rest = ui.split_messages(blocks)
         try:
             self._update(text, first)
@@ -151,8 +151,8 @@ class SlackResponseUrlSink(NullSink):
         if response.status_code >= 400:
             raise RuntimeError(f"Slack refused the reply: {response.status_code} {response.body}")
 
-    def finished(self, result: dict) -> None:
-        text, blocks = rendered(self.view, result, self.request_id)
+    def finished(self, result: TaskResult) -> None:
+        text, blocks = rendered(result, self.request_id)
         first, *rest = ui.split_messages(blocks)
         self._send(text, first)
         for more in rest:

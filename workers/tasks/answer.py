@@ -14,10 +14,10 @@ from workers.worker_process import process_settings
 # Late ack + requeue when the worker process dies: the task is idempotent by request id (the
 # interaction row says whether it still has to run, deliver, or nothing), so running it again
 # after a crash is how a crash loses no question.
-@shared_task(bind=True, name=ANSWER, acks_late=True, reject_on_worker_lost=True)
-def answer_task(self, payload: dict) -> dict:
-    request = AnswerRequest.model_validate(payload)
-    settings = process_settings()
+@shared_task(bind=True, name=ANSWER, acks_late=True, reject_on_worker_lost=True, pydantic=True)
+def answer_task(self, payload: AnswerRequest) -> dict:
+    """Returns a `Delivery` (or `GaveUp`) as JSON; the answer itself goes to the reply sink."""
+    request, settings = payload, process_settings()
     sink = sink_for(request.reply, settings, request_id=request.request_id)
     return run_reliably(
         self,

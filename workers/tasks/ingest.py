@@ -18,10 +18,10 @@ from workers.worker_process import process_settings
 
 # Idempotent too: a redelivered request returns the first run's report, and re-running an
 # interrupted ingestion only embeds what is not yet stored (documents are keyed by hash).
-@shared_task(bind=True, name=INGEST, acks_late=True, reject_on_worker_lost=True)
-def ingest_task(self, payload: dict) -> dict:
-    request = IngestRequest.model_validate(payload)
-    settings = process_settings()
+@shared_task(bind=True, name=INGEST, acks_late=True, reject_on_worker_lost=True, pydantic=True)
+def ingest_task(self, payload: IngestRequest) -> dict:
+    """Returns an `IngestReport` (or `GaveUp`) as JSON, and sends the report to the sink."""
+    request, settings = payload, process_settings()
     sink = sink_for(request.reply, settings, request_id=request.request_id, view="report")
 
     def report_progress(phase: str, done: int, total: int) -> None:
@@ -39,10 +39,12 @@ def ingest_task(self, payload: dict) -> dict:
     )
 
 
-@shared_task(bind=True, name=REMOVE_SOURCE, acks_late=True, reject_on_worker_lost=True)
-def remove_source_task(self, payload: dict) -> dict:
-    request = RemoveSourceRequest.model_validate(payload)
-    settings = process_settings()
+@shared_task(
+    bind=True, name=REMOVE_SOURCE, acks_late=True, reject_on_worker_lost=True, pydantic=True
+)
+def remove_source_task(self, payload: RemoveSourceRequest) -> dict:
+    """Returns a `RemovalReport` (or `GaveUp`) as JSON, and sends it to the sink."""
+    request, settings = payload, process_settings()
     sink = sink_for(request.reply, settings, request_id=request.request_id, view="report")
     return run_reliably(
         self,

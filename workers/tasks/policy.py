@@ -12,9 +12,11 @@ from collections.abc import Callable
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from faqbot import keys
+from faqbot.contracts import GaveUp
 from faqbot.errors import TransientError, first_line
 from faqbot.settings import Settings
 from faqbot.shared_state import redis_client
@@ -60,9 +62,10 @@ def count_delivery(task: Task, settings: Settings) -> int:
 
 
 def run_reliably(
-    task: Task, settings: Settings, work: Callable[[], dict], give_up: Callable[[str], None]
+    task: Task, settings: Settings, work: Callable[[], BaseModel], give_up: Callable[[str], None]
 ) -> dict:
-    """Runs `work` under the policy; `give_up(reason)` records the failure where users see it."""
+    """Runs `work` under the policy; `give_up(reason)` records the failure where users see it.
+    Returns the task's result as JSON: what `work` returned, or a `GaveUp`."""
     deliveries = count_delivery(task, settings)
     if deliveries > settings.task_max_deliveries:
         reason = (
@@ -71,7 +74,7 @@ def run_reliably(
         )
         return _gave_up(give_up, reason)
     try:
-        return work()
+        return work().model_dump(mode="json")
     except SoftTimeLimitExceeded:
         return _gave_up(give_up, "took longer than its time limit")
     except Exception as exc:
@@ -95,4 +98,4 @@ def run_reliably(
 def _gave_up(give_up: Callable[[str], None], reason: str) -> dict:
     log.error("gave up: %s", reason)
     give_up(reason)
-    return {"status": "failed", "error": reason}
+    return GaveUp(error=reason).model_dump(mode="json")

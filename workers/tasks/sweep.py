@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from faqbot.contracts import ANSWER, SWEEP, AnswerRequest
+from faqbot.contracts import ANSWER, SWEEP, AnswerRequest, SweepReport
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -18,8 +18,8 @@ log = logging.getLogger("faqbot.tasks")
 RESEND_MARGIN_S = 30.0  # past the visibility timeout, when a held task is back on the queue
 
 
-@shared_task(name=SWEEP)
-def sweep_task() -> dict:
+@shared_task(name=SWEEP, pydantic=True)
+def sweep_task() -> SweepReport:
     """No question is silently lost: one no worker took is sent again; one no worker will
     finish is marked failed and its asker told, so no placeholder waits forever. Then
     questions older than the retention period are forgotten."""
@@ -34,12 +34,7 @@ def sweep_task() -> dict:
     if settings.interaction_retention_days:
         with session_scope(settings) as session:
             forgotten = interactions.forget_older_than(session, settings.interaction_retention_days)
-    return {
-        "resent": resent,
-        "failed_stale": len(lost),
-        "askers_told": told,
-        "forgotten": forgotten,
-    }
+    return SweepReport(resent=resent, failed_stale=len(lost), askers_told=told, forgotten=forgotten)
 
 
 def _resend_unclaimed(settings: Settings, horizon_s: float) -> int:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from faqbot.contracts import RETRAIN
+from faqbot.contracts import RETRAIN, RetrainSummary
 from workers.worker_process import process_settings
 
 
-@shared_task(name=RETRAIN)
-def retrain_task() -> dict:
+@shared_task(name=RETRAIN, pydantic=True)
+def retrain_task() -> RetrainSummary:
     from faqbot.db.migrate import ensure_schema
     from pipelines.training.retrain import retrain
 

@@ -6,22 +6,34 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from faqbot.contracts import AnswerRequest
+from faqbot.contracts import (
+    Answer,
+    AnswerRequest,
+    Citation,
+    IngestReport,
+    RetrievedPassage,
+    Turn,
+)
 from faqbot.db import audit, interactions, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import upgrade
 from faqbot.db.models import AuditEntry, Interaction
 
-ANSWER = {
-    "answer": "Use the TCP profile [1].",
-    "refused": False,
-    "mode": "generated",
-    "citations": [{"n": 1, "source_id": "handbook", "chunk_id": "c1"}],
-    "model": "m",
-    "adapter": None,
-    "tokens": {"prompt": 10, "completion": 5},
-    "timings_ms": {"retrieve": 20.0, "generate": 900.0, "total": 950.0},
-}
+ANSWER = Answer(
+    question="VPN error 809?",
+    answer="Use the TCP profile [1].",
+    refused=False,
+    mode="generated",
+    citations=[
+        Citation(
+            n=1, source_id="handbook", title="VPN", chunk_id="c1", snippet="…", document="vpn.md"
+        )
+    ],
+    model="m",
+    tokens={"prompt": 10, "completion": 5},
+    timings_ms={"retrieve": 20.0, "generate": 900.0, "total": 950.0},
+    retrieved=[RetrievedPassage(chunk_id="c1", source_id="handbook", score=0.9, visibility=[])],
+)
 
 
 def claim(settings, request):
@@ -43,7 +55,6 @@ def test_a_question_is_run_once_then_delivered_once(db_settings):
             session,
             request.request_id,
             ANSWER,
-            [{"chunk_id": "c1"}],
             scope=["public"],
             visibility=["public"],
         )
@@ -54,7 +65,7 @@ def test_a_question_is_run_once_then_delivered_once(db_settings):
     assert claim(db_settings, request).action == "done"
     [row] = rows(db_settings)
     assert (row.status, row.attempts, row.asker, row.channel) == ("answered", 1, "U1", "C1")
-    assert row.citations[0]["chunk_id"] == "c1" and row.retrieved == [{"chunk_id": "c1"}]
+    assert row.citations[0]["chunk_id"] == "c1" and row.retrieved[0]["chunk_id"] == "c1"
     assert row.timings_ms["queue_wait"] >= 0 and row.timings_ms["end_to_end"] >= 0
 
 
@@ -110,7 +121,12 @@ def test_source_registry_and_audit_log(db_settings):
     with session_scope(db_settings) as session:
         assert sources.already_done(session, "wiki", "r1") is None  # still indexing
         sources.finish_indexing(
-            session, "wiki", report={"errors": []}, documents=1, chunks=12, visibility=["C1"]
+            session,
+            "wiki",
+            report=IngestReport(source_id="wiki", files=1, chunks=12),
+            documents=1,
+            chunks=12,
+            visibility=["C1"],
         )
     with session_scope(db_settings) as session:
         row = sources.already_done(session, "wiki", "r1")
@@ -139,11 +155,7 @@ def test_a_follow_up_sees_its_threads_earlier_answers_and_only_those(db_settings
     with session_scope(db_settings) as session:
         history = interactions.thread_history(session, follow_up, 3, ["public", "C1"])
     assert history == [
-        {
-            "question": "How do I set up the VPN?",
-            "answer": ANSWER["answer"],
-            "visibility": ["public"],
-        }
+        Turn(question="How do I set up the VPN?", answer=ANSWER.answer, visibility=["public"])
     ]
 
 
@@ -151,7 +163,7 @@ def answer(settings, request: AnswerRequest, visibility: list[str]) -> None:
     claim(settings, request)
     with session_scope(settings) as session:
         interactions.record_answer(
-            session, request.request_id, ANSWER, [], scope=["public"], visibility=visibility
+            session, request.request_id, ANSWER, scope=["public"], visibility=visibility
         )
 
 
@@ -170,6 +182,6 @@ def test_a_follow_up_is_not_shown_turns_its_reader_may_not_see(db_settings):
         granted = interactions.thread_history(session, mine, 5, ["public", "C0HR"])
         ungranted = interactions.thread_history(session, mine, 5, ["public"])
         someone_else = interactions.thread_history(session, other, 5, ["public", "C0HR"])
-    assert [t["question"] for t in granted] == ["Salary bands?", "Parking?"]
-    assert [t["question"] for t in ungranted] == ["Parking?"]
+    assert [t.question for t in granted] == ["Salary bands?", "Parking?"]
+    assert [t.question for t in ungranted] == ["Parking?"]
     assert someone_else == []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from faqbot.contracts import Answer, Citation
 from pipelines.bench.answer import reference_share, summarise_answers
 from pipelines.evaluation.datasets import Query, load_offtopic_questions
 from pipelines.evaluation.metrics import token_f1
-from workers.answering.result import Answer, Citation
 
 
 def test_token_f1_uses_squad_normalisation():
@@ -17,7 +17,11 @@ def test_token_f1_uses_squad_normalisation():
 
 
 def answer(document: str | None, *, refused=False, generate=1000.0, tokens=10) -> Answer:
-    citations = [Citation(1, "kb", "T", None, "c1", "s", document)] if document else []
+    citations = (
+        [Citation(n=1, source_id="kb", title="T", chunk_id="c1", snippet="s", document=document)]
+        if document
+        else []
+    )
     return Answer(
         question="q",
         answer="27 days",

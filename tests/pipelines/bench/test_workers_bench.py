@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from faqbot.contracts import Answer, ReplyEvent
 from pipelines.bench.queue_runs import Outcome
 from pipelines.bench.workers import spread, summarise_answers
 
@@ -22,12 +23,21 @@ ISSUE_KEYS = (
 )
 
 
-def event(kind: str, at: float, **data) -> dict:
-    return {"event": kind, "at": at, **data}
+def event(kind: str, at: float, **data) -> ReplyEvent:
+    return ReplyEvent(event=kind, at=at, **data)
 
 
-def finished(at: float) -> dict:
-    return event("finished", at, result={"refused": False, "model": "m"})
+def finished(at: float) -> ReplyEvent:
+    answer = Answer(
+        question="q",
+        answer="a",
+        citations=[],
+        refused=False,
+        mode="generated",
+        model="m",
+        timings_ms={},
+    )
+    return event("finished", at, result=answer.model_dump(mode="json"))
 
 
 def row(status: str, queue_wait: float | None = None, attempts: int = 1) -> dict:

@@ -69,7 +69,7 @@ def test_restricting_an_unreadable_folder_leaves_no_public_chunk_of_it(
 
     report = run(settings, embedder, handbook, [HR])
 
-    assert len(report["errors"]) == 1  # the admin hears that the folder could not be read
+    assert len(report.errors) == 1  # the admin hears that the folder could not be read
     assert stored_visibilities(settings) == {(HR,)}
     assert publicly_found(settings, embedder) == []
     assert registered_visibility(settings) == [HR]
@@ -86,7 +86,7 @@ def test_the_registry_keeps_the_old_visibility_when_the_store_refuses_the_change
 
     report = run(settings, embedder, handbook, [HR])
 
-    assert report["errors"][-1].endswith(
+    assert report.errors[-1].endswith(
         "the knowledge store refused the update (disk full); nothing changed"
     )
     assert registered_visibility(settings) == [PUBLIC]  # `list` shows what is enforced

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from faqbot.contracts import RetrainSummary
 from faqbot.db import adapters
 from faqbot.db.engine import session_scope
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
@@ -51,12 +52,12 @@ def test_too_few_new_examples_skips_and_says_why_in_the_admin_channel(settings, 
     )
     answered(settings, QUESTIONS[0], up=2)
     summary = retrain(settings)
-    assert summary == {
-        "status": "skipped",
-        "new_examples": 1,
-        "reason": "1 new examples since the last dataset, fewer than FAQBOT_RETRAIN_MIN_EXAMPLES=3",
-    }
-    assert posted(slack) == [":zzz: Retraining skipped: " + summary["reason"] + "."]
+    assert summary == RetrainSummary(
+        status="skipped",
+        new_examples=1,
+        reason="1 new examples since the last dataset, fewer than FAQBOT_RETRAIN_MIN_EXAMPLES=3",
+    )
+    assert posted(slack) == [":zzz: Retraining skipped: " + summary.reason + "."]
 
 
 @pytest.mark.slow
@@ -87,9 +88,9 @@ def test_enough_feedback_builds_trains_evaluates_and_promotes(
 
     summary = retrain(settings)
 
-    assert summary["status"] == "promoted" and summary["new_examples"] == len(QUESTIONS)
+    assert summary.status == "promoted" and summary.new_examples == len(QUESTIONS)
     with session_scope(settings) as session:
-        assert adapters.promoted(session).id == summary["adapter"]
+        assert adapters.promoted(session).id == summary.adapter
     [message] = posted(slack)
-    assert message.startswith(f":rocket: Promoted adapter `{summary['adapter']}` (2 steps")
-    assert retrain(settings)["status"] == "skipped"  # nothing new since that dataset
+    assert message.startswith(f":rocket: Promoted adapter `{summary.adapter}` (2 steps")
+    assert retrain(settings).status == "skipped"  # nothing new since that dataset

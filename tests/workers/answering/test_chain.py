@@ -127,7 +127,7 @@ def test_no_mention_can_reach_slack(handbook, embedder):
 
 def test_the_json_shape_is_the_documented_one(handbook, embedder):
     answer, _ = ask(handbook, embedder, [VPN_ANSWER], "What does VPN error 809 mean?")
-    data = answer.to_json()
+    data = answer.model_dump(mode="json")
     assert {"question", "answer", "citations", "refused", "model", "adapter", "timings_ms"} <= set(
         data
     )

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
-from faqbot.contracts import AnswerRequest
+from faqbot.contracts import Answer, AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from pipelines.ingest.pipeline import ingest
@@ -44,7 +44,7 @@ class LoggedSink(NullSink):
     def text(self, partial: str) -> None:
         self.log.append(("shown", partial))
 
-    def finished(self, result: dict) -> None:
+    def finished(self, result: Answer) -> None:
         self.log.append(("final", result))
 
 
@@ -89,14 +89,14 @@ def test_the_cited_quote_is_shown_before_the_model_starts(asked):
 
 def test_backed_model_text_replaces_the_quote(asked):
     log, stored = asked(BACKED)
-    assert stored["mode"] == "generated" and stored["answer"] == BACKED
-    assert log[-1][0] == "final" and log[-1][1]["answer"] == BACKED
+    assert stored.mode == "generated" and stored.answer == BACKED
+    assert log[-1][0] == "final" and log[-1][1].answer == BACKED
     assert not [e for e in log[log.index("model started") :] if e[0] == "shown"]  # no half text
 
 
 def test_unbacked_model_text_is_stopped_early_and_the_quote_stands(asked):
     log, stored = asked(INVENTED)
-    assert stored["mode"] == "extractive" and "Moon Base" not in stored["answer"]
-    assert "NWH-Corporate-TLS" in stored["answer"]
+    assert stored.mode == "extractive" and "Moon Base" not in stored.answer
+    assert "NWH-Corporate-TLS" in stored.answer
     assert log.count("piece") < len(INVENTED) / 4  # not the whole invented reply
-    assert stored["timings_ms"]["first_text"] < stored["timings_ms"]["total"]
+    assert stored.timings_ms["first_text"] < stored.timings_ms["total"]

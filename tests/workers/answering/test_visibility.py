@@ -80,7 +80,7 @@ def ask(settings: Settings, **where) -> tuple[str, list[str]]:
         row = interactions.find(session, request.request_id)
         result = interactions.stored_answer(row)
         recorded = json.dumps([row.context, row.retrieved, row.citations])
-    return json.dumps(result) + recorded + json.dumps(sink.texts), sink.texts
+    return result.model_dump_json() + recorded + json.dumps(sink.texts), sink.texts
 
 
 def test_the_channel_a_source_is_shared_with_sees_it(knowledge):

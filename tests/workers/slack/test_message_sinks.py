@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from faqbot import keys
-from faqbot.contracts import Reply
+from faqbot.contracts import Answer, Citation, IngestReport, Reply
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
@@ -15,28 +15,29 @@ from workers.slack import blocks as ui
 from workers.slack import message_sinks
 
 
-def answer(text: str = "Reset it in the portal [1].", citations: int = 1) -> dict:
+def answer(text: str = "Reset it in the portal [1].", citations: int = 1) -> Answer:
     cited = [
-        {
-            "n": n,
-            "source_id": "hb",
-            "title": f"Guide <{n}> & co",
-            "document": "guide.md",
-            "url": "https://intra.example/guide?a=1&b=2",
-            "chunk_id": f"c{n}",
-            "snippet": "Press <b>Reset</b> & wait",
-        }
+        Citation(
+            n=n,
+            source_id="hb",
+            title=f"Guide <{n}> & co",
+            document="guide.md",
+            url="https://intra.example/guide?a=1&b=2",
+            chunk_id=f"c{n}",
+            snippet="Press <b>Reset</b> & wait",
+        )
         for n in range(1, citations + 1)
     ]
-    return {
-        "answer": text,
-        "citations": cited,
-        "related": [],
-        "refused": False,
-        "mode": "generated",
-        "model": "microsoft/Phi-3-mini-4k-instruct",
-        "adapter": "2026-11-20-a",
-    }
+    return Answer(
+        question="How do I reset it?",
+        answer=text,
+        citations=cited,
+        refused=False,
+        mode="generated",
+        model="microsoft/Phi-3-mini-4k-instruct",
+        adapter="2026-11-20-a",
+        timings_ms={},
+    )
 
 
 @pytest.fixture
@@ -184,18 +185,9 @@ def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
 
 
 def test_ingestion_reports_reach_the_admin_as_text():
-    text, blocks = message_sinks.rendered(
-        "report",
-        {
-            "source_id": "parking-1a2b3c",
-            "files": 1,
-            "chunks": 3,
-            "unchanged": 0,
-            "removed": 0,
-            "seconds": 1.2,
-            "errors": ["a.pdf: <bad> file"],
-        },
-        "r",
+    report = IngestReport(
+        source_id="parking-1a2b3c", files=1, chunks=3, seconds=1.2, errors=["a.pdf: <bad> file"]
     )
+    text, blocks = message_sinks.rendered(report, "r")
     assert text.startswith(":white_check_mark: Source `parking-1a2b3c`: 1 files read, 3 chunks")
     assert "a.pdf: &lt;bad&gt; file" in text and blocks[0]["type"] == "section"
