@@ -4,8 +4,8 @@ workers, in workers/slack/blocks.py.)"""
 from __future__ import annotations
 
 from faqbot.db import sources
-from faqbot.db.models import Correction, Interaction, KnowledgeSource
-from faqbot.slack import escape
+from faqbot.db.models import Correction, Escalation, Interaction, KnowledgeSource
+from faqbot.slack import RESOLVE, escape, mention
 from faqbot.visibility import is_public
 
 ADD_SOURCE_VIEW = "add_source"
@@ -35,7 +35,10 @@ def admin_help_message() -> dict:
         "• `reindex <id>` fetch and index again · `remove <id>` delete from the knowledge base\n"
         "• `visibility <id> public|#channel…` who may see a source's passages in answers\n"
         "• `corrections` those waiting for review · `corrections approve|reject <n>…` decide; "
-        "nobody else is shown a correction until it is approved"
+        "nobody else is shown a correction until it is approved\n"
+        "• `experts #channel @person|@group…` who is asked when an answer did not help · "
+        "`experts list` · `experts remove #channel [@person…]`\n"
+        "• `escalations` questions handed to experts and still open"
     )
     return {"text": text, "blocks": [_section(text)]}
 
@@ -195,3 +198,55 @@ def status_summary_message(rows: list[KnowledgeSource]) -> dict:
 
 def ask_usage() -> str:
     return "Usage: `/ask <question>`. Only you will see the answer."
+
+
+def experts_message(listing: dict[str, list[str]]) -> dict:
+    if not listing:
+        return {
+            "text": "No channel has experts yet: `/faq-admin experts #channel @person…`. "
+            'Until then, "Still need help?" names the fallback contact.'
+        }
+    lines = [
+        f"<#{channel}>: {' '.join(mention(e) for e in people)}"
+        for channel, people in listing.items()
+    ]
+    text = f"*Experts in {len(listing)} channels*\n" + "\n".join(lines[:LIST_LIMIT])
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def escalation_message(
+    question: str, asker: str, experts: list[str], fallback: str, request_id: str
+) -> dict:
+    """The hand-over in the answer's thread: who is asked, what, and a Resolved button."""
+    who = " ".join(mention(e) for e in experts) or escape(fallback)
+    text = (
+        f"{who}: <@{asker}> still needs help with this question, which I couldn't answer "
+        f"well:\n>{escape(question[:1500])}\nPlease reply in this thread."
+    )
+    button = {
+        "type": "button",
+        "action_id": RESOLVE,
+        "value": request_id,
+        "text": _plain("Resolved"),
+    }
+    return {
+        "text": text,
+        "blocks": [_section(text), {"type": "actions", "elements": [button]}],
+    }
+
+
+def resolved_text(user: str) -> str:
+    return f":white_check_mark: Resolved by <@{user}>. Thanks for helping!"
+
+
+def escalations_message(rows: list[tuple[Escalation, Interaction]]) -> dict:
+    if not rows:
+        return {"text": "No questions are waiting for an expert."}
+    lines = [
+        f"• <#{escalation.channel}> {escalation.created_at:%Y-%m-%d %H:%M}"
+        f"{' · reminded' if escalation.reminded_at else ''}: "
+        f"{escape(interaction.question[:200])}"
+        for escalation, interaction in rows
+    ]
+    text = f"*{len(rows)} questions waiting for an expert* (oldest first)\n" + "\n".join(lines)
+    return {"text": text, "blocks": [_section(text)]}

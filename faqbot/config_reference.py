@@ -36,6 +36,7 @@ GROUPS: list[tuple[str, list[str]]] = [
         "slack_dedupe_ttl_s", "thread_follow_up_hours", "questions_per_minute"]),
     ("Admins and access", ["admin_user_ids", "admin_usergroup", "admin_channel",
         "visibility_grants"]),
+    ("Experts and escalations", ["escalation_remind_after_h"]),
     ("Feedback and curation", ["vote_up_reactions", "vote_down_reactions",
         "feedback_min_voters", "corrections_per_day", "correction_max_chars",
         "dataset_eval_fraction", "dataset_approved_only"]),

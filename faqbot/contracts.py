@@ -191,6 +191,7 @@ class SweepReport(BaseModel):
     failed_stale: int  # questions no worker will finish, marked failed
     askers_told: int
     forgotten: int  # interactions past the retention period, deleted
+    experts_reminded: int = 0  # questions handed to experts, unresolved, reminded once
 
 
 class RetrainSummary(BaseModel):

@@ -162,6 +162,14 @@ class Settings(BaseSettings):
         "the help desk in #it-helpdesk",
         description="Who to ask when the knowledge base has no answer (ends the refusal text).",
     )
+    escalation_remind_after_h: float = Field(
+        24.0,
+        gt=0,
+        description=(
+            'Hours after which a question handed to a channel\'s experts ("Still need help?") '
+            "that nobody marked resolved is reminded to them, once, in its thread."
+        ),
+    )
     llm_model: str = Field(
         BUNDLED_LLM,
         description=(

@@ -154,5 +154,12 @@ def apology_text(reason: str | None, reference: str) -> str:
     )
 
 
-# Action ids of the vote buttons the workers draw and the bot listens to.
+# Action ids of the buttons the workers draw and the bot listens to: votes, "Still need
+# help?" on every answer, and "Resolved" on the hand-over to experts.
 VOTE_UP, VOTE_DOWN = "vote_up", "vote_down"
+ESCALATE, RESOLVE = "escalate", "resolve_escalation"
+
+
+def mention(slack_id: str) -> str:
+    """How a message tags a user (U…, W…) or a user group (S…)."""
+    return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"

@@ -13,7 +13,9 @@ from bot import ui
 from bot.admin.parsing import (
     AdminCommand,
     AdminInputError,
+    channel_arg,
     numbers_arg,
+    people_args,
     source_id_arg,
     url_arg,
     visibility_args,
@@ -28,9 +30,10 @@ from faqbot.contracts import (
     RemoveSourceRequest,
     Reply,
 )
-from faqbot.db import audit, feedback, sources
+from faqbot.db import audit, experts, feedback, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.models import KnowledgeSource
+from faqbot.slack import mention
 
 
 @dataclass
@@ -172,6 +175,41 @@ def corrections(call: AdminCall) -> dict:
     return {"text": f"Corrections {listed} {decision}. They count from the next dataset build."}
 
 
+EXPERTS_USAGE = (
+    "usage: `/faq-admin experts #channel @person|@group…`, `experts list` or "
+    "`experts remove #channel [@person…]`"
+)
+
+
+def channel_experts(call: AdminCall) -> dict:
+    """`experts [list]`, `experts #channel @person…` (add), `experts remove #channel [@…]`."""
+    if not call.args or call.args[0].lower() == "list":
+        with session_scope(call.services.settings) as session:
+            return ui.experts_message(experts.by_channel(session))
+    removing = call.args[0].lower() == "remove"
+    words = call.args[1:] if removing else call.args
+    if not words or (not removing and len(words) < 2):
+        raise AdminInputError(EXPERTS_USAGE)
+    channel, people = channel_arg(words[0]), people_args(words[1:])
+    tagged = " ".join(mention(p) for p in people)
+    with session_scope(call.services.settings) as session:
+        if removing:
+            gone = experts.remove_experts(session, channel, people or None)
+            return {"text": f"Removed {gone} experts from <#{channel}>."}
+        added = experts.add_experts(session, channel, people, call.user)
+    if not added:
+        return {"text": f"{tagged} already answer for <#{channel}>; nothing changed."}
+    return {
+        "text": f"{' '.join(mention(p) for p in added)} will be asked in <#{channel}> when an "
+        "answer did not help."
+    }
+
+
+def escalations(call: AdminCall) -> dict:
+    with session_scope(call.services.settings) as session:
+        return ui.escalations_message(experts.open_escalations(session))
+
+
 HANDLERS: dict[str, Handler] = {
     "add": add,
     "list": list_sources,
@@ -180,6 +218,8 @@ HANDLERS: dict[str, Handler] = {
     "reindex": reindex,
     "visibility": change_visibility,
     "corrections": corrections,
+    "experts": channel_experts,
+    "escalations": escalations,
     "help": lambda call: ui.admin_help_message(),
 }
 

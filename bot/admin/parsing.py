@@ -10,11 +10,27 @@ from urllib.parse import urlsplit
 
 from faqbot.visibility import CHANNEL_ID, PUBLIC
 
-SUBCOMMANDS = ("add", "list", "status", "remove", "reindex", "visibility", "corrections", "help")
+SUBCOMMANDS = (
+    "add",
+    "list",
+    "status",
+    "remove",
+    "reindex",
+    "visibility",
+    "corrections",
+    "experts",
+    "escalations",
+    "help",
+)
 # A channel as Slack sends a mention (<#C0123|name>), or a bare ID: long enough (7+) that a
 # word such as "CGI" is not taken for one. What an ID is: faqbot.visibility.CHANNEL_ID.
 _CHANNEL = re.compile(rf"^<#({CHANNEL_ID.pattern})(?:\|[^>]*)?>$|^({CHANNEL_ID.pattern})$")
 _BARE_ID_LENGTH = 7
+# A user (<@U0123>, <@W0123> on Enterprise Grid) or a user group (<!subteam^S0123>), as Slack
+# escapes a mention; the label after "|" is ignored.
+_PERSON = re.compile(
+    r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$"
+)
 _SOURCE_ID = re.compile(r"^[A-Za-z0-9][\w.\-]{0,99}$")
 
 
@@ -54,16 +70,31 @@ def visibility_args(words: list[str]) -> list[str]:
     """`public`, nothing (public), or #channel mentions → channel IDs."""
     if not words or [w.lower() for w in words] == [PUBLIC]:
         return [PUBLIC]
-    channels = []
+    return sorted({channel_arg(word, "or write `public`") for word in words})
+
+
+def channel_arg(word: str, otherwise: str = "") -> str:
+    """<#C0123|name> or a bare channel ID → the ID."""
+    match = _CHANNEL.match(word)
+    if not match or (match.group(2) and len(word) < _BARE_ID_LENGTH):
+        hint = f", {otherwise}" if otherwise else ""
+        raise AdminInputError(
+            f"`{word}` is not a channel: pick channels with # so Slack sends their IDs{hint}"
+        )
+    return match.group(1) or match.group(2)
+
+
+def people_args(words: list[str]) -> list[str]:
+    """@user and @user-group mentions (<@U0123|name>, <!subteam^S0123|@name>) → their IDs."""
+    people = []
     for word in words:
-        match = _CHANNEL.match(word)
-        if not match or (match.group(2) and len(word) < _BARE_ID_LENGTH):
+        match = _PERSON.match(word)
+        if not match:
             raise AdminInputError(
-                f"`{word}` is not a channel: pick channels with # so Slack sends their IDs, "
-                "or write `public`"
+                f"`{word}` is not a person or user group: pick them with @ so Slack sends their IDs"
             )
-        channels.append(match.group(1) or match.group(2))
-    return sorted(set(channels))
+        people.append(match.group(1) or match.group(2))
+    return sorted(set(people))
 
 
 def source_id_arg(args: list[str], command: str) -> str:

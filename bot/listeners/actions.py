@@ -1,13 +1,15 @@
-"""Buttons on answers: 👍 records a vote; 👎 records one and asks what the right answer was."""
+"""Buttons on answers: 👍 records a vote; 👎 records one and asks what the right answer was;
+"Still need help?" hands the question to the channel's experts, and "Resolved" closes that."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import feedback, ui
+from bot import escalation, feedback, ui
+from bot.admin.auth import AdminCheck
 from bot.services import BotServices
-from faqbot.slack import VOTE_DOWN, VOTE_UP
+from faqbot.slack import ESCALATE, RESOLVE, VOTE_DOWN, VOTE_UP
 
 THANKS = "Thanks — your feedback helps the bot get better."
 
@@ -26,3 +28,25 @@ def register(app: App, services: BotServices) -> None:
             client.views_open(
                 trigger_id=body["trigger_id"], view=ui.correction_modal(action["value"])
             )
+
+    admins = AdminCheck(services.settings)
+
+    @app.action(ESCALATE)
+    def on_escalate(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
+        ack()
+        outcome = escalation.escalate(
+            services.settings, client, action["value"], body["user"]["id"]
+        )
+        respond(text=outcome.note, response_type="ephemeral", replace_original=False)
+
+    @app.action(RESOLVE)
+    def on_resolve(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
+        ack()
+        note = escalation.resolve(
+            services.settings,
+            client,
+            action["value"],
+            body["user"]["id"],
+            lambda user: admins.allows(user, client),
+        )
+        respond(text=note, response_type="ephemeral", replace_original=False)

@@ -187,3 +187,41 @@ class Adapter(Base):
     training: Mapped[dict[str, Any]] = mapped_column(default=dict)  # steps, loss, seconds
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelExpert(Base):
+    """Someone (a user, or a user group) who answers a channel's questions by hand: tagged
+    when an asker still needs help after the bot's answer."""
+
+    __tablename__ = "channel_experts"
+    __table_args__ = (UniqueConstraint("channel", "expert"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    expert: Mapped[str] = mapped_column(String(64))  # U… (a user) or S… (a user group)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Escalation(Base):
+    """A question handed to people after the bot's answer did not help: at most one per
+    question. Open until the asker (or an expert or admin) marks it resolved."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), unique=True
+    )
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str] = mapped_column(String(32))  # the thread the experts were tagged in
+    message_ts: Mapped[str | None] = mapped_column(String(32))  # the message that tagged them
+    asked_by: Mapped[str] = mapped_column(String(64))
+    # Who was tagged (user and user-group IDs); empty when the channel has no experts and the
+    # fallback contact was named instead.
+    experts: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, resolved
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

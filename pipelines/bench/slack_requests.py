@@ -145,6 +145,31 @@ def view_submission(
     }
 
 
+def block_action(action_id: str, value: str, user: str, channel: str, response_url: str) -> dict:
+    """The payload Slack sends when `user` presses the button `action_id` (carrying `value`)
+    on a message in `channel`."""
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0TEST",
+        "token": "unused",
+        "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
+        "container": {"type": "message", "channel_id": channel},
+        "channel": {"id": channel},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "votes",
+                "value": value,
+                "type": "button",
+                "action_ts": new_ts(),
+            }
+        ],
+    }
+
+
 def interaction_body(payload: dict) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 

@@ -58,12 +58,22 @@ class SlackStandIn:
         self.server.shutdown()
         self.server.server_close()
 
-    def fail(self, method: str, times: int = 1, status: int = 429, retry_after: int = 0) -> None:
-        """The next `times` calls of `method` fail as Slack fails them (429: rate limited)."""
+    def fail(
+        self,
+        method: str,
+        times: int = 1,
+        status: int = 429,
+        retry_after: int = 0,
+        error: str | None = None,
+    ) -> None:
+        """The next `times` calls of `method` fail as Slack fails them: 429 (rate limited), a
+        5xx, or with `error` a 200 that says `"ok": false` (not_in_channel, …)."""
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
-        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+        if error is None:
+            error = "ratelimited" if status == 429 else "internal_error"
+        self.failures.setdefault(method, []).extend([(status, headers, error)] * times)
 
-    def _failure(self, method: str) -> tuple[int, dict] | None:
+    def _failure(self, method: str) -> tuple[int, dict, str] | None:
         with self._lock:
             queued = self.failures.get(method)
             return queued.pop(0) if queued else None
@@ -212,8 +222,7 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 standin.calls.append(Call(method, params, self.path))
             failure = standin._failure(method) if kind == "api" else None
             if failure:
-                status, headers = failure
-                error = "ratelimited" if status == 429 else "internal_error"
+                status, headers, error = failure
                 self._reply(
                     status, json.dumps({"ok": False, "error": error}).encode(), headers=headers
                 )

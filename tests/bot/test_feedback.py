@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 from sqlalchemy import select
 
@@ -12,8 +11,7 @@ from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.db.models import Correction, Vote
-from pipelines.bench.slack_requests import new_ts, reaction, view_submission
-from pipelines.bench.slack_standin import TEAM_ID
+from pipelines.bench.slack_requests import block_action, new_ts, reaction, view_submission
 
 CHANNEL = "C0HELP010"
 ADMIN = "U0ADMIN01"
@@ -53,26 +51,7 @@ def votes(settings) -> list[tuple[str, int, str]]:
 
 
 def button(action_id: str, request_id: str, user: str, standin) -> dict:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0TEST",
-        "token": "unused",
-        "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
-        "container": {"type": "message", "channel_id": CHANNEL},
-        "channel": {"id": CHANNEL},
-        "response_url": standin.response_url("vote"),
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "votes",
-                "value": request_id,
-                "type": "button",
-                "action_ts": new_ts(),
-            }
-        ],
-    }
+    return block_action(action_id, request_id, user, CHANNEL, standin.response_url("vote"))
 
 
 def correction_submission(request_id: str, user: str, text: str | None) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport
-from faqbot.slack import VOTE_DOWN, VOTE_UP, escape
+from faqbot.slack import ESCALATE, VOTE_DOWN, VOTE_UP, escape, mention
 
 SECTION_CHARS = 3000
 MESSAGE_BLOCKS = 50
@@ -66,7 +66,9 @@ def footer(answer: Answer, reference: str) -> str:
     )
 
 
-def vote_buttons(request_id: str) -> dict:
+def answer_buttons(request_id: str) -> dict:
+    """👍 and 👎 (votes), and "Still need help?" (the question goes to the channel's experts)."""
+
     def button(action_id: str, text: str) -> dict:
         return {
             "type": "button",
@@ -78,7 +80,11 @@ def vote_buttons(request_id: str) -> dict:
     return {
         "type": "actions",
         "block_id": f"votes:{request_id[:40]}",
-        "elements": [button(VOTE_UP, "👍 Helpful"), button(VOTE_DOWN, "👎 Not helpful")],
+        "elements": [
+            button(VOTE_UP, "👍 Helpful"),
+            button(VOTE_DOWN, "👎 Not helpful"),
+            button(ESCALATE, "🙋 Still need help?"),
+        ],
     }
 
 
@@ -89,7 +95,7 @@ def answer_blocks(answer: Answer, request_id: str) -> list[dict]:
         heading = "*Sources*" if answer.citations else "*Related documents*"
         blocks += [{"type": "divider"}, section(heading)]
         blocks += [citation_block(c) for c in cited]
-    blocks += [context(footer(answer, request_id[:8])), vote_buttons(request_id)]
+    blocks += [context(footer(answer, request_id[:8])), answer_buttons(request_id)]
     return blocks
 
 
@@ -123,3 +129,8 @@ def report_text(report: IngestReport | RemovalReport) -> str:
     if len(errors) > 5:
         text += f"\n• … and {len(errors) - 5} more"
     return text
+
+
+def reminder_text(experts: list[str], asker: str, fallback: str) -> str:
+    who = " ".join(mention(e) for e in experts) or escape(fallback)
+    return f":bell: {who}: <@{asker}> is still waiting for help with the question above."

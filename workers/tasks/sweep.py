@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -22,7 +23,8 @@ RESEND_MARGIN_S = 30.0  # past the visibility timeout, when a held task is back 
 def sweep_task() -> SweepReport:
     """No question is silently lost: one no worker took is sent again; one no worker will
     finish is marked failed and its asker told, so no placeholder waits forever. Then
-    questions older than the retention period are forgotten."""
+    questions older than the retention period are forgotten, and experts are reminded of
+    questions handed to them that nobody resolved."""
     settings = process_settings()
     ensure_schema(settings)
     horizon = settings.visibility_timeout_s * (settings.task_max_deliveries + 1)
@@ -34,7 +36,13 @@ def sweep_task() -> SweepReport:
     if settings.interaction_retention_days:
         with session_scope(settings) as session:
             forgotten = interactions.forget_older_than(session, settings.interaction_retention_days)
-    return SweepReport(resent=resent, failed_stale=len(lost), askers_told=told, forgotten=forgotten)
+    return SweepReport(
+        resent=resent,
+        failed_stale=len(lost),
+        askers_told=told,
+        forgotten=forgotten,
+        experts_reminded=_remind_experts(settings),
+    )
 
 
 def _resend_unclaimed(settings: Settings, horizon_s: float) -> int:
@@ -61,3 +69,29 @@ def _apologise(payload: dict, error: str, settings) -> bool:
         log.exception("could not tell the asker of %s", request.request_id[:8])
         return False
     return True
+
+
+def _remind_experts(settings: Settings) -> int:
+    """Once per escalation, in its thread; without a Slack token there is nobody to remind."""
+    if not settings.slack_bot_token:
+        return 0
+    from faqbot.db import experts
+    from faqbot.slack import web_client
+    from workers.slack.blocks import reminder_text
+
+    client = web_client(settings)
+    reminded = 0
+    with session_scope(settings) as session:
+        due = experts.due_reminders(session, dt.timedelta(hours=settings.escalation_remind_after_h))
+        for escalation in due:
+            text = reminder_text(escalation.experts, escalation.asked_by, settings.fallback_contact)
+            try:
+                client.chat_postMessage(
+                    channel=escalation.channel, thread_ts=escalation.thread_ts, text=text
+                )
+            except Exception:  # one channel's failure must not stop the sweep
+                log.exception("could not remind the experts of escalation %d", escalation.id)
+                continue
+            escalation.reminded_at = experts.now()
+            reminded += 1
+    return reminded

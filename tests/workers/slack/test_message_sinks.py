@@ -63,7 +63,7 @@ def test_text_from_documents_and_the_model_cannot_ping_or_inject_markup():
     assert ">Press &lt;b&gt;Reset&lt;/b&gt; &amp; wait" in rendered
 
 
-def test_the_answer_block_has_sources_a_footer_naming_model_and_adapter_and_vote_buttons():
+def test_the_answer_block_has_sources_a_footer_naming_model_and_adapter_and_its_buttons():
     blocks = ui.answer_blocks(answer(), "abcdef0123456789")
     kinds = [block["type"] for block in blocks]
     assert kinds == ["section", "divider", "section", "section", "context", "actions"]
@@ -71,7 +71,7 @@ def test_the_answer_block_has_sources_a_footer_naming_model_and_adapter_and_vote
     footer = blocks[4]["elements"][0]["text"]
     assert "microsoft/Phi-3-mini-4k-instruct" in footer and "2026-11-20-a" in footer
     assert "`abcdef01`" in footer
-    assert [b["action_id"] for b in blocks[5]["elements"]] == ["vote_up", "vote_down"]
+    assert [b["action_id"] for b in blocks[5]["elements"]] == ["vote_up", "vote_down", "escalate"]
     assert {b["value"] for b in blocks[5]["elements"]} == {"abcdef0123456789"}
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from faqbot import keys
 from faqbot.contracts import AnswerRequest, Reply
-from faqbot.db import interactions
+from faqbot.db import experts, interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
@@ -47,7 +47,13 @@ def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, m
         with session_scope(configured) as session:
             interactions.find(session, lost.request_id).created_at -= dt.timedelta(days=1)
 
-        assert sweep_task() == {"resent": 0, "failed_stale": 1, "askers_told": 1, "forgotten": 0}
+        assert sweep_task() == {
+            "resent": 0,
+            "failed_stale": 1,
+            "askers_told": 1,
+            "forgotten": 0,
+            "experts_reminded": 0,
+        }
 
         text = slack.messages[("C0HELP001", posted["ts"])]["text"]
     assert text.startswith(":warning: Sorry") and f"`{lost.request_id[:8]}`" in text
@@ -106,3 +112,35 @@ def test_a_question_no_worker_took_is_sent_again_once(settings, monkeypatch, red
     payload = json.loads(base64.b64decode(json.loads(raw)["body"]))[1]["payload"]
     assert payload["request_id"] == dropped.request_id  # same id: it can only be answered once
     redis_client(queue_url).flushdb()
+
+
+def test_experts_are_reminded_once_of_a_question_nobody_resolved(settings, monkeypatch):
+    with SlackStandIn() as slack:
+        monkeypatch.setenv("FAQBOT_SLACK_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("FAQBOT_SLACK_API_URL", slack.api_url)
+        monkeypatch.setenv("FAQBOT_ESCALATION_REMIND_AFTER_H", "4")
+        process_settings.cache_clear()
+        configured = Settings(_env_file=None)
+        ensure_schema(configured)
+        for hours_ago, thread in ((5, "1.1"), (3, "2.2")):  # due, and not due yet
+            escalated(configured, thread, dt.timedelta(hours=hours_ago))
+        assert sweep_task()["experts_reminded"] == 1
+        assert sweep_task()["experts_reminded"] == 0  # once only
+        [reminder] = slack.called("chat.postMessage")
+        assert reminder.params["thread_ts"] == "1.1"
+        assert reminder.params["text"].startswith(":bell: <@U0EXPERT1> <!subteam^S0PRINT>:")
+
+
+def escalated(settings: Settings, thread_ts: str, age: dt.timedelta) -> None:
+    asked = AnswerRequest(question="Who approves travel?", asker="U0ASKER01", channel="C0HELP001")
+    with session_scope(settings) as session:
+        interactions.record_sent(session, asked)
+        escalation = experts.escalate(
+            session,
+            interactions.find(session, asked.request_id),
+            channel="C0HELP001",
+            thread_ts=thread_ts,
+            asked_by="U0ASKER01",
+            experts=["U0EXPERT1", "S0PRINT"],
+        )
+        escalation.created_at -= age

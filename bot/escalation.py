@@ -1,0 +1,128 @@
+""" "Still need help?": the question goes to the channel's experts, in the answer's thread, once
+per question; the asker, an expert or an admin marks it resolved. Channels without experts
+name FAQBOT_FALLBACK_CONTACT instead."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from bot import ui
+from faqbot.db import audit, experts, feedback
+from faqbot.db.engine import session_scope
+from faqbot.db.models import Escalation
+from faqbot.settings import Settings
+
+log = logging.getLogger("faqbot.bot")
+ALREADY = "This question has already been handed to people who can help."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the presser is told (ephemerally), and whether the thread got the hand-over."""
+
+    note: str
+    escalated: bool = False
+
+
+def escalate(settings: Settings, client: WebClient, request_id: str, user: str) -> Outcome:
+    try:
+        return _escalate(settings, client, request_id, user)
+    except IntegrityError:  # pressed twice at the same moment: the other press handed it over
+        return Outcome(ALREADY)
+    except SlackApiError as exc:  # the escalation was rolled back: pressing again may work
+        error = exc.response.get("error")
+        log.warning("could not hand %s to the experts: %s", request_id[:8], error)
+        return Outcome(
+            f"I couldn't post in the thread ({error}); please try again, or ask "
+            f"{settings.fallback_contact}."
+        )
+
+
+def _escalate(settings: Settings, client: WebClient, request_id: str, user: str) -> Outcome:
+    with session_scope(settings) as session:
+        interaction = feedback.by_request(session, request_id)
+        if interaction is None or not interaction.reply_ts:
+            return Outcome("I can't find that answer any more; please ask again.")
+        if interaction.private or not interaction.channel:
+            return Outcome(
+                "Only you saw this answer, so I won't post it where others can see. Please "
+                f"ask {settings.fallback_contact}, or ask in the channel where its experts are."
+            )
+        channel, thread_ts = interaction.channel, interaction.thread_ts or interaction.reply_ts
+        tagged = experts.of_channel(session, channel)
+        row = experts.escalate(
+            session,
+            interaction,
+            channel=channel,
+            thread_ts=thread_ts,
+            asked_by=user,
+            experts=tagged,
+        )
+        if row is None:
+            return Outcome(ALREADY)
+        message = ui.escalation_message(
+            interaction.question, user, tagged, settings.fallback_contact, request_id
+        )
+        posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+        row.message_ts = posted.get("ts")
+        audit.record(
+            session,
+            "question.escalate",
+            actor=user,
+            target=request_id,
+            channel=channel,
+            experts=tagged,
+        )
+    who = "the channel's experts" if tagged else settings.fallback_contact
+    return Outcome(f"I've asked {who} in the thread.", escalated=True)
+
+
+def resolve(
+    settings: Settings,
+    client: WebClient,
+    request_id: str,
+    user: str,
+    is_admin: Callable[[str], bool],
+) -> str:
+    """The presser's ephemeral note. Only the person who asked for help, the channel's experts
+    and admins may close it."""
+    with session_scope(settings) as session:
+        interaction = feedback.by_request(session, request_id)
+        row = interaction and experts.escalation_of(session, interaction)
+        if row is None:
+            return "I can't find that request for help any more."
+        if not _may_resolve(row, user, client, is_admin):
+            return "Only the person who asked for help, the channel's experts or an admin can."
+        if not experts.resolve(session, row, user):
+            return "It was already marked resolved."
+        audit.record(session, "question.resolve", actor=user, target=request_id)
+        channel, message_ts = row.channel, row.message_ts
+        text = ui.resolved_text(user)
+    if message_ts:
+        try:
+            client.chat_update(channel=channel, ts=message_ts, text=text, blocks=[])
+        except SlackApiError as exc:
+            log.warning("could not mark the hand-over resolved: %s", exc.response.get("error"))
+    return "Marked resolved. Thanks!"
+
+
+def _may_resolve(
+    row: Escalation, user: str, client: WebClient, is_admin: Callable[[str], bool]
+) -> bool:
+    if user == row.asked_by or user in row.experts or is_admin(user):
+        return True
+    return any(user in _group_members(client, group) for group in row.experts if group[0] == "S")
+
+
+def _group_members(client: WebClient, group: str) -> list[str]:
+    try:
+        return client.usergroups_users_list(usergroup=group)["users"]
+    except SlackApiError as exc:
+        log.warning("user group %s not readable: %s", group, exc.response.get("error"))
+        return []

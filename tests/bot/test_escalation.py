@@ -1,0 +1,142 @@
+"""Experts per channel (/faq-admin experts) and "Still need help?": the hand-over in the thread,
+once per question, and who may mark it resolved. Through the real Bolt app."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from faqbot.contracts import Answer, AnswerRequest
+from faqbot.db import interactions
+from faqbot.db.engine import session_scope
+from faqbot.db.migrate import ensure_schema
+from faqbot.db.models import AuditEntry, Escalation
+from pipelines.bench.slack_requests import block_action, new_ts
+
+ADMIN, ASKER, EXPERT, GROUPIE = "U0ADMIN01", "U0ASKER01", "U0EXPERT1", "U0GROUPIE"
+HELP, OTHER = "C0HELP010", "C0OTHER01"
+QUESTION = "Why does the printer on floor 3 say 'held job'?"
+
+
+def delivered(settings, channel: str = HELP, private: bool = False) -> str:
+    """A refused question whose reply is the bot's message in `channel`'s thread."""
+    ensure_schema(settings)
+    thread = new_ts()
+    request = AnswerRequest(
+        question=QUESTION, asker=ASKER, channel=channel, thread_ts=thread, private=private
+    )
+    refusal = Answer(
+        question=QUESTION,
+        answer="The knowledge base doesn't cover this.",
+        citations=[],
+        refused=True,
+        mode="refused",
+        model="m",
+        timings_ms={},
+    )
+    with session_scope(settings) as session:
+        interactions.claim(session, request)
+        scope = [channel]
+        interactions.record_answer(session, request.request_id, refusal, scope=scope, visibility=[])
+        interactions.mark_delivered(session, request.request_id, (channel, new_ts()))
+    return request.request_id
+
+
+def press(bot, action_id: str, request_id: str, user: str, channel: str = HELP) -> str:
+    """Presses the button and returns the ephemeral note the presser got."""
+    before = len(bot.standin.called("response"))
+    url = bot.standin.response_url("button")
+    bot.interaction(block_action(action_id, request_id, user, channel, url))
+    notes = bot.standin.wait_for(lambda: bot.standin.called("response")[before:], timeout_s=5)
+    return notes[0].params["text"]
+
+
+def admin(bot, text: str) -> str:
+    """The reply's text: Bolt sends a bare text reply as plain text, one with blocks as JSON."""
+    response = bot.command("/faq-admin", text, user=ADMIN)
+    is_json = response.headers["content-type"].startswith("application/json")
+    return response.json()["text"] if is_json else response.text
+
+
+def thread_posts(bot, channel: str = HELP) -> list[dict]:
+    return [call.params for call in bot.standin.called("chat.postMessage", channel=channel)]
+
+
+def test_admins_name_a_channels_experts_and_the_change_is_audited(running_bot):
+    added = admin(running_bot, f"experts <#{HELP}|help> <@{EXPERT}|ann> <!subteam^S0PRINT|@it>")
+    assert f"<!subteam^S0PRINT> <@{EXPERT}> will be asked in <#{HELP}>" in added
+    assert "nothing changed" in admin(running_bot, f"experts <#{HELP}> <@{EXPERT}>")
+    listing = admin(running_bot, "experts list")
+    assert f"<#{HELP}>: <!subteam^S0PRINT> <@{EXPERT}>" in listing
+    assert "Removed 1 experts" in admin(running_bot, f"experts remove <#{HELP}> <@{EXPERT}>")
+    assert f"<#{HELP}>: <!subteam^S0PRINT>" in admin(running_bot, "experts")
+    with session_scope(running_bot.services.settings) as session:
+        actions = session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("admin.experts") == 5
+
+
+def test_bad_experts_input_is_one_line_and_changes_nothing(running_bot):
+    cases = {
+        f"experts <#{HELP}>": "usage: `/faq-admin experts #channel",
+        "experts #help <@U0EXPERT1>": "`#help` is not a channel",
+        f"experts <#{HELP}> ann": "`ann` is not a person or user group",
+    }
+    for text, reason in cases.items():
+        reply = admin(running_bot, text)
+        assert reply.startswith(":warning:") and reason in reply and "\n" not in reply, text
+    assert "No channel has experts yet" in admin(running_bot, "experts list")
+
+
+def test_still_need_help_tags_the_experts_in_the_thread_once(running_bot):
+    admin(running_bot, f"experts <#{HELP}> <@{EXPERT}> <!subteam^S0PRINT>")
+    request_id = delivered(running_bot.services.settings)
+    assert "asked the channel's experts" in press(running_bot, "escalate", request_id, ASKER)
+    [posted] = thread_posts(running_bot)
+    assert posted["text"].startswith(f"<!subteam^S0PRINT> <@{EXPERT}>: <@{ASKER}> still needs")
+    assert "held job" in posted["text"] and posted["thread_ts"]
+    assert "already been handed" in press(running_bot, "escalate", request_id, "U0SOMEONE")
+    assert len(thread_posts(running_bot)) == 1
+    assert "1 questions waiting for an expert" in admin(running_bot, "escalations")
+
+
+def test_a_channel_without_experts_names_the_fallback_contact(running_bot):
+    request_id = delivered(running_bot.services.settings, channel=OTHER)
+    note = press(running_bot, "escalate", request_id, ASKER, channel=OTHER)
+    assert running_bot.services.settings.fallback_contact in note
+    [posted] = thread_posts(running_bot, OTHER)
+    assert posted["text"].startswith(running_bot.services.settings.fallback_contact)
+
+
+def test_a_private_answer_is_not_posted_where_others_see_it(running_bot):
+    request_id = delivered(running_bot.services.settings, channel="D0ASKER01", private=True)
+    note = press(running_bot, "escalate", request_id, ASKER, channel="D0ASKER01")
+    assert "Only you saw this answer" in note
+    assert running_bot.standin.called("chat.postMessage") == []
+    with session_scope(running_bot.services.settings) as session:
+        assert session.scalar(select(Escalation)) is None
+
+
+def test_only_the_asker_the_experts_or_an_admin_may_mark_it_resolved(running_bot):
+    running_bot.standin.usergroups["S0PRINT"] = [GROUPIE]
+    admin(running_bot, f"experts <#{HELP}> <!subteam^S0PRINT>")
+    request_id = delivered(running_bot.services.settings)
+    press(running_bot, "escalate", request_id, ASKER)
+    assert "Only the person who asked" in press(
+        running_bot, "resolve_escalation", request_id, "U0STRANGE"
+    )
+    assert "Marked resolved" in press(running_bot, "resolve_escalation", request_id, GROUPIE)
+    assert "already marked resolved" in press(running_bot, "resolve_escalation", request_id, ADMIN)
+    [update] = running_bot.standin.called("chat.update")
+    assert update.params["text"].startswith(f":white_check_mark: Resolved by <@{GROUPIE}>")
+    with session_scope(running_bot.services.settings) as session:
+        row = session.scalar(select(Escalation))
+        assert (row.status, row.resolved_by) == ("resolved", GROUPIE)
+    assert "No questions are waiting" in admin(running_bot, "escalations")
+
+
+def test_a_hand_over_slack_refused_is_not_recorded_and_can_be_tried_again(running_bot):
+    request_id = delivered(running_bot.services.settings)
+    running_bot.standin.fail("chat.postMessage", status=200, error="not_in_channel")
+    assert "couldn't post in the thread (not_in_channel)" in press(
+        running_bot, "escalate", request_id, ASKER
+    )
+    assert "I've asked" in press(running_bot, "escalate", request_id, ASKER)
