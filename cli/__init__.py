@@ -11,7 +11,7 @@ from cli.config import config_app
 from cli.datasets import dataset_app
 from cli.failures import failures_app
 from cli.knowledge import ingest, search, sources_app
-from cli.models import models_app
+from cli.model_files import models_app
 from cli.reranker import reranker_app
 from cli.servers import beat, bot, db_app, model_server, worker
 from cli.training import retrain, train

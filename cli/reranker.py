@@ -47,7 +47,7 @@ def reranker_train(
     model, its tokenizer and reranker.json (base, data, steps, dev figures for each candidate
     depth and blend weight) in --out; set FAQBOT_RERANKER_PATH to it to rerank.
     """
-    from pipelines.evaluation.datasets import load_stackfaq
+    from pipelines.evaluation.question_sets import load_stackfaq
     from pipelines.training.reranker import RerankerTrainingError, train_reranker
     from workers.embedder import EmbedderUnavailable
 

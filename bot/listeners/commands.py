@@ -6,7 +6,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ui
-from bot.admin import commands as admin
+from bot.admin import subcommands as admin
 from bot.admin.auth import AdminCheck, refusal
 from bot.admin.parsing import AdminInputError, parse
 from bot.questions import HINT, PLACEHOLDER, not_queued, record_taken, screen

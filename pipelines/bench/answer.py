@@ -20,7 +20,8 @@ import numpy as np
 from faqbot.contracts import Answer
 from faqbot.settings import Settings
 from pipelines.evaluation.corpora import index_longdocs, index_sample, index_stackfaq
-from pipelines.evaluation.datasets import (
+from pipelines.evaluation.metrics import token_f1
+from pipelines.evaluation.question_sets import (
     Query,
     load_longdocs_questions,
     load_offtopic_questions,
@@ -28,7 +29,6 @@ from pipelines.evaluation.datasets import (
     load_stackfaq,
     spread,
 )
-from pipelines.evaluation.metrics import token_f1
 from workers.answering.chain import answer_question, build_answer_chain
 from workers.answering.terms import content_words
 from workers.embedder import get_embedder

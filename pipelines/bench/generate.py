@@ -71,7 +71,7 @@ def sample_prompts(settings: Settings, count: int, progress=None) -> list[list[d
     """The chat turns the answer chain gives the model for `count` sample questions (those it
     does not refuse), spread over the set."""
     from pipelines.evaluation.corpora import index_sample
-    from pipelines.evaluation.datasets import load_sample_questions, spread
+    from pipelines.evaluation.question_sets import load_sample_questions, spread
     from workers.answering.chain import answer_prompt
     from workers.embedder import get_embedder
     from workers.generation.chat_model import chat_turns

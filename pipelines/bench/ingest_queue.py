@@ -19,7 +19,7 @@ from pipelines.bench.queue_runs import (
     submit_and_wait,
     threads_per_worker,
 )
-from pipelines.evaluation.datasets import SAMPLE_DIR
+from pipelines.evaluation.question_sets import SAMPLE_DIR
 
 
 def ingest_sources(folder: Path, copies: int) -> list[IngestRequest]:

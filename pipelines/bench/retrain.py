@@ -21,8 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from faqbot.settings import Settings, model_id
-from pipelines.evaluation.datasets import load_stackfaq, spread
 from pipelines.evaluation.metrics import token_f1
+from pipelines.evaluation.question_sets import load_stackfaq, spread
 
 PASSAGES = 3
 # CPU-sized: each example costs seconds of forward and backward on two cores.

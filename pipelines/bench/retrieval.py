@@ -13,13 +13,13 @@ from pathlib import Path
 
 from faqbot.settings import Settings
 from pipelines.evaluation.corpora import index_longdocs, index_sample, index_stackfaq
-from pipelines.evaluation.datasets import (
+from pipelines.evaluation.metrics import summarise
+from pipelines.evaluation.question_sets import (
     Query,
     load_longdocs_questions,
     load_sample_questions,
     load_stackfaq,
 )
-from pipelines.evaluation.metrics import summarise
 from workers.embedder import Embedder, get_embedder
 from workers.retrieval import retrieve
 from workers.store.base import KnowledgeStore

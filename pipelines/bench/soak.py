@@ -42,7 +42,7 @@ from pipelines.bench.slack_ack import bot_process, stop_process
 from pipelines.bench.slack_requests import event_body, mention, new_ts, signed_headers
 from pipelines.bench.slack_standin import TOKEN, Call, SlackStandIn
 from pipelines.bench.workers import interrupted_by_sigterm, percentile, spread
-from pipelines.evaluation.datasets import load_sample_questions
+from pipelines.evaluation.question_sets import load_sample_questions
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 # Short limits, so a killed worker's questions come back within a minute, not 40 (the

@@ -39,7 +39,7 @@ from pipelines.bench.queue_runs import (
     submit_and_wait,
     threads_per_worker,
 )
-from pipelines.evaluation.datasets import load_sample_questions
+from pipelines.evaluation.question_sets import load_sample_questions
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 FINAL_STATUSES = ("answered", "refused", "failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.evaluation.datasets import SAMPLE_DIR, StackFAQ, longdocs_files
+from pipelines.evaluation.question_sets import SAMPLE_DIR, StackFAQ, longdocs_files
 from pipelines.ingest.documents import LoadedDocument, Section
 from pipelines.ingest.pipeline import IngestRun, PreparedDocument, index_documents, ingest
 from workers.embedder import Embedder

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from faqbot.settings import BUNDLED_EMBEDDER, Settings
-from pipelines.evaluation.datasets import Query, StackFAQ, spread
 from pipelines.evaluation.metrics import summarise
+from pipelines.evaluation.question_sets import Query, StackFAQ, spread
 from workers.reranker import MANIFEST, Reranker
 from workers.store.base import Hit
 

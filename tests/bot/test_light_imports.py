@@ -27,7 +27,7 @@ def loaded_after(statement: str) -> list[str]:
 def test_bot_imports_nothing_heavy():
     statement = (
         "import bot, bot.app, bot.server, bot.inbox, bot.listeners, bot.feedback, "
-        "bot.questions, bot.admin.commands, gunicorn.app.base"
+        "bot.questions, bot.admin.subcommands, gunicorn.app.base"
     )
     assert loaded_after(statement) == []
 

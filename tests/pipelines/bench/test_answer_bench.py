@@ -6,8 +6,8 @@ import pytest
 
 from faqbot.contracts import Answer, Citation
 from pipelines.bench.answer import reference_share, summarise_answers
-from pipelines.evaluation.datasets import Query, load_offtopic_questions
 from pipelines.evaluation.metrics import token_f1
+from pipelines.evaluation.question_sets import Query, load_offtopic_questions
 
 
 def test_token_f1_uses_squad_normalisation():
@@ -72,7 +72,7 @@ def test_held_out_rates_count_only_questions_nothing_was_tuned_on():
 
 
 def test_the_sample_and_long_document_sets_hold_out_their_even_numbered_questions():
-    from pipelines.evaluation.datasets import load_longdocs_questions, load_sample_questions
+    from pipelines.evaluation.question_sets import load_longdocs_questions, load_sample_questions
 
     for questions in (load_sample_questions(), load_longdocs_questions()):
         assert [q.held_out for q in questions[:4]] == [False, True, False, True]

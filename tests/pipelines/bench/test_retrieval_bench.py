@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.bench.retrieval import run_retrieval_benchmark
-from pipelines.evaluation.datasets import load_sample_questions, load_stackfaq
 from pipelines.evaluation.metrics import hit_at, mrr_at, ndcg_at, summarise
+from pipelines.evaluation.question_sets import load_sample_questions, load_stackfaq
 
 STACKFAQ = Path(__file__).resolve().parents[3].parent / "shared" / "benchmarks" / "stackfaq"
 needs_stackfaq = pytest.mark.skipif(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipelines.curation.candidates import Candidate
-from pipelines.evaluation.datasets import Query
+from pipelines.evaluation.question_sets import Query
 from pipelines.training.reranker import feedback_groups, split_dev_threads
 
 SOURCES = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.evaluation.datasets import LONGDOCS_DIR, load_longdocs_questions, longdocs_files
+from pipelines.evaluation.question_sets import LONGDOCS_DIR, load_longdocs_questions, longdocs_files
 from workers.store.base import Chunk
 
 LICENCES = {

@@ -1,4 +1,4 @@
-"""Evaluation datasets, for the benchmarks and reranker training: StackFAQ (per its
+"""Evaluation question sets, for the benchmarks and reranker training: StackFAQ (per its
 BENCHMARK.md), the shipped sample question set and the long-document set (sample_kb/longdocs)."""
 
 from __future__ import annotations
