@@ -134,26 +134,14 @@ def view_submission(
     if private_metadata is not None:
         view["private_metadata"] = private_metadata
     view["state"] = {"values": values}
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0TEST",
-        "token": "unused",
-        "trigger_id": "1.t",
-        "view": view,
-    }
+    return {**_interaction("view_submission", user), "trigger_id": "1.t", "view": view}
 
 
 def block_action(action_id: str, value: str, user: str, channel: str, response_url: str) -> dict:
     """The payload Slack sends when `user` presses the button `action_id` (carrying `value`)
     on a message in `channel`."""
     return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0TEST",
-        "token": "unused",
+        **_interaction("block_actions", user),
         "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
         "container": {"type": "message", "channel_id": channel},
         "channel": {"id": channel},
@@ -167,6 +155,17 @@ def block_action(action_id: str, value: str, user: str, channel: str, response_u
                 "action_ts": new_ts(),
             }
         ],
+    }
+
+
+def _interaction(kind: str, user: str) -> dict:
+    """What every interaction payload starts with."""
+    return {
+        "type": kind,
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0TEST",
+        "token": "unused",
     }
 
 
