@@ -97,7 +97,7 @@ def resolve(
         row = interaction and experts.escalation_of(session, interaction)
         if row is None:
             return "I can't find that request for help any more."
-        if not _may_resolve(row, user, client, is_admin):
+        if user != row.asked_by and not is_expert(row, user, client, is_admin):
             return "Only the person who asked for help, the channel's experts or an admin can."
         if not experts.resolve(session, row, user):
             return "It was already marked resolved."
@@ -112,10 +112,12 @@ def resolve(
     return "Marked resolved. Thanks!"
 
 
-def _may_resolve(
+def is_expert(
     row: Escalation, user: str, client: WebClient, is_admin: Callable[[str], bool]
 ) -> bool:
-    if user == row.asked_by or user in row.experts or is_admin(user):
+    """One of the experts the question was handed to (in person or through a user group), or
+    an admin."""
+    if user in row.experts or is_admin(user):
         return True
     return any(user in _group_members(client, group) for group in row.experts if group[0] == "S")
 

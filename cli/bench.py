@@ -499,3 +499,43 @@ def _baseline(path: Path) -> dict:
     if not isinstance(data, dict) or "token_f1" not in data:
         fail(f"baseline {path}: not a `faqbot bench answer --json` result")
     return data
+
+
+@bench_app.command("verified")
+def bench_verified(
+    dataset: Annotated[str, typer.Option(help="The StackFAQ folder (has BENCHMARK.md).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """How often a question asked again is answered from the verified answer an expert gave
+    the first time, and how often another question is wrongly given one.
+
+    Every other StackFAQ thread is escalated (its first rephrasing asked, its first answer
+    verified); its other rephrasings are asked later, and so are all rephrasings of the other
+    threads. The answer weight and the bar are chosen on dev and measured on test; the figures
+    with FAQBOT_VERIFIED_MATCH_THRESHOLD and FAQBOT_VERIFIED_ANSWER_WEIGHT are shown too.
+    """
+    from pipelines.bench.verified import run_verified_benchmark
+
+    try:
+        result = run_verified_benchmark(Path(dataset), load_settings(), ProgressBar(as_json))
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    _emit(result, as_json, _print_verified)
+
+
+def _print_verified(result: dict) -> None:
+    table = Table(title="Verified answers on StackFAQ (simulated escalations)")
+    for column in ("split", "weight", "bar", "served", "wrong", "false matches", "asked"):
+        table.add_column(column)
+    for name in ("dev", "test", "test_with_settings"):
+        row = result[name]
+        table.add_row(
+            name.replace("_", " "),
+            f"{row['answer_weight']:.2f}",
+            f"{row['threshold']:.3f}",
+            f"{row['served_rate']:.1%}",
+            f"{row['wrong_rate']:.1%}",
+            f"{row['false_match_rate']:.1%}",
+            f"{row['repeats']} again / {row['other_questions']} others",
+        )
+    out.print(table)

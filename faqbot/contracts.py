@@ -119,7 +119,17 @@ class Turn(BaseModel):
     visibility: list[str]
 
 
-AnswerMode = Literal["generated", "extractive", "refused"]
+# "verified": an expert's verified answer to the same question, served instead of the chain.
+AnswerMode = Literal["generated", "extractive", "refused", "verified"]
+
+
+class Verification(BaseModel):
+    """Who vouches for a verified answer, and whether it is past its review date."""
+
+    verified_answer_id: int
+    verifier: str  # Slack user id
+    verified_on: str  # ISO date
+    out_of_date: bool = False
 
 
 class Answer(BaseModel):
@@ -141,6 +151,7 @@ class Answer(BaseModel):
     context: PromptInputs = Field(default_factory=PromptInputs)
     # Generated sentences the support check turned away (generation stops at the first one).
     dropped: list[str] = Field(default_factory=list)
+    verification: Verification | None = None  # mode "verified"
 
     @field_serializer("timings_ms")
     def _rounded(self, timings: dict[str, float]) -> dict[str, float]:

@@ -162,6 +162,36 @@ class Settings(BaseSettings):
         "the help desk in #it-helpdesk",
         description="Who to ask when the knowledge base has no answer (ends the refusal text).",
     )
+    verified_match_threshold: float = Field(
+        0.57,
+        ge=0,
+        le=1,
+        description=(
+            "How close a question must be to a verified answer (its question, and a little its "
+            "text) to be answered from it instead of the chain: calibrated on StackFAQ dev "
+            "paraphrases by `faqbot bench verified`."
+        ),
+    )
+    verified_answer_weight: float = Field(
+        0.25,
+        ge=0,
+        description="How much a verified answer's text counts beside its question when matching.",
+    )
+    verified_review_days: int = Field(
+        90,
+        ge=1,
+        description=(
+            "Days after which a verified answer is due for review: its verifier is asked to "
+            "confirm, edit or retire it, and until then it is shown as possibly out of date."
+        ),
+    )
+    verify_reaction: str = Field(
+        "white_check_mark",
+        description=(
+            "The reaction an expert or admin puts on an expert's reply in a thread handed to "
+            "experts to make it a verified answer."
+        ),
+    )
     escalation_remind_after_h: float = Field(
         24.0,
         gt=0,

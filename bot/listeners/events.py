@@ -1,5 +1,5 @@
 """Events: @mentions, DMs and follow-ups in threads the bot answered become questions;
-reactions on the bot's answers become votes."""
+reactions on the bot's answers become votes, and ✅ on an expert's reply a verified answer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import feedback
+from bot import feedback, verification
+from bot.admin.auth import AdminCheck
 from bot.questions import is_followed_thread, take_message
 from bot.services import BotServices
 
@@ -29,9 +30,15 @@ def register(app: App, services: BotServices) -> None:
         elif is_followed_thread(services, event):
             take_message(services, client, event, bot_user_id=context.bot_user_id, direct=False)
 
+    admins = AdminCheck(services.settings)
+
     @app.event("reaction_added")
-    def on_reaction_added(event: dict) -> None:
-        feedback.on_reaction(services.settings, event, added=True)
+    def on_reaction_added(event: dict, client: WebClient) -> None:
+        """A vote on the bot's answer, or ✅ on an expert's reply in a handed-over thread."""
+        if feedback.on_reaction(services.settings, event, added=True) is None:
+            verification.on_reaction(
+                services.settings, client, event, lambda user: admins.allows(user, client)
+            )
 
     @app.event("reaction_removed")
     def on_reaction_removed(event: dict) -> None:

@@ -225,3 +225,28 @@ class Escalation(Base):
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VerifiedAnswer(Base):
+    """An answer an expert gave and an expert or admin verified: served ahead of generation
+    to questions that ask the same again, where its `visibility` allows, with who verified it
+    and when. Due for review at `review_due`; retired ones are never served."""
+
+    __tablename__ = "verified_answers"
+    __table_args__ = (UniqueConstraint("channel", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))  # who wrote the answer
+    verifier: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    review_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Where it may be served: the channel it was given in (public only if an admin says so).
+    visibility: Mapped[list[Any]] = mapped_column(default=list)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))  # the expert's reply
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)  # or retired

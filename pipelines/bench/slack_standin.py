@@ -164,6 +164,29 @@ class SlackStandIn:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": self.usergroups[group]}
 
+    def _conversations_replies(self, params: dict) -> dict:
+        """The thread of `ts` (its parent first, then the replies), as Slack returns it."""
+        channel, ts = params.get("channel"), params.get("ts")
+        with self._lock:
+            thread = [
+                message
+                for (where, when), message in self.messages.items()
+                if where == channel and (when == ts or message.get("thread_ts") == ts)
+            ]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"]))}
+
+    def user_says(self, channel: str, text: str, user: str, thread_ts: str | None = None) -> str:
+        """A person's message (not the bot's) in `channel`, as if they had posted it; its ts."""
+        ts = f"{1_800_000_000 + next(self._ts)}.000200"
+        message = {"channel": channel, "ts": ts, "text": text, "user": user}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._lock:
+            self.messages[(channel, ts)] = message
+        return ts
+
     def _files_info(self, params: dict) -> dict:
         file_id = params.get("file")
         if file_id not in self.files:

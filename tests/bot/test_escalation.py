@@ -9,8 +9,8 @@ from faqbot.contracts import Answer, AnswerRequest
 from faqbot.db import interactions
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
-from faqbot.db.models import AuditEntry, Escalation
-from pipelines.bench.slack_requests import block_action, new_ts
+from faqbot.db.models import AuditEntry, Escalation, VerifiedAnswer
+from pipelines.bench.slack_requests import block_action, new_ts, reaction
 
 ADMIN, ASKER, EXPERT, GROUPIE = "U0ADMIN01", "U0ASKER01", "U0EXPERT1", "U0GROUPIE"
 HELP, OTHER = "C0HELP010", "C0OTHER01"
@@ -140,3 +140,35 @@ def test_a_hand_over_slack_refused_is_not_recorded_and_can_be_tried_again(runnin
         running_bot, "escalate", request_id, ASKER
     )
     assert "I've asked" in press(running_bot, "escalate", request_id, ASKER)
+
+
+def verified_rows(settings) -> list[VerifiedAnswer]:
+    with session_scope(settings) as session:
+        return session.scalars(select(VerifiedAnswer)).all()
+
+
+def test_only_an_experts_reply_marked_by_an_expert_or_admin_becomes_a_verified_answer(
+    running_bot,
+):
+    settings, standin = running_bot.services.settings, running_bot.standin
+    admin(running_bot, f"experts <#{HELP}> <@{EXPERT}>")
+    request_id = delivered(settings)
+    press(running_bot, "escalate", request_id, ASKER)
+    [handover] = thread_posts(running_bot)
+    thread = handover["thread_ts"]
+    guess = standin.user_says(HELP, "Maybe restart it?", user="U0GUESSER", thread_ts=thread)
+    fix = standin.user_says(HELP, "Tap your badge at the printer.", user=EXPERT, thread_ts=thread)
+    for ts, user in ((guess, EXPERT), (fix, "U0STRANGE"), (fix, EXPERT)):  # the last one counts
+        running_bot.event(reaction("white_check_mark", channel=HELP, ts=ts, user=user))
+    [saved] = standin.wait_for(lambda: verified_rows(settings), timeout_s=10)
+    assert (saved.answer, saved.author, saved.verifier) == (
+        "Tap your badge at the printer.",
+        EXPERT,
+        EXPERT,
+    )
+    assert saved.question == QUESTION and saved.visibility == [HELP]
+    running_bot.event(reaction("white_check_mark", channel=HELP, ts=fix, user=ADMIN))  # again
+    assert len(verified_rows(settings)) == 1
+    with session_scope(settings) as session:
+        assert session.scalar(select(Escalation.status)) == "resolved"
+    assert any("Saved as verified answer" in p["text"] for p in thread_posts(running_bot))

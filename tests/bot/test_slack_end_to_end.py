@@ -10,12 +10,14 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from faqbot.contracts import IngestRequest
 from faqbot.db import feedback, interactions, sources
 from faqbot.db.engine import session_scope
+from faqbot.db.models import VerifiedAnswer
 from faqbot.shared_state import redis_client
-from pipelines.bench.slack_requests import SECRET, mention, message, reaction
+from pipelines.bench.slack_requests import SECRET, block_action, mention, message, reaction
 from pipelines.bench.slack_standin import TOKEN, SlackStandIn
 from pipelines.bench.worker_pool import WorkerPool
 from tests.bot.conftest import start_bot, stop_bot
@@ -206,3 +208,53 @@ def _answered(session):
     from faqbot.db.models import Interaction
 
     return session.scalars(select(Interaction).where(Interaction.status == "answered")).all()
+
+
+def test_an_experts_verified_reply_answers_the_question_asked_again_in_its_channel(deployment):
+    """Refused → "Still need help?" → the expert is tagged → they reply, an admin marks it ✅
+    → the question asked again in other words is answered from it, with the badge; in a
+    channel outside its scope it is not."""
+    slack, settings = deployment.standin, deployment.services.settings
+    deployment.command("/faq-admin", "experts <#C0PRINT01|printing> <@U0EXPERT1|ann>", user=ADMIN)
+    asked = mention("Why does the printer on floor 3 say held job?", channel="C0PRINT01")
+    deployment.event(asked)
+    first = final_message(slack, "C0PRINT01", thread_ts=asked["ts"])
+    with session_scope(settings) as session:
+        request_id = feedback.by_reply(session, "C0PRINT01", first["ts"]).request_id
+    url = slack.response_url("need-help")
+    deployment.interaction(block_action("escalate", request_id, "U0ASKER01", "C0PRINT01", url))
+    [handover] = slack.wait_for(
+        lambda: [
+            m
+            for m in slack.called("chat.postMessage", channel="C0PRINT01")
+            if "still needs help" in m.params["text"]
+        ],
+        timeout_s=30,
+    )
+    assert handover.params["text"].startswith("<@U0EXPERT1>: <@U0ASKER01> still needs help")
+    reply = slack.user_says(
+        "C0PRINT01",
+        "Held jobs wait for you at the printer: tap your badge on the reader to release them.",
+        user="U0EXPERT1",
+        thread_ts=asked["ts"],
+    )
+    deployment.event(reaction("white_check_mark", channel="C0PRINT01", ts=reply, user=ADMIN))
+
+    def verified_answers():
+        with session_scope(settings) as session:
+            return session.scalars(select(VerifiedAnswer)).all()
+
+    [saved] = slack.wait_for(verified_answers, timeout_s=30)
+    assert (saved.author, saved.verifier, saved.visibility) == ("U0EXPERT1", ADMIN, ["C0PRINT01"])
+
+    again = mention("The floor 3 printer says my job is held, why?", channel="C0PRINT01")
+    deployment.event(again)
+    answer = final_message(slack, "C0PRINT01", thread_ts=again["ts"])
+    assert "tap your badge" in str(answer["blocks"])
+    assert f"Verified by <@{ADMIN}> on " in str(answer["blocks"])
+    elsewhere = mention("The floor 3 printer says my job is held, why?", channel="C0OTHER01")
+    deployment.event(elsewhere)
+    other = final_message(slack, "C0OTHER01", thread_ts=elsewhere["ts"])
+    assert "tap your badge" not in str(other["blocks"]) and "Verified by" not in str(
+        other["blocks"]
+    )

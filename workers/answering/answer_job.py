@@ -11,6 +11,8 @@ from faqbot.settings import Settings
 from faqbot.visibility import combined
 from workers.answering.chain import answer_question
 from workers.answering.shared_chain import answer_chain_for
+from workers.answering.verified import verified_answer
+from workers.embedder import get_embedder
 from workers.retrieval import question_labels
 from workers.sinks import ReplySink
 
@@ -46,12 +48,14 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> Answ
         history = interactions.thread_history(
             session, request, settings.thread_context_turns, labels
         )
-    chain = answer_chain_for(settings)
-    # The cited quote is shown as soon as retrieval has found it; the model's text replaces it
-    # only once a passage backs it (the final answer), so half-written text is never shown.
-    answer = answer_question(
-        chain, request.question, labels=labels, history=history, on_draft=sink.text
-    )
+    answer = None if history else _verified(settings, request.question, labels)
+    if answer is None:
+        chain = answer_chain_for(settings)
+        # The cited quote is shown as soon as retrieval has found it; the model's text replaces
+        # it only once a passage backs it (the final answer), so half-written text is never shown.
+        answer = answer_question(
+            chain, request.question, labels=labels, history=history, on_draft=sink.text
+        )
     built_from = [passage.visibility for passage in answer.retrieved]
     built_from += [turn.visibility for turn in history]
     with session_scope(settings) as session:
@@ -59,6 +63,12 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> Answ
             session, request.request_id, answer, scope=labels, visibility=combined(built_from)
         )
     return answer
+
+
+def _verified(settings: Settings, question: str, labels: list[str]) -> Answer | None:
+    """A follow-up (with a thread's history) is about that thread: it goes to the chain."""
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    return verified_answer(settings, question, labels, embedder)
 
 
 def fail_request(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport
+from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport, Verification
 from faqbot.slack import ESCALATE, VOTE_DOWN, VOTE_UP, escape, mention
 
 SECTION_CHARS = 3000
@@ -59,7 +59,11 @@ def citation_block(cited: Citation) -> dict:
 
 def footer(answer: Answer, reference: str) -> str:
     adapter = f"adapter `{escape(answer.adapter)}`" if answer.adapter else "no adapter"
-    mode = {"extractive": " · quoted from the sources", "refused": " · not in the knowledge base"}
+    mode = {
+        "extractive": " · quoted from the sources",
+        "refused": " · not in the knowledge base",
+        "verified": " · a verified answer",
+    }
     return (
         f"Answered by `{escape(answer.model or '?')}` with {adapter}"
         f"{mode.get(answer.mode, '')} · ref `{reference}`"
@@ -88,8 +92,19 @@ def answer_buttons(request_id: str) -> dict:
     }
 
 
+def verification_text(verification: Verification) -> str:
+    text = (
+        f":white_check_mark: Verified by <@{verification.verifier}> on {verification.verified_on}"
+    )
+    if verification.out_of_date:
+        text += " · may be out of date: due for review"
+    return text
+
+
 def answer_blocks(answer: Answer, request_id: str) -> list[dict]:
     blocks = [section(piece) for piece in split_text(escape(answer.answer))]
+    if answer.verification:
+        blocks.insert(0, context(verification_text(answer.verification)))
     cited = answer.citations or answer.related
     if cited:
         heading = "*Sources*" if answer.citations else "*Related documents*"

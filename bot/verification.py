@@ -1,0 +1,107 @@
+"""An expert's reply in a thread handed to experts becomes a verified answer when an expert or
+admin puts FAQBOT_VERIFY_REACTION (✅) on it: the question, the reply, who verified it and
+when, served from then on to questions that ask the same in that channel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+
+from bot.escalation import is_expert
+from faqbot.db import audit, experts, verified
+from faqbot.db.engine import session_scope
+from faqbot.db.models import Escalation, Interaction
+from faqbot.settings import Settings
+from faqbot.slack import escape
+
+log = logging.getLogger("faqbot.bot")
+
+
+def on_reaction(
+    settings: Settings, client: WebClient, event: dict, is_admin: Callable[[str], bool]
+) -> int | None:
+    """The verified answer's id when this reaction verified one; None when it is not a
+    verification (another emoji, a message outside a handed-over thread, nobody entitled)."""
+    item, reactor = event.get("item") or {}, event.get("user")
+    if event.get("reaction") != settings.verify_reaction or item.get("type") != "message":
+        return None
+    channel, ts = item.get("channel"), item.get("ts")
+    if not (channel and ts and reactor):
+        return None
+    found = _escalated_reply(settings, client, channel, ts)
+    if found is None:
+        return None
+    escalation, reply = found
+    entitled = [reply.get("user"), reactor]
+    if not all(user and is_expert(escalation, user, client, is_admin) for user in entitled):
+        return None
+    return _verify(settings, client, escalation, reply, reactor)
+
+
+def _escalated_reply(
+    settings: Settings, client: WebClient, channel: str, ts: str
+) -> tuple[Escalation, dict] | None:
+    """The hand-over whose thread holds the message `ts`, and that message (a person's)."""
+    with session_scope(settings) as session:
+        handed = session.scalars(select(Escalation).where(Escalation.channel == channel)).all()
+    for escalation in handed:
+        try:
+            thread = client.conversations_replies(channel=channel, ts=escalation.thread_ts)
+        except SlackApiError as exc:
+            log.warning(
+                "could not read thread %s: %s", escalation.thread_ts, exc.response.get("error")
+            )
+            continue
+        for message in thread.get("messages") or []:
+            if message.get("ts") == ts and not message.get("bot_id") and message.get("text"):
+                return escalation, message
+    return None
+
+
+def _verify(
+    settings: Settings, client: WebClient, escalation: Escalation, reply: dict, verifier: str
+) -> int:
+    with session_scope(settings) as session:
+        interaction = session.get(Interaction, escalation.interaction_id)
+        row, new = verified.verify(
+            session,
+            question=interaction.question,
+            answer=reply["text"],
+            author=reply["user"],
+            verifier=verifier,
+            visibility=[escalation.channel],
+            review_days=settings.verified_review_days,
+            channel=escalation.channel,
+            message_ts=reply["ts"],
+            interaction_id=interaction.id,
+        )
+        if not new:
+            return row.id
+        experts.resolve(session, session.merge(escalation), verifier)
+        audit.record(
+            session,
+            "answer.verify",
+            actor=verifier,
+            target=str(row.id),
+            channel=escalation.channel,
+            author=reply["user"],
+        )
+        answer_id, due = row.id, row.review_due.date().isoformat()
+    text = (
+        f":white_check_mark: Saved as verified answer #{answer_id}, verified by <@{verifier}>. "
+        f"Questions like _{escape(interaction.question[:200])}_ in <#{escalation.channel}> "
+        f"will get it from now on; it is due for review on {due}."
+    )
+    try:
+        client.chat_postMessage(
+            channel=escalation.channel, thread_ts=escalation.thread_ts, text=text
+        )
+    except SlackApiError as exc:
+        log.warning(
+            "could not confirm verified answer %d: %s", answer_id, exc.response.get("error")
+        )
+    return answer_id

@@ -1,0 +1,67 @@
+"""Verified answers: what experts answered, who verified it, and where it may be served."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from faqbot.db.models import VerifiedAnswer
+from faqbot.visibility import visible_in
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def verify(
+    session: Session,
+    *,
+    question: str,
+    answer: str,
+    author: str,
+    verifier: str,
+    visibility: list[str],
+    review_days: int,
+    channel: str | None = None,
+    message_ts: str | None = None,
+    interaction_id: int | None = None,
+) -> tuple[VerifiedAnswer, bool]:
+    """Stores the verified answer; (the row, False) when that reply was verified already."""
+    if channel and message_ts:
+        known = session.scalar(
+            select(VerifiedAnswer).where(
+                VerifiedAnswer.channel == channel, VerifiedAnswer.message_ts == message_ts
+            )
+        )
+        if known:
+            return known, False
+    row = VerifiedAnswer(
+        question=question,
+        answer=answer,
+        author=author,
+        verifier=verifier,
+        verified_at=now(),
+        review_due=now() + dt.timedelta(days=review_days),
+        visibility=visibility,
+        channel=channel,
+        message_ts=message_ts,
+        interaction_id=interaction_id,
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def servable(session: Session, labels: list[str]) -> list[VerifiedAnswer]:
+    """The active verified answers whoever may see `labels` may be shown, oldest first."""
+    rows = session.scalars(
+        select(VerifiedAnswer).where(VerifiedAnswer.status == "active").order_by(VerifiedAnswer.id)
+    )
+    return [row for row in rows if visible_in(row.visibility, labels)]
+
+
+def is_due_for_review(row: VerifiedAnswer) -> bool:
+    due = row.review_due if row.review_due.tzinfo else row.review_due.replace(tzinfo=dt.UTC)
+    return due <= now()

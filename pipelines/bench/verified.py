@@ -1,0 +1,115 @@
+"""`faqbot bench verified`: are questions asked again answered from the verified answers that
+experts gave the first time, and only those?
+
+On StackFAQ, per split, every other thread is escalated: its first rephrasing is the question
+an expert answered, and its first answer is the expert's reply, verified. The thread's other
+rephrasings, asked later, should be answered from that verified answer (*served*; one served
+from another thread's answer is *wrong*). Every rephrasing of the threads nobody escalated
+should reach the answer chain instead (*false matches* when a verified answer is served).
+The answer weight and the bar are chosen on dev, for the most served questions with at most
+`DEV_FALSE_MATCH_BUDGET` false matches, then measured unchanged on test."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faqbot.settings import Settings
+from pipelines.evaluation.question_sets import STACKFAQ_FILE
+from workers.answering.verified_match import match_scores
+from workers.embedder import Embedder, get_embedder
+
+ANSWER_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+DEV_FALSE_MATCH_BUDGET = 0.015  # under the 2% target, so the test split has room
+
+
+@dataclass
+class Escalations:
+    """One split's simulated verified answers and the questions asked afterwards."""
+
+    asked: np.ndarray  # the escalated questions, one per verified answer
+    answered: np.ndarray  # the verified answers' text
+    repeats: np.ndarray  # later rephrasings of escalated threads
+    repeat_of: np.ndarray  # which verified answer each repeat should be served
+    others: np.ndarray  # rephrasings of threads nobody escalated
+
+
+def load_threads(folder: Path) -> list[tuple[list[str], str]]:
+    """Each StackFAQ thread's non-empty rephrasings and its first answer, in file order."""
+    path = folder / STACKFAQ_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset {folder}: no {STACKFAQ_FILE} in it")
+    threads = []
+    for pair in ET.parse(path).getroot().findall("qapair"):
+        texts = [(r.text or "").strip() for r in pair.findall("rephr")]
+        rephrasings = [t for t in texts if t and t != "*"]
+        answers = [(a.text or "").strip() for a in pair.findall("answer")]
+        threads.append((rephrasings, answers[0] if answers else ""))
+    return threads
+
+
+def escalations(threads, split: str, embedder: Embedder) -> Escalations:
+    mine = [t for i, t in enumerate(threads) if i % 2 == (0 if split == "dev" else 1)]
+    escalated = [t for k, t in enumerate(mine) if k % 2 == 0 and len(t[0]) > 1 and t[1]]
+    quiet = [t for k, t in enumerate(mine) if k % 2 == 1]
+    repeats = [(n, q) for n, (texts, _) in enumerate(escalated) for q in texts[1:]]
+    return Escalations(
+        asked=embedder.embed([texts[0] for texts, _ in escalated]),
+        answered=embedder.embed([answer for _, answer in escalated]),
+        repeats=embedder.embed([q for _, q in repeats]),
+        repeat_of=np.array([n for n, _ in repeats]),
+        others=embedder.embed([q for texts, _ in quiet for q in texts]),
+    )
+
+
+def figures(data: Escalations, weight: float, threshold: float) -> dict:
+    repeat_scores = match_scores(data.repeats, data.asked, data.answered, weight)
+    best, top = repeat_scores.argmax(1), repeat_scores.max(1)
+    served = top >= threshold
+    right = best == data.repeat_of
+    other_top = match_scores(data.others, data.asked, data.answered, weight).max(1)
+    return {
+        "answer_weight": weight,
+        "threshold": round(float(threshold), 3),
+        "verified_answers": len(data.asked),
+        "repeats": len(data.repeats),
+        "served_rate": round(float(np.mean(served & right)), 4),
+        "wrong_rate": round(float(np.mean(served & ~right)), 4),
+        "other_questions": len(data.others),
+        "false_match_rate": round(float(np.mean(other_top >= threshold)), 4),
+    }
+
+
+def calibrate(data: Escalations) -> dict:
+    """The weight and bar with the most served repeats within the false-match budget."""
+    best = None
+    for weight in ANSWER_WEIGHTS:
+        others = match_scores(data.others, data.asked, data.answered, weight).max(1)
+        threshold = float(np.quantile(others, 1 - DEV_FALSE_MATCH_BUDGET))
+        candidate = figures(data, weight, threshold)
+        if best is None or candidate["served_rate"] > best["served_rate"]:
+            best = candidate
+    return best
+
+
+def run_verified_benchmark(dataset: Path, settings: Settings, progress=None) -> dict:
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    threads = load_threads(dataset)
+    dev = escalations(threads, "dev", embedder)
+    if progress:
+        progress("embed", 1, 2)
+    test = escalations(threads, "test", embedder)
+    if progress:
+        progress("embed", 2, 2)
+    chosen = calibrate(dev)
+    weight, threshold = chosen["answer_weight"], chosen["threshold"]
+    configured = figures(test, settings.verified_answer_weight, settings.verified_match_threshold)
+    return {
+        "dataset": "stackfaq",
+        "dev": chosen,
+        "test": figures(test, weight, threshold),
+        "test_with_settings": configured,
+    }
