@@ -45,21 +45,29 @@ def on_reaction(
 def _escalated_reply(
     settings: Settings, client: WebClient, channel: str, ts: str
 ) -> tuple[Escalation, dict] | None:
-    """The hand-over whose thread holds the message `ts`, and that message (a person's)."""
+    """The hand-over whose thread holds the message `ts`, and that message (a person's). One
+    Slack call, and only in channels that have had a hand-over: a reaction event does not say
+    which thread its message is in, and conversations.replies given a reply's ts returns its
+    thread."""
     with session_scope(settings) as session:
-        handed = session.scalars(select(Escalation).where(Escalation.channel == channel)).all()
-    for escalation in handed:
-        try:
-            thread = client.conversations_replies(channel=channel, ts=escalation.thread_ts)
-        except SlackApiError as exc:
-            log.warning(
-                "could not read thread %s: %s", escalation.thread_ts, exc.response.get("error")
+        if not session.scalar(select(Escalation.id).where(Escalation.channel == channel)):
+            return None
+    try:
+        thread = client.conversations_replies(channel=channel, ts=ts, limit=200)
+    except SlackApiError as exc:
+        log.warning("could not read the thread of %s: %s", ts, exc.response.get("error"))
+        return None
+    messages = thread.get("messages") or []
+    reply = next((m for m in messages if m.get("ts") == ts), None)
+    if not reply or reply.get("bot_id") or not reply.get("text") or not reply.get("thread_ts"):
+        return None
+    with session_scope(settings) as session:
+        escalation = session.scalar(
+            select(Escalation).where(
+                Escalation.channel == channel, Escalation.thread_ts == reply["thread_ts"]
             )
-            continue
-        for message in thread.get("messages") or []:
-            if message.get("ts") == ts and not message.get("bot_id") and message.get("text"):
-                return escalation, message
-    return None
+        )
+    return (escalation, reply) if escalation else None
 
 
 def _verify(

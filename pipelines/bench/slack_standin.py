@@ -165,13 +165,16 @@ class SlackStandIn:
         return {"ok": True, "users": self.usergroups[group]}
 
     def _conversations_replies(self, params: dict) -> dict:
-        """The thread of `ts` (its parent first, then the replies), as Slack returns it."""
+        """The thread `ts` is in, parent first, as Slack returns it for a parent's or a
+        reply's ts."""
         channel, ts = params.get("channel"), params.get("ts")
         with self._lock:
+            message = self.messages.get((channel, ts)) or {}
+            root = message.get("thread_ts") or ts
             thread = [
                 message
                 for (where, when), message in self.messages.items()
-                if where == channel and (when == ts or message.get("thread_ts") == ts)
+                if where == channel and (when == root or message.get("thread_ts") == root)
             ]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
