@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.escalation import is_expert
 from faqbot.db import audit, experts, verified
 from faqbot.db.engine import session_scope
-from faqbot.db.models import Escalation, Interaction
+from faqbot.db.models import Escalation, Interaction, VerifiedAnswer
 from faqbot.settings import Settings
 from faqbot.slack import escape
 
@@ -113,3 +113,25 @@ def _verify(
             "could not confirm verified answer %d: %s", answer_id, exc.response.get("error")
         )
     return answer_id
+
+
+def review(
+    settings: Settings, answer_id: str, user: str, keep: bool, is_admin: Callable[[str], bool]
+) -> str:
+    """The verifier's (or an admin's) decision on a verified answer due for review."""
+    with session_scope(settings) as session:
+        row = session.get(VerifiedAnswer, int(answer_id)) if answer_id.isdigit() else None
+        if row is None or row.status != "active":
+            return "That verified answer is no longer served."
+        if user != row.verifier and not is_admin(user):
+            return "Only the person who verified it, or an admin, can review it."
+        if keep:
+            verified.confirm(row, settings.verified_review_days)
+        else:
+            verified.retire(row)
+        action = "answer.confirm" if keep else "answer.retire"
+        audit.record(session, action, actor=user, target=str(row.id))
+        due = row.review_due.date().isoformat()
+    if keep:
+        return f":white_check_mark: Verified answer #{answer_id} stays; next review on {due}."
+    return f":wastebasket: Verified answer #{answer_id} is retired and no longer served."

@@ -203,6 +203,7 @@ class SweepReport(BaseModel):
     askers_told: int
     forgotten: int  # interactions past the retention period, deleted
     experts_reminded: int = 0  # questions handed to experts, unresolved, reminded once
+    reviews_requested: int = 0  # verified answers past their review date, verifier asked
 
 
 class RetrainSummary(BaseModel):

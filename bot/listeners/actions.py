@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import escalation, feedback, ui
+from bot import escalation, feedback, ui, verification
 from bot.admin.auth import AdminCheck
 from bot.services import BotServices
-from faqbot.slack import ESCALATE, RESOLVE, VOTE_DOWN, VOTE_UP
+from faqbot.slack import ESCALATE, RESOLVE, VERIFIED_CONFIRM, VERIFIED_RETIRE, VOTE_DOWN, VOTE_UP
 
 THANKS = "Thanks — your feedback helps the bot get better."
 
@@ -50,3 +52,15 @@ def register(app: App, services: BotServices) -> None:
             lambda user: admins.allows(user, client),
         )
         respond(text=note, response_type="ephemeral", replace_original=False)
+
+    @app.action(re.compile(f"^({VERIFIED_CONFIRM}|{VERIFIED_RETIRE})$"))
+    def on_review(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
+        ack()
+        note = verification.review(
+            services.settings,
+            action["value"],
+            body["user"]["id"],
+            keep=action["action_id"] == VERIFIED_CONFIRM,
+            is_admin=lambda user: admins.allows(user, client),
+        )
+        respond(text=note, replace_original=True)

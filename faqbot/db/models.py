@@ -249,4 +249,6 @@ class VerifiedAnswer(Base):
     interaction_id: Mapped[int | None] = mapped_column(
         ForeignKey("interactions.id", ondelete="SET NULL")
     )
+    # When the verifier was asked (in a DM) to confirm or retire it, once per review date.
+    review_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)  # or retired

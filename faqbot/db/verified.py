@@ -65,3 +65,27 @@ def servable(session: Session, labels: list[str]) -> list[VerifiedAnswer]:
 def is_due_for_review(row: VerifiedAnswer) -> bool:
     due = row.review_due if row.review_due.tzinfo else row.review_due.replace(tzinfo=dt.UTC)
     return due <= now()
+
+
+def due_for_review(session: Session) -> list[VerifiedAnswer]:
+    """Active answers past their review date whose verifier has not been asked yet."""
+    return list(
+        session.scalars(
+            select(VerifiedAnswer)
+            .where(
+                VerifiedAnswer.status == "active",
+                VerifiedAnswer.review_due <= now(),
+                VerifiedAnswer.review_asked_at.is_(None),
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def confirm(row: VerifiedAnswer, review_days: int) -> None:
+    """Still right: due again in `review_days`, no longer shown as possibly out of date."""
+    row.review_due, row.review_asked_at = now() + dt.timedelta(days=review_days), None
+
+
+def retire(row: VerifiedAnswer) -> None:
+    row.status = "retired"

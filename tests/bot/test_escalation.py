@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from faqbot.contracts import Answer, AnswerRequest
-from faqbot.db import interactions
+from faqbot.db import interactions, verified
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.db.models import AuditEntry, Escalation, VerifiedAnswer
@@ -172,3 +172,28 @@ def test_only_an_experts_reply_marked_by_an_expert_or_admin_becomes_a_verified_a
     with session_scope(settings) as session:
         assert session.scalar(select(Escalation.status)) == "resolved"
     assert any("Saved as verified answer" in p["text"] for p in thread_posts(running_bot))
+
+
+def test_the_verifier_confirms_or_retires_an_answer_due_for_review(running_bot):
+    settings = running_bot.services.settings
+    ensure_schema(settings)
+    with session_scope(settings) as session:
+        ids = [
+            verified.verify(
+                session,
+                question=f"question {n}",
+                answer="answer",
+                author=EXPERT,
+                verifier=EXPERT,
+                visibility=[HELP],
+                review_days=1,
+            )[0].id
+            for n in range(2)
+        ]
+    keep, drop = (str(i) for i in ids)
+    assert "Only the person who verified it" in press(running_bot, "verified_confirm", keep, ASKER)
+    assert "stays; next review on" in press(running_bot, "verified_confirm", keep, EXPERT)
+    assert "is retired" in press(running_bot, "verified_retire", drop, ADMIN)
+    assert "no longer served" in press(running_bot, "verified_confirm", drop, EXPERT)
+    with session_scope(settings) as session:
+        assert [row.question for row in verified.servable(session, [HELP])] == ["question 0"]

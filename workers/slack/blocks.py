@@ -7,7 +7,15 @@ from __future__ import annotations
 import re
 
 from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport, Verification
-from faqbot.slack import ESCALATE, VOTE_DOWN, VOTE_UP, escape, mention
+from faqbot.slack import (
+    ESCALATE,
+    VERIFIED_CONFIRM,
+    VERIFIED_RETIRE,
+    VOTE_DOWN,
+    VOTE_UP,
+    escape,
+    mention,
+)
 
 SECTION_CHARS = 3000
 MESSAGE_BLOCKS = 50
@@ -149,3 +157,26 @@ def report_text(report: IngestReport | RemovalReport) -> str:
 def reminder_text(experts: list[str], asker: str, fallback: str) -> str:
     who = " ".join(mention(e) for e in experts) or escape(fallback)
     return f":bell: {who}: <@{asker}> is still waiting for help with the question above."
+
+
+def review_request(answer_id: int, question: str, answer: str, verified_on: str) -> dict:
+    """The DM that asks a verifier whether a verified answer past its review date still holds."""
+    text = (
+        f":calendar: Verified answer #{answer_id}, which you verified on {verified_on}, is due "
+        f"for review. Until you confirm it, it is shown as possibly out of date.\n"
+        f"*Question:* {escape(question[:300])}\n*Answer:* {escape(answer[:1500])}"
+    )
+
+    def button(action_id: str, label: str) -> dict:
+        return {
+            "type": "button",
+            "action_id": action_id,
+            "value": str(answer_id),
+            "text": {"type": "plain_text", "text": label},
+        }
+
+    buttons = [button(VERIFIED_CONFIRM, "Still right"), button(VERIFIED_RETIRE, "Retire it")]
+    return {
+        "text": text,
+        "blocks": [section(text[:SECTION_CHARS]), {"type": "actions", "elements": buttons}],
+    }

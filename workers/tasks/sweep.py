@@ -23,8 +23,9 @@ RESEND_MARGIN_S = 30.0  # past the visibility timeout, when a held task is back 
 def sweep_task() -> SweepReport:
     """No question is silently lost: one no worker took is sent again; one no worker will
     finish is marked failed and its asker told, so no placeholder waits forever. Then
-    questions older than the retention period are forgotten, and experts are reminded of
-    questions handed to them that nobody resolved."""
+    questions older than the retention period are forgotten, experts are reminded of
+    questions handed to them that nobody resolved, and verifiers asked to review verified
+    answers past their review date."""
     settings = process_settings()
     ensure_schema(settings)
     horizon = settings.visibility_timeout_s * (settings.task_max_deliveries + 1)
@@ -42,6 +43,7 @@ def sweep_task() -> SweepReport:
         askers_told=told,
         forgotten=forgotten,
         experts_reminded=_remind_experts(settings),
+        reviews_requested=_ask_for_reviews(settings),
     )
 
 
@@ -95,3 +97,27 @@ def _remind_experts(settings: Settings) -> int:
             escalation.reminded_at = experts.now()
             reminded += 1
     return reminded
+
+
+def _ask_for_reviews(settings: Settings) -> int:
+    """A DM to each verifier whose verified answer is past its review date, once per date."""
+    if not settings.slack_bot_token:
+        return 0
+    from faqbot.db import verified
+    from faqbot.slack import web_client
+    from workers.slack.blocks import review_request
+
+    client = web_client(settings)
+    asked = 0
+    with session_scope(settings) as session:
+        for row in verified.due_for_review(session):
+            day = row.verified_at.date().isoformat()
+            message = review_request(row.id, row.question, row.answer, day)
+            try:
+                client.chat_postMessage(channel=row.verifier, **message)
+            except Exception:  # one verifier's failure must not stop the sweep
+                log.exception("could not ask for a review of verified answer %d", row.id)
+                continue
+            row.review_asked_at = verified.now()
+            asked += 1
+    return asked

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from faqbot import keys
-from faqbot.contracts import Answer, Citation, IngestReport, Reply
+from faqbot.contracts import Answer, Citation, IngestReport, Reply, Verification
 from faqbot.errors import TransientError
 from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
@@ -191,3 +191,14 @@ def test_ingestion_reports_reach_the_admin_as_text():
     text, blocks = message_sinks.rendered(report, "r")
     assert text.startswith(":white_check_mark: Source `parking-1a2b3c`: 1 files read, 3 chunks")
     assert "a.pdf: &lt;bad&gt; file" in text and blocks[0]["type"] == "section"
+
+
+def test_a_verified_answer_says_who_verified_it_and_when_it_may_be_out_of_date():
+    badge = Verification(verified_answer_id=7, verifier="U0EXPERT1", verified_on="2026-12-01")
+    fresh = answer().model_copy(update={"mode": "verified", "verification": badge})
+    stale = fresh.model_copy(
+        update={"verification": badge.model_copy(update={"out_of_date": True})}
+    )
+    first = ui.answer_blocks(fresh, "r" * 32)[0]["elements"][0]["text"]
+    assert first == ":white_check_mark: Verified by <@U0EXPERT1> on 2026-12-01"
+    assert "may be out of date" in ui.answer_blocks(stale, "r" * 32)[0]["elements"][0]["text"]

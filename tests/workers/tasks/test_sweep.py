@@ -7,7 +7,7 @@ import datetime as dt
 
 from faqbot import keys
 from faqbot.contracts import AnswerRequest, Reply
-from faqbot.db import experts, interactions
+from faqbot.db import experts, interactions, verified
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
@@ -53,6 +53,7 @@ def test_a_lost_question_gets_an_apology_in_place_of_its_placeholder(settings, m
             "askers_told": 1,
             "forgotten": 0,
             "experts_reminded": 0,
+            "reviews_requested": 0,
         }
 
         text = slack.messages[("C0HELP001", posted["ts"])]["text"]
@@ -144,3 +145,28 @@ def escalated(settings: Settings, thread_ts: str, age: dt.timedelta) -> None:
             experts=["U0EXPERT1", "S0PRINT"],
         )
         escalation.created_at -= age
+
+
+def test_a_verifier_is_asked_once_to_review_an_answer_past_its_review_date(settings, monkeypatch):
+    with SlackStandIn() as slack:
+        monkeypatch.setenv("FAQBOT_SLACK_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("FAQBOT_SLACK_API_URL", slack.api_url)
+        process_settings.cache_clear()
+        configured = Settings(_env_file=None)
+        ensure_schema(configured)
+        with session_scope(configured) as session:
+            for days in (0, 30):  # due today, and due in a month
+                verified.verify(
+                    session,
+                    question=f"Who approves travel? ({days})",
+                    answer="Your line manager, in the expenses tool.",
+                    author="U0EXPERT1",
+                    verifier="U0VERIFY1",
+                    visibility=["C0HELP001"],
+                    review_days=days,
+                )
+        assert sweep_task()["reviews_requested"] == 1
+        assert sweep_task()["reviews_requested"] == 0  # once per review date
+        [dm] = slack.called("chat.postMessage")
+        assert dm.params["channel"] == "U0VERIFY1" and "(0)" in dm.params["text"]
+        assert "verified_confirm" in str(dm.params["blocks"])

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=64), nullable=True),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.Column("interaction_id", sa.Integer(), nullable=True),
+        sa.Column("review_asked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(["interaction_id"], ["interactions.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
