@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from bot import ui
 from faqbot.db import audit, experts, feedback
 from faqbot.db.engine import session_scope
-from faqbot.db.models import Escalation
 from faqbot.settings import Settings
 
 log = logging.getLogger("faqbot.bot")
@@ -97,7 +96,7 @@ def resolve(
         row = interaction and experts.escalation_of(session, interaction)
         if row is None:
             return "I can't find that request for help any more."
-        if user != row.asked_by and not is_expert(row, user, client, is_admin):
+        if user != row.asked_by and not is_expert(row.experts, user, client, is_admin):
             return "Only the person who asked for help, the channel's experts or an admin can."
         if not experts.resolve(session, row, user):
             return "It was already marked resolved."
@@ -113,13 +112,12 @@ def resolve(
 
 
 def is_expert(
-    row: Escalation, user: str, client: WebClient, is_admin: Callable[[str], bool]
+    experts: list[str], user: str, client: WebClient, is_admin: Callable[[str], bool]
 ) -> bool:
-    """One of the experts the question was handed to (in person or through a user group), or
-    an admin."""
-    if user in row.experts or is_admin(user):
+    """One of `experts` (in person or through a user group), or an admin."""
+    if user in experts or is_admin(user):
         return True
-    return any(user in _group_members(client, group) for group in row.experts if group[0] == "S")
+    return any(user in _group_members(client, group) for group in experts if group[0] == "S")
 
 
 def _group_members(client: WebClient, group: str) -> list[str]:

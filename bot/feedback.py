@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
-from faqbot.db import feedback
+from faqbot.db import feedback, verified
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
 
@@ -54,11 +55,18 @@ class CorrectionRefused(ValueError):
 
 
 def on_correction(
-    settings: Settings, request_id: str, user: str, text: str, *, by_admin: bool = False
+    settings: Settings,
+    request_id: str,
+    user: str,
+    text: str,
+    *,
+    by_admin: bool = False,
+    is_channel_expert: Callable[[str], bool] = lambda channel: False,
 ) -> str | None:
-    """Stores a correction: `approved` (an admin's), `pending` (anyone else's waits for an
-    admin), or None when there is nothing to store. Over the daily limit or too long, it
-    raises CorrectionRefused and stores nothing."""
+    """Stores a correction: `verified` (an expert's or admin's, on an answer in a channel:
+    approved, and a verified answer for that channel), `approved` (an admin's elsewhere),
+    `pending` (anyone else's waits for an admin), or None when there is nothing to store.
+    Over the daily limit or too long, it raises CorrectionRefused and stores nothing."""
     text = text.strip()
     if not text:
         return None
@@ -71,9 +79,24 @@ def on_correction(
         answer = feedback.by_request(session, request_id)
         if answer is None:
             return None
-        if not by_admin:
+        in_channel = bool(answer.channel) and not answer.private
+        expert = in_channel and (by_admin or is_channel_expert(answer.channel))
+        if not (by_admin or expert):
             _within_daily_limit(session, settings, user)
-        return feedback.correct(session, answer, user, text, by_admin=by_admin).status
+        status = feedback.correct(session, answer, user, text, by_admin=by_admin or expert).status
+        if not expert:
+            return status
+        verified.verify(
+            session,
+            question=answer.question,
+            answer=text,
+            author=user,
+            verifier=user,
+            visibility=[answer.channel],
+            review_days=settings.verified_review_days,
+            interaction_id=answer.id,
+        )
+        return "verified"
 
 
 def _within_daily_limit(session, settings: Settings, user: str) -> None:

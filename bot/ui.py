@@ -104,7 +104,12 @@ def correction_modal(request_id: str) -> dict:
 
 def correction_received_modal(status: str) -> dict:
     """What the 👎 form turns into once a correction is stored."""
-    if status == "approved":
+    if status == "verified":
+        text = (
+            "Thanks — saved as a verified answer: questions like this one in that channel "
+            "will get it, marked as verified by you."
+        )
+    elif status == "approved":
         text = "Thanks — your correction is approved and counts from the next rebuild."
     else:
         text = (

@@ -37,7 +37,7 @@ def on_reaction(
         return None
     escalation, reply = found
     entitled = [reply.get("user"), reactor]
-    if not all(user and is_expert(escalation, user, client, is_admin) for user in entitled):
+    if not all(user and is_expert(escalation.experts, user, client, is_admin) for user in entitled):
         return None
     return _verify(settings, client, escalation, reply, reactor)
 

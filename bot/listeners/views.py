@@ -8,7 +8,10 @@ from slack_sdk import WebClient
 from bot import feedback, ui
 from bot.admin import subcommands as admin
 from bot.admin.auth import AdminCheck, refusal
+from bot.escalation import is_expert
 from bot.services import BotServices
+from faqbot.db import experts
+from faqbot.db.engine import session_scope
 
 
 def register(app: App, services: BotServices) -> None:
@@ -22,7 +25,12 @@ def register(app: App, services: BotServices) -> None:
         by_admin = bool(text.strip()) and admins.allows(user, client)
         try:
             status = feedback.on_correction(
-                services.settings, view["private_metadata"], user, text, by_admin=by_admin
+                services.settings,
+                view["private_metadata"],
+                user,
+                text,
+                by_admin=by_admin,
+                is_channel_expert=lambda channel: channel_expert(channel, user, client),
             )
         except feedback.CorrectionRefused as exc:
             ack(response_action="errors", errors={"correction": str(exc)})
@@ -31,6 +39,11 @@ def register(app: App, services: BotServices) -> None:
             ack()
             return
         ack(response_action="update", view=ui.correction_received_modal(status))
+
+    def channel_expert(channel: str, user: str, client: WebClient) -> bool:
+        with session_scope(services.settings) as session:
+            named = experts.of_channel(session, channel)
+        return bool(named) and is_expert(named, user, client, lambda _user: False)
 
     @app.view(ui.ADD_SOURCE_VIEW)
     def on_add_source(ack: Ack, body: dict, view: dict, client: WebClient) -> None:

@@ -9,8 +9,8 @@ from faqbot.contracts import Answer, AnswerRequest
 from faqbot.db import interactions, verified
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
-from faqbot.db.models import AuditEntry, Escalation, VerifiedAnswer
-from pipelines.bench.slack_requests import block_action, new_ts, reaction
+from faqbot.db.models import AuditEntry, Correction, Escalation, VerifiedAnswer
+from pipelines.bench.slack_requests import block_action, new_ts, reaction, view_submission
 
 ADMIN, ASKER, EXPERT, GROUPIE = "U0ADMIN01", "U0ASKER01", "U0EXPERT1", "U0GROUPIE"
 HELP, OTHER = "C0HELP010", "C0OTHER01"
@@ -197,3 +197,22 @@ def test_the_verifier_confirms_or_retires_an_answer_due_for_review(running_bot):
     assert "no longer served" in press(running_bot, "verified_confirm", drop, EXPERT)
     with session_scope(settings) as session:
         assert [row.question for row in verified.servable(session, [HELP])] == ["question 0"]
+
+
+def test_an_experts_correction_is_a_verified_answer_and_a_members_waits_for_review(running_bot):
+    settings = running_bot.services.settings
+    running_bot.standin.usergroups["S0PRINT"] = [GROUPIE]
+    admin(running_bot, f"experts <#{HELP}> <!subteam^S0PRINT>")
+    for user, text in ((GROUPIE, "Tap your badge at the printer."), ("U0MEMBER1", "Kick it.")):
+        values = {"correction": {"text": {"type": "plain_text_input", "value": text}}}
+        form = view_submission(user, "correction", values, private_metadata=delivered(settings))
+        running_bot.interaction(form)
+    with session_scope(settings) as session:
+        [row] = verified.servable(session, [HELP])
+        statuses = sorted(session.scalars(select(Correction.status)).all())
+    assert (row.answer, row.author, row.visibility) == (
+        "Tap your badge at the printer.",
+        GROUPIE,
+        [HELP],
+    )
+    assert statuses == ["approved", "pending"]  # the member's waits, and is not served

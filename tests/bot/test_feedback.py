@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from faqbot.contracts import Answer, AnswerRequest, PromptInputs
-from faqbot.db import interactions
+from faqbot.db import interactions, verified
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.db.models import Correction, Vote
@@ -174,12 +174,15 @@ def test_one_members_correction_is_served_to_nobody_until_an_admin_approves_it(
     assert entry.endswith("A: " + PHISHING)  # the admin vouched for it: now it is served
 
 
-def test_an_admins_own_correction_needs_no_review(running_bot):
+def test_an_admins_own_correction_needs_no_review_and_is_a_verified_answer(running_bot):
     settings = running_bot.services.settings
     request_id = delivered_answer(settings, new_ts())
     response = running_bot.interaction(correction_submission(request_id, ADMIN, "Use the portal."))
-    assert "is approved" in response.json()["view"]["blocks"][0]["text"]["text"]
+    assert "saved as a verified answer" in response.json()["view"]["blocks"][0]["text"]["text"]
     assert stored_corrections(settings) == [(ADMIN, "approved")]
+    with session_scope(settings) as session:
+        [row] = verified.servable(session, [CHANNEL])
+        assert (row.answer, row.verifier, row.visibility) == ("Use the portal.", ADMIN, [CHANNEL])
 
 
 def test_corrections_over_the_daily_limit_or_too_long_are_refused_in_the_form(running_bot):
