@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 
@@ -74,50 +75,50 @@ def _apologise(payload: dict, error: str, settings) -> bool:
 
 
 def _remind_experts(settings: Settings) -> int:
-    """Once per escalation, in its thread; without a Slack token there is nobody to remind."""
-    if not settings.slack_bot_token:
-        return 0
+    """Once per escalation, in its thread."""
     from faqbot.db import experts
-    from faqbot.slack import web_client
     from workers.slack.blocks import reminder_text
 
-    client = web_client(settings)
-    reminded = 0
-    with session_scope(settings) as session:
-        due = experts.due_reminders(session, dt.timedelta(hours=settings.escalation_remind_after_h))
-        for escalation in due:
-            text = reminder_text(escalation.experts, escalation.asked_by, settings.fallback_contact)
-            try:
-                client.chat_postMessage(
-                    channel=escalation.channel, thread_ts=escalation.thread_ts, text=text
-                )
-            except Exception:  # one channel's failure must not stop the sweep
-                log.exception("could not remind the experts of escalation %d", escalation.id)
-                continue
-            escalation.reminded_at = experts.now()
-            reminded += 1
-    return reminded
+    def remind(client, escalation) -> None:
+        text = reminder_text(escalation.experts, escalation.asked_by, settings.fallback_contact)
+        client.chat_postMessage(
+            channel=escalation.channel, thread_ts=escalation.thread_ts, text=text
+        )
+        escalation.reminded_at = experts.now()
+
+    older_than = dt.timedelta(hours=settings.escalation_remind_after_h)
+    return _post_each(settings, lambda session: experts.due_reminders(session, older_than), remind)
 
 
 def _ask_for_reviews(settings: Settings) -> int:
     """A DM to each verifier whose verified answer is past its review date, once per date."""
-    if not settings.slack_bot_token:
-        return 0
     from faqbot.db import verified
-    from faqbot.slack import web_client
     from workers.slack.blocks import review_request
 
-    client = web_client(settings)
-    asked = 0
+    def ask(client, row) -> None:
+        day = row.verified_at.date().isoformat()
+        client.chat_postMessage(
+            channel=row.verifier, **review_request(row.id, row.question, row.answer, day)
+        )
+        row.review_asked_at = verified.now()
+
+    return _post_each(settings, verified.due_for_review, ask)
+
+
+def _post_each(settings: Settings, due: Callable, post: Callable) -> int:
+    """`post(client, row)` for each row `due(session)` returns; how many went. One failure is
+    logged and does not stop the sweep; without a Slack token there is nobody to tell."""
+    if not settings.slack_bot_token:
+        return 0
+    from faqbot.slack import web_client
+
+    client, posted = web_client(settings), 0
     with session_scope(settings) as session:
-        for row in verified.due_for_review(session):
-            day = row.verified_at.date().isoformat()
-            message = review_request(row.id, row.question, row.answer, day)
+        for row in due(session):
             try:
-                client.chat_postMessage(channel=row.verifier, **message)
-            except Exception:  # one verifier's failure must not stop the sweep
-                log.exception("could not ask for a review of verified answer %d", row.id)
+                post(client, row)
+            except Exception:  # one channel's or person's failure must not stop the sweep
+                log.exception("sweep: could not post about %s %d", type(row).__name__, row.id)
                 continue
-            row.review_asked_at = verified.now()
-            asked += 1
-    return asked
+            posted += 1
+    return posted

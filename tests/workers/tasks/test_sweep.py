@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from faqbot import keys
 from faqbot.contracts import AnswerRequest, Reply
 from faqbot.db import experts, interactions, verified
@@ -115,21 +117,27 @@ def test_a_question_no_worker_took_is_sent_again_once(settings, monkeypatch, red
     redis_client(queue_url).flushdb()
 
 
-def test_experts_are_reminded_once_of_a_question_nobody_resolved(settings, monkeypatch):
-    with SlackStandIn() as slack:
+@pytest.fixture
+def slack(settings, monkeypatch):
+    """A Slack stand-in that the sweep's process settings point at, and the schema in place."""
+    with SlackStandIn() as standin:
         monkeypatch.setenv("FAQBOT_SLACK_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("FAQBOT_SLACK_API_URL", slack.api_url)
+        monkeypatch.setenv("FAQBOT_SLACK_API_URL", standin.api_url)
         monkeypatch.setenv("FAQBOT_ESCALATION_REMIND_AFTER_H", "4")
         process_settings.cache_clear()
-        configured = Settings(_env_file=None)
-        ensure_schema(configured)
-        for hours_ago, thread in ((5, "1.1"), (3, "2.2")):  # due, and not due yet
-            escalated(configured, thread, dt.timedelta(hours=hours_ago))
-        assert sweep_task()["experts_reminded"] == 1
-        assert sweep_task()["experts_reminded"] == 0  # once only
-        [reminder] = slack.called("chat.postMessage")
-        assert reminder.params["thread_ts"] == "1.1"
-        assert reminder.params["text"].startswith(":bell: <@U0EXPERT1> <!subteam^S0PRINT>:")
+        ensure_schema(process_settings())
+        yield standin
+    process_settings.cache_clear()
+
+
+def test_experts_are_reminded_once_of_a_question_nobody_resolved(slack):
+    for hours_ago, thread in ((5, "1.1"), (3, "2.2")):  # due, and not due yet
+        escalated(process_settings(), thread, dt.timedelta(hours=hours_ago))
+    assert sweep_task()["experts_reminded"] == 1
+    assert sweep_task()["experts_reminded"] == 0  # once only
+    [reminder] = slack.called("chat.postMessage")
+    assert reminder.params["thread_ts"] == "1.1"
+    assert reminder.params["text"].startswith(":bell: <@U0EXPERT1> <!subteam^S0PRINT>:")
 
 
 def escalated(settings: Settings, thread_ts: str, age: dt.timedelta) -> None:
@@ -147,26 +155,20 @@ def escalated(settings: Settings, thread_ts: str, age: dt.timedelta) -> None:
         escalation.created_at -= age
 
 
-def test_a_verifier_is_asked_once_to_review_an_answer_past_its_review_date(settings, monkeypatch):
-    with SlackStandIn() as slack:
-        monkeypatch.setenv("FAQBOT_SLACK_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("FAQBOT_SLACK_API_URL", slack.api_url)
-        process_settings.cache_clear()
-        configured = Settings(_env_file=None)
-        ensure_schema(configured)
-        with session_scope(configured) as session:
-            for days in (0, 30):  # due today, and due in a month
-                verified.verify(
-                    session,
-                    question=f"Who approves travel? ({days})",
-                    answer="Your line manager, in the expenses tool.",
-                    author="U0EXPERT1",
-                    verifier="U0VERIFY1",
-                    visibility=["C0HELP001"],
-                    review_days=days,
-                )
-        assert sweep_task()["reviews_requested"] == 1
-        assert sweep_task()["reviews_requested"] == 0  # once per review date
-        [dm] = slack.called("chat.postMessage")
-        assert dm.params["channel"] == "U0VERIFY1" and "(0)" in dm.params["text"]
-        assert "verified_confirm" in str(dm.params["blocks"])
+def test_a_verifier_is_asked_once_to_review_an_answer_past_its_review_date(slack):
+    with session_scope(process_settings()) as session:
+        for days in (0, 30):  # due today, and due in a month
+            verified.verify(
+                session,
+                question=f"Who approves travel? ({days})",
+                answer="Your line manager, in the expenses tool.",
+                author="U0EXPERT1",
+                verifier="U0VERIFY1",
+                visibility=["C0HELP001"],
+                review_days=days,
+            )
+    assert sweep_task()["reviews_requested"] == 1
+    assert sweep_task()["reviews_requested"] == 0  # once per review date
+    [dm] = slack.called("chat.postMessage")
+    assert dm.params["channel"] == "U0VERIFY1" and "(0)" in dm.params["text"]
+    assert "verified_confirm" in str(dm.params["blocks"])
