@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,35 +20,27 @@ log = logging.getLogger("faqbot.bot")
 ALREADY = "This question has already been handed to people who can help."
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What the presser is told (ephemerally), and whether the thread got the hand-over."""
-
-    note: str
-    escalated: bool = False
-
-
-def escalate(settings: Settings, client: WebClient, request_id: str, user: str) -> Outcome:
+def escalate(settings: Settings, client: WebClient, request_id: str, user: str) -> str:
     try:
         return _escalate(settings, client, request_id, user)
     except IntegrityError:  # pressed twice at the same moment: the other press handed it over
-        return Outcome(ALREADY)
+        return ALREADY
     except SlackApiError as exc:  # the escalation was rolled back: pressing again may work
         error = exc.response.get("error")
         log.warning("could not hand %s to the experts: %s", request_id[:8], error)
-        return Outcome(
+        return (
             f"I couldn't post in the thread ({error}); please try again, or ask "
             f"{settings.fallback_contact}."
         )
 
 
-def _escalate(settings: Settings, client: WebClient, request_id: str, user: str) -> Outcome:
+def _escalate(settings: Settings, client: WebClient, request_id: str, user: str) -> str:
     with session_scope(settings) as session:
         interaction = feedback.by_request(session, request_id)
         if interaction is None or not interaction.reply_ts:
-            return Outcome("I can't find that answer any more; please ask again.")
+            return "I can't find that answer any more; please ask again."
         if interaction.private or not interaction.channel:
-            return Outcome(
+            return (
                 "Only you saw this answer, so I won't post it where others can see. Please "
                 f"ask {settings.fallback_contact}, or ask in the channel where its experts are."
             )
@@ -64,7 +55,7 @@ def _escalate(settings: Settings, client: WebClient, request_id: str, user: str)
             experts=tagged,
         )
         if row is None:
-            return Outcome(ALREADY)
+            return ALREADY
         message = ui.escalation_message(
             interaction.question, user, tagged, settings.fallback_contact, request_id
         )
@@ -79,7 +70,7 @@ def _escalate(settings: Settings, client: WebClient, request_id: str, user: str)
             experts=tagged,
         )
     who = "the channel's experts" if tagged else settings.fallback_contact
-    return Outcome(f"I've asked {who} in the thread.", escalated=True)
+    return f"I've asked {who} in the thread."
 
 
 def resolve(

@@ -36,10 +36,8 @@ def register(app: App, services: BotServices) -> None:
     @app.action(ESCALATE)
     def on_escalate(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
         ack()
-        outcome = escalation.escalate(
-            services.settings, client, action["value"], body["user"]["id"]
-        )
-        respond(text=outcome.note, response_type="ephemeral", replace_original=False)
+        note = escalation.escalate(services.settings, client, action["value"], body["user"]["id"])
+        respond(text=note, response_type="ephemeral", replace_original=False)
 
     @app.action(RESOLVE)
     def on_resolve(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):

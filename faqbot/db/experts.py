@@ -8,10 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from faqbot.db.models import ChannelExpert, Escalation, Interaction
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from faqbot.db.models import utc_now as now
 
 
 def add_experts(session: Session, channel: str, experts: list[str], added_by: str) -> list[str]:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from faqbot.contracts import Answer, AnswerRequest, Reply, Turn
-from faqbot.db.models import Interaction
+from faqbot.db.models import Interaction, as_utc
+from faqbot.db.models import utc_now as now
 from faqbot.visibility import visible_in
 
 FINAL = ("answered", "refused")
@@ -26,10 +27,6 @@ class Claim:
 
     action: Literal["run", "deliver", "done"]
     attempts: int
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def find(session: Session, request_id: str, *, lock: bool = False) -> Interaction | None:
@@ -97,7 +94,7 @@ def record_answer(
     row.finished_at = now()
     timings = stored["timings_ms"]
     if row.enqueued_at and row.started_at:
-        started = _aware(row.started_at).timestamp()
+        started = as_utc(row.started_at).timestamp()
         timings["queue_wait"] = round(max(0.0, started - row.enqueued_at) * 1000, 1)
         timings["end_to_end"] = round((time.time() - row.enqueued_at) * 1000, 1)
     row.timings_ms = timings
@@ -163,11 +160,6 @@ def stored_answer(row: Interaction) -> Answer:
         timings_ms=row.timings_ms or {},
         tokens=row.tokens or {},
     )
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything here is written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def unclaimed(session: Session, older_than_s: float, younger_than_s: float) -> list[AnswerRequest]:

@@ -29,8 +29,13 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {dict[str, Any]: Json, list[Any]: Json}
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything here is written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class Interaction(Base):
@@ -74,7 +79,7 @@ class Interaction(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     enqueued_at: Mapped[float | None] = mapped_column(Float)  # epoch seconds, from the sender
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -98,9 +103,9 @@ class KnowledgeSource(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_request_id: Mapped[str | None] = mapped_column(String(64))
     last_report: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
     )
 
 
@@ -110,7 +115,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     actor: Mapped[str | None] = mapped_column(String(64))  # Slack user id, or "cli"
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
@@ -131,9 +136,9 @@ class Vote(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[int] = mapped_column(SmallInteger)  # +1, -1, or 0 when retracted
     via: Mapped[str] = mapped_column(String(80))  # "button" or "reaction:<emoji name>"
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
     )
 
 
@@ -154,7 +159,7 @@ class Correction(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     reviewer: Mapped[str | None] = mapped_column(String(64))  # Slack user id, or "cli:<name>"
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class DatasetReview(Base):
@@ -168,7 +173,7 @@ class DatasetReview(Base):
     decision: Mapped[str] = mapped_column(String(16))  # approved, rejected
     reviewer: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class Adapter(Base):
@@ -185,7 +190,7 @@ class Adapter(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, default="candidate")
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     training: Mapped[dict[str, Any]] = mapped_column(default=dict)  # steps, loss, seconds
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -200,7 +205,7 @@ class ChannelExpert(Base):
     channel: Mapped[str] = mapped_column(String(64), index=True)
     expert: Mapped[str] = mapped_column(String(64))  # U… (a user) or S… (a user group)
     added_by: Mapped[str] = mapped_column(String(64))
-    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class Escalation(Base):
@@ -221,7 +226,7 @@ class Escalation(Base):
     # fallback contact was named instead.
     experts: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, resolved
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -240,7 +245,7 @@ class VerifiedAnswer(Base):
     answer: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))  # who wrote the answer
     verifier: Mapped[str] = mapped_column(String(64))
-    verified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     review_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     # Where it may be served: the channel it was given in (public only if an admin says so).
     visibility: Mapped[list[Any]] = mapped_column(default=list)

@@ -7,12 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faqbot.db.models import VerifiedAnswer
+from faqbot.db.models import VerifiedAnswer, as_utc
+from faqbot.db.models import utc_now as now
 from faqbot.visibility import visible_in
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def verify(
@@ -63,8 +60,7 @@ def servable(session: Session, labels: list[str]) -> list[VerifiedAnswer]:
 
 
 def is_due_for_review(row: VerifiedAnswer) -> bool:
-    due = row.review_due if row.review_due.tzinfo else row.review_due.replace(tzinfo=dt.UTC)
-    return due <= now()
+    return as_utc(row.review_due) <= now()
 
 
 def due_for_review(session: Session) -> list[VerifiedAnswer]:
