@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from faqbot.db import feedback, verified
+from faqbot.db import feedback, review_queue
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
 
@@ -86,16 +86,7 @@ def on_correction(
         status = feedback.correct(session, answer, user, text, by_admin=by_admin or expert).status
         if not expert:
             return status
-        verified.verify(
-            session,
-            question=answer.question,
-            answer=text,
-            author=user,
-            verifier=user,
-            visibility=[answer.channel],
-            review_days=settings.verified_review_days,
-            interaction_id=answer.id,
-        )
+        review_queue.serve(session, answer, text, user, user, settings.verified_review_days)
         return "verified"
 
 

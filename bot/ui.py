@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from faqbot.db import sources
 from faqbot.db.models import Correction, Escalation, Interaction, KnowledgeSource
+from faqbot.db.review_queue import CORRECTION, ReviewItem
 from faqbot.slack import RESOLVE, escape, mention
 from faqbot.visibility import is_public
 
 ADD_SOURCE_VIEW = "add_source"
 CORRECTION_VIEW = "correction"
+REVIEW_EDIT_VIEW = "review_edit"
+# The buttons of `/faq-admin review`; each carries a review_queue key ("correction:3").
+REVIEW_APPROVE, REVIEW_EDIT, REVIEW_REJECT = "review_approve", "review_edit", "review_reject"
 UPLOAD_TYPES = ["pdf", "docx", "md", "markdown", "txt", "text", "html", "htm"]
 LIST_LIMIT = 40  # sources shown in one message (Slack allows 50 blocks)
 
@@ -34,8 +38,9 @@ def admin_help_message() -> dict:
         "• `list` all sources · `status [id]` indexing state and errors\n"
         "• `reindex <id>` fetch and index again · `remove <id>` delete from the knowledge base\n"
         "• `visibility <id> public|#channel…` who may see a source's passages in answers\n"
-        "• `corrections` those waiting for review · `corrections approve|reject <n>…` decide; "
-        "nobody else is shown a correction until it is approved\n"
+        "• `review` corrections and 👍 answers waiting, with Approve / Edit / Reject: nobody "
+        "else is shown a correction until it is approved, then it is served as a verified "
+        "answer in its channel · `corrections approve|reject <n>…` decides by number\n"
         "• `experts #channel @person|@group…` who is asked when an answer did not help · "
         "`experts list` · `experts remove #channel [@person…]`\n"
         "• `escalations` questions handed to experts and still open"
@@ -116,10 +121,15 @@ def correction_received_modal(status: str) -> dict:
             "Thanks — your correction went to the knowledge-base admins. Nobody else is "
             "shown it until one of them approves it."
         )
+    return notice_modal("Thanks for the feedback", text, CORRECTION_VIEW)
+
+
+def notice_modal(title: str, text: str, callback_id: str = REVIEW_EDIT_VIEW) -> dict:
+    """What a form turns into once it was handled: one line, and Close."""
     return {
         "type": "modal",
-        "callback_id": CORRECTION_VIEW,
-        "title": _plain("Thanks for the feedback"),
+        "callback_id": callback_id,
+        "title": _plain(title),
         "close": _plain("Close"),
         "blocks": [_section(text)],
     }
@@ -130,26 +140,94 @@ def pending_corrections_message(pending: list[tuple[Correction, Interaction]]) -
         return {"text": "No corrections are waiting for review."}
     blocks = [_section(f"*{len(pending)} corrections waiting for review* (oldest first)")]
     for correction, answer in pending:
-        blocks.append(_section(_correction_text(correction, answer)))
+        blocks.append(
+            _section(_correction_text(correction.id, correction.user_id, correction.text, answer))
+        )
     blocks.append(_section("`/faq-admin corrections approve <n>…` or `reject <n>…`"))
     return {"text": f"{len(pending)} corrections waiting for review", "blocks": blocks}
 
 
-def _correction_text(correction: Correction, answer: Interaction) -> str:
+def _correction_text(number: int, author: str, text: str, answer: Interaction) -> str:
+    return (
+        f"*#{number}* from <@{author}>{_where(answer)}\n"
+        f"*Question:* {escape(answer.question[:300])}\n"
+        f"*Answer:* {_shown_answer(answer)}\n"
+        f"*Correction:* {escape(text[:1500])}"
+    )
+
+
+def _where(answer: Interaction) -> str:
+    return f" in <#{answer.channel}>" if answer.channel and not answer.private else ""
+
+
+def _shown_answer(answer: Interaction) -> str:
     """An answer built from restricted passages is not repeated here, wherever the admin
     typed the command: `faqbot dataset corrections` shows it to maintainers."""
-    where = f" in <#{answer.channel}>" if answer.channel and not answer.private else ""
-    shown = (
-        escape((answer.answer or "")[:600])
-        if is_public(answer.visibility)
-        else "_(built from restricted sources, not shown here)_"
-    )
+    if is_public(answer.visibility):
+        return escape((answer.answer or "")[:600])
+    return "_(built from restricted sources, not shown here)_"
+
+
+def review_message(items: list[ReviewItem]) -> dict:
+    """`/faq-admin review`: each waiting item with Approve / Edit / Reject buttons."""
+    if not items:
+        return {"text": "Nothing is waiting for review."}
+    blocks = [_section(f"*{len(items)} waiting for review* (corrections first, oldest first)")]
+    for item in items:
+        blocks += [_section(_review_text(item)), _review_buttons(item)]
+    return {"text": f"{len(items)} waiting for review", "blocks": blocks}
+
+
+def _review_text(item: ReviewItem) -> str:
+    answer = item.interaction
+    if item.kind == CORRECTION:
+        return "Correction " + _correction_text(item.id, item.author, item.text, answer)
     return (
-        f"*#{correction.id}* from <@{correction.user_id}>{where}\n"
-        f"*Question:* {escape(answer.question[:300])}\n"
-        f"*Answer:* {shown}\n"
-        f"*Correction:* {escape(correction.text[:1500])}"
+        f"*Answer #{item.id}* · 👍 {item.up}{_where(answer)}, asked by <@{item.author}>\n"
+        f"*Question:* {escape(answer.question[:300])}\n*Answer:* {_shown_answer(answer)}"
     )
+
+
+def _review_buttons(item: ReviewItem) -> dict:
+    buttons = [
+        (REVIEW_APPROVE, "Approve", "primary"),
+        (REVIEW_EDIT, "Edit", None),
+        (REVIEW_REJECT, "Reject", "danger"),
+    ]
+    elements = []
+    for action_id, label, style in buttons:
+        button = {"type": "button", "action_id": action_id, "value": item.key}
+        button["text"] = _plain(label)
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": f"review-{item.key}", "elements": elements}
+
+
+def review_edit_modal(item_key: str, text: str) -> dict:
+    """The answer as the admin wants it served; approved as they submit it."""
+    return {
+        "type": "modal",
+        "callback_id": REVIEW_EDIT_VIEW,
+        "private_metadata": item_key,
+        "title": _plain("Edit and approve"),
+        "submit": _plain("Approve"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "answer",
+                "label": _plain("The answer, as it should be given"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 3000,
+                    "initial_value": text[:3000],
+                },
+            },
+        ],
+    }
 
 
 def _source_line(row: KnowledgeSource) -> str:

@@ -178,9 +178,9 @@ def dataset_corrections(
     """List corrections waiting for review, or approve or reject some.
 
     A correction typed into the 👎 form is shown to nobody else, in an FAQ entry or through
-    training, until an admin approves it here or with `/faq-admin corrections approve N` in
-    Slack; it counts from the next `faqbot dataset build`. Admins' own corrections need no
-    review.
+    training, until an admin approves it here or with `/faq-admin review` in Slack. Approved,
+    it is served at once as a verified answer in the channel it was asked in, and counts from
+    the next `faqbot dataset build`. Experts' and admins' own corrections need no review.
     """
     settings = database_ready()
     if approve or reject:
@@ -225,22 +225,33 @@ def _pending_corrections(settings) -> list[dict]:
 
 
 def _review_corrections(settings, approve: list[int], reject: list[int]) -> None:
-    from faqbot.db import audit, feedback
+    """As Slack's Approve / Reject: an approved correction is served at once as a verified
+    answer in its channel (faqbot.db.review_queue)."""
+    from bot.review import outcome_text
+    from faqbot.db import audit, review_queue
     from faqbot.db.engine import session_scope
 
     reviewer = f"cli:{getpass.getuser()}"
     both = sorted(set(approve) & set(reject))
     if both:
         fail(f"correction {both[0]}: both approved and rejected; pick one")
-    decisions = [(feedback.APPROVED, n) for n in approve] + [(feedback.REJECTED, n) for n in reject]
+    decisions = [(review_queue.APPROVE, n) for n in approve]
+    decisions += [(review_queue.REJECT, n) for n in reject]
+    decided = []
     try:
         with session_scope(settings) as session:
             for decision, number in decisions:
-                feedback.review_correction(session, number, decision, reviewer)
-                audit.record(session, f"correction.{decision}", actor=reviewer, target=str(number))
-    except feedback.UnknownCorrection as exc:
+                item = review_queue.key(review_queue.CORRECTION, number)
+                decided.append(
+                    review_queue.decide(
+                        session, item, decision, reviewer, review_days=settings.verified_review_days
+                    )
+                )
+                audit.record(session, f"review.{decision}", actor=reviewer, target=item)
+    except review_queue.UnknownItem as exc:
         fail(f"{exc} (nothing was marked)", code=1)
-    out.print(f"approved {len(approve)}, rejected {len(reject)} corrections")
+    for done in decided:
+        out.print(outcome_text(done))
 
 
 def _mark(settings, approve: list[int], reject: list[int], note: str | None) -> None:

@@ -581,6 +581,16 @@ class Settings(BaseSettings):
             "review`; by default everything not rejected is used."
         ),
     )
+    dataset_verified_weight: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description=(
+            "How many times a verified answer (an expert's reply marked ✅, an expert's or "
+            "admin's correction, a correction an admin approved) counts in training, against "
+            "once for a 👍 answer or another correction."
+        ),
+    )
     feedback_min_voters: int = Field(
         2,
         ge=1,

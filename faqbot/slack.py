@@ -164,5 +164,8 @@ VERIFIED_CONFIRM, VERIFIED_RETIRE = "verified_confirm", "verified_retire"
 
 
 def mention(slack_id: str) -> str:
-    """How a message tags a user (U…, W…) or a user group (S…)."""
+    """How a message tags a user (U…, W…) or a user group (S…); a maintainer who acted from
+    the CLI ("cli:<name>") is named, not tagged."""
+    if slack_id.startswith("cli:"):
+        return escape(slack_id.removeprefix("cli:"))
     return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"

@@ -18,6 +18,7 @@ SUBCOMMANDS = (
     "reindex",
     "visibility",
     "corrections",
+    "review",
     "experts",
     "escalations",
     "help",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from bot import ui
+from bot import review, ui
 from bot.admin.parsing import (
     AdminCommand,
     AdminInputError,
@@ -30,7 +30,7 @@ from faqbot.contracts import (
     RemoveSourceRequest,
     Reply,
 )
-from faqbot.db import audit, experts, feedback, sources
+from faqbot.db import audit, experts, feedback, review_queue, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.models import KnowledgeSource
 from faqbot.slack import mention
@@ -46,6 +46,7 @@ class AdminCall:
 
 
 Handler = Callable[[AdminCall], dict]
+REVIEW_LIMIT = 10  # items in one review message: two blocks each, Slack allows 50
 
 
 def run(
@@ -161,18 +162,32 @@ def corrections(call: AdminCall) -> dict:
     if not call.args:
         with session_scope(call.services.settings) as session:
             return ui.pending_corrections_message(feedback.pending_corrections(session, 10))
-    decision = {"approve": feedback.APPROVED, "reject": feedback.REJECTED}.get(call.args[0])
+    decision = {"approve": review_queue.APPROVE, "reject": review_queue.REJECT}.get(call.args[0])
     if decision is None:
         raise AdminInputError("usage: `/faq-admin corrections [approve|reject <n>…]`")
     numbers = numbers_arg(call.args[1:], "correction")
+    settings = call.services.settings
     try:
-        with session_scope(call.services.settings) as session:
-            for number in numbers:
-                feedback.review_correction(session, number, decision, call.user)
-    except feedback.UnknownCorrection as exc:
+        with session_scope(settings) as session:
+            decided = [
+                review_queue.decide(
+                    session,
+                    review_queue.key(review_queue.CORRECTION, number),
+                    decision,
+                    call.user,
+                    review_days=settings.verified_review_days,
+                )
+                for number in numbers
+            ]
+    except review_queue.UnknownItem as exc:
         raise AdminInputError(f"{exc}; nothing was changed") from exc
-    listed = ", ".join(f"#{n}" for n in numbers)
-    return {"text": f"Corrections {listed} {decision}. They count from the next dataset build."}
+    return {"text": "\n".join(review.outcome_text(done) for done in decided)}
+
+
+def review_waiting(call: AdminCall) -> dict:
+    """`review`: corrections and 👍 answers waiting, each with Approve / Edit / Reject."""
+    with session_scope(call.services.settings) as session:
+        return ui.review_message(review_queue.pending(session, REVIEW_LIMIT))
 
 
 EXPERTS_USAGE = (
@@ -218,6 +233,7 @@ HANDLERS: dict[str, Handler] = {
     "reindex": reindex,
     "visibility": change_visibility,
     "corrections": corrections,
+    "review": review_waiting,
     "experts": channel_experts,
     "escalations": escalations,
     "help": lambda call: ui.admin_help_message(),

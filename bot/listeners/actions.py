@@ -1,5 +1,6 @@
 """Buttons on answers: 👍 records a vote; 👎 records one and asks what the right answer was;
-"Still need help?" hands the question to the channel's experts, and "Resolved" closes that."""
+"Still need help?" hands the question to the channel's experts, and "Resolved" closes that;
+an admin's Approve / Edit / Reject on `/faq-admin review`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import escalation, feedback, ui, verification
+from bot import escalation, feedback, review, ui, verification
 from bot.admin.auth import AdminCheck
 from bot.services import BotServices
+from faqbot.db.review_queue import APPROVE, REJECT
 from faqbot.slack import ESCALATE, RESOLVE, VERIFIED_CONFIRM, VERIFIED_RETIRE, VOTE_DOWN, VOTE_UP
 
 THANKS = "Thanks — your feedback helps the bot get better."
@@ -62,3 +64,26 @@ def register(app: App, services: BotServices) -> None:
             is_admin=lambda user: admins.allows(user, client),
         )
         respond(text=note, replace_original=True)
+
+    @app.action(re.compile(f"^({ui.REVIEW_APPROVE}|{ui.REVIEW_REJECT})$"))
+    def on_review_decision(ack: Ack, action: dict, body: dict, client: WebClient, respond):
+        ack()
+        decision = APPROVE if action["action_id"] == ui.REVIEW_APPROVE else REJECT
+        note = review.decide(
+            services.settings,
+            action["value"],
+            decision,
+            body["user"]["id"],
+            lambda user: admins.allows(user, client),
+        )
+        respond(text=note, response_type="ephemeral", replace_original=False)
+
+    @app.action(ui.REVIEW_EDIT)
+    def on_review_edit(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
+        ack()
+        if not admins.allows(body["user"]["id"], client):
+            respond(text=review.NOT_ADMIN, response_type="ephemeral", replace_original=False)
+            return
+        text = review.text_to_edit(services.settings, action["value"])
+        view = ui.review_edit_modal(action["value"], text)
+        client.views_open(trigger_id=body["trigger_id"], view=view)

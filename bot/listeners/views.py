@@ -1,17 +1,19 @@
-"""Modal submissions: a correction after 👎, and files to index from `/faq-admin add`."""
+"""Modal submissions: a correction after 👎, an admin's edit from `/faq-admin review`, and files
+to index from `/faq-admin add`."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import feedback, ui
+from bot import feedback, review, ui
 from bot.admin import subcommands as admin
 from bot.admin.auth import AdminCheck, refusal
 from bot.escalation import is_expert
 from bot.services import BotServices
 from faqbot.db import experts
 from faqbot.db.engine import session_scope
+from faqbot.db.review_queue import EDIT
 
 
 def register(app: App, services: BotServices) -> None:
@@ -44,6 +46,22 @@ def register(app: App, services: BotServices) -> None:
         with session_scope(services.settings) as session:
             named = experts.of_channel(session, channel)
         return bool(named) and is_expert(named, user, client, lambda _user: False)
+
+    @app.view(ui.REVIEW_EDIT_VIEW)
+    def on_review_edit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()
+        if not text:
+            ack(response_action="errors", errors={"answer": "Write the answer to approve."})
+            return
+        note = review.decide(
+            services.settings,
+            view["private_metadata"],
+            EDIT,
+            body["user"]["id"],
+            lambda user: admins.allows(user, client),
+            text=text,
+        )
+        ack(response_action="update", view=ui.notice_modal("Edit and approve", note))
 
     @app.view(ui.ADD_SOURCE_VIEW)
     def on_add_source(ack: Ack, body: dict, view: dict, client: WebClient) -> None:

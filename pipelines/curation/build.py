@@ -4,6 +4,8 @@
         train.jsonl      SFT examples, prompt-completion in the served chat format
         eval.jsonl       the same, for the held-out question clusters
         negatives.jsonl  unpaired negatives, {"prompt", "completion", "label": false} (KTO)
+        golden.jsonl     the held-out verified answers as golden questions, which the gate
+                         asks through the whole chain beside the shipped golden set
         manifest.json    version, time range, counts per rule, what was scrubbed, file hashes
 
 The folder appears whole or not at all (written beside it, then renamed)."""
@@ -25,6 +27,7 @@ from pipelines.curation.candidates import (
     CORRECTED,
     NEGATIVE,
     POSITIVE,
+    VERIFIED,
     Candidate,
     load_candidates,
 )
@@ -37,9 +40,9 @@ from pipelines.curation.grouping import (
 )
 from pipelines.curation.scrub import scrub
 
-FILES = ("train.jsonl", "eval.jsonl", "negatives.jsonl")
+FILES = ("train.jsonl", "eval.jsonl", "negatives.jsonl", "golden.jsonl")
 MANIFEST = "manifest.json"
-_PREFERENCE = {CORRECTED: 2, POSITIVE: 1, NEGATIVE: 0}
+_PREFERENCE = {VERIFIED: 3, CORRECTED: 2, POSITIVE: 1, NEGATIVE: 0}
 
 
 class DatasetEmpty(ValueError):
@@ -71,7 +74,8 @@ def build_dataset(
     ruled = [(c, c.training_rule(approved_only, min_voters)) for c in candidates]
     rules = Counter(rule for _, rule in ruled)
     scrubbed: Counter = Counter()
-    examples = [_example(c, rule, scrubbed) for c, rule in ruled if rule in _PREFERENCE]
+    weight = settings.dataset_verified_weight
+    examples = [_example(c, rule, scrubbed, weight) for c, rule in ruled if rule in _PREFERENCE]
     if not examples:
         raise DatasetEmpty(
             f"no usable rated answers between {since or 'the start'} and "
@@ -102,23 +106,25 @@ def _build_settings(settings: Settings, approved_only: bool) -> dict:
         "eval_fraction": settings.dataset_eval_fraction,
         "approved_only": approved_only,
         "min_voters": settings.feedback_min_voters,
+        "verified_weight": settings.dataset_verified_weight,
         "embedding_model": settings.embedding_model,
         "duplicate_similarity": DUPLICATE_SIMILARITY,
         "paraphrase_similarity": PARAPHRASE_SIMILARITY,
     }
 
 
-def _example(candidate: Candidate, rule: str, scrubbed: Counter) -> Example:
+def _example(candidate: Candidate, rule: str, scrubbed: Counter, verified_weight: int) -> Example:
+    """`weight`: how many times the trainer counts it (a verified answer the most)."""
     from workers.answering.prompt import prompt_turns
 
     question = scrub(candidate.question, scrubbed)
     context = {key: scrub(value, scrubbed) for key, value in candidate.context.items()}
-    target = candidate.correction if rule == CORRECTED else candidate.answer
     record = {
         "id": f"i{candidate.interaction_id}",
         "rule": rule,
+        "weight": verified_weight if rule == VERIFIED else 1,
         "prompt": prompt_turns(question, context),
-        "completion": [{"role": "assistant", "content": scrub(target, scrubbed)}],
+        "completion": [{"role": "assistant", "content": scrub(candidate.target(rule), scrubbed)}],
     }
     if rule == NEGATIVE:
         record["label"] = False
@@ -179,14 +185,29 @@ def _split(examples: list[Example], eval_fraction: float) -> dict[str, list[dict
     held_out = {name for name, key in keys.items() if key < eval_fraction}
     if not held_out and eval_fraction > 0 and len(keys) > 1:
         held_out = {min(keys, key=keys.get)}
-    splits: dict[str, list[dict]] = {"train": [], "eval": [], "negatives": []}
+    splits: dict[str, list[dict]] = {"train": [], "eval": [], "negatives": [], "golden": []}
     for example in examples:
         if example.rule == NEGATIVE:
             splits["negatives"].append(example.record)
         else:
             side = "eval" if example.record["cluster"] in held_out else "train"
             splits[side].append(example.record)
+            if side == "eval" and example.rule == VERIFIED:
+                splits["golden"].append(_golden(example))
     return splits
+
+
+def _golden(example: Example) -> dict:
+    """A held-out verified answer as the gate's golden question: asked through the chain, it
+    should be answered as verified, citing what the answer it replaced cited."""
+    return {
+        "id": example.record["id"],
+        "question": example.question,
+        "answer": example.record["completion"][-1]["content"],
+        "sources": example.candidate.cited,
+        "refuse": False,
+        "cluster": example.record["cluster"],
+    }
 
 
 def _new_version(root: Path) -> str:

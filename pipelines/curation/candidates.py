@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from faqbot.db.feedback import APPROVED, PENDING
-from faqbot.db.models import Correction, Interaction, KnowledgeSource, Vote
+from faqbot.db.models import Correction, Interaction, KnowledgeSource, VerifiedAnswer, Vote
 from faqbot.db.reviews import marks
 from faqbot.visibility import combined, is_public
 
 # What the build does with each candidate, by rule (counted in the manifest).
-POSITIVE, CORRECTED, NEGATIVE = "positive", "corrected", "negative"
+VERIFIED, POSITIVE, CORRECTED, NEGATIVE = "verified", "positive", "corrected", "negative"
 NEUTRAL, REJECTED, NOT_APPROVED, NO_CONTEXT = "neutral", "rejected", "not_approved", "no_context"
 TOO_FEW_VOTERS = "too_few_voters"  # 👍 from fewer distinct people than the setting, unreviewed
 RESTRICTED = "restricted"  # built from passages not everyone may see: never trained on
@@ -35,6 +35,8 @@ class Candidate:
     private: bool = False  # only the asker saw it (a DM, /ask)
     visibility: list[str] | None = None  # where all it was built from is visible; None: unknown
     pending_corrections: int = 0  # corrections waiting for an admin
+    verified: str | None = None  # the verified answer served for this question, if any
+    cited: list[str] = field(default_factory=list)  # source ids the answer cited
 
     @property
     def net(self) -> int:
@@ -42,15 +44,20 @@ class Candidate:
 
     def rule(self, *, approved_only: bool = False, min_voters: int = 1) -> str:
         """An approved correction wins over votes: the person said what the answer should have
-        been, and an admin agreed. Corrections nobody approved count for nothing. A 👍
+        been, and an admin agreed; a verified answer (an expert's, or a correction an admin
+        stood behind) wins over both. Corrections nobody approved count for nothing. A 👍
         majority needs `min_voters` distinct people unless an admin approved the answer. A
         net-negative answer never becomes a target, only an unpaired negative."""
         if self.review == "rejected":
             return REJECTED
-        if approved_only and self.review != "approved":
+        if approved_only and self.review != "approved" and not self.verified:
             return NOT_APPROVED
         if not self.context.get("sources"):
-            return NO_CONTEXT  # answered before contexts were recorded: no faithful prompt
+            # Answered before contexts were recorded, or refused with nothing retrieved: a
+            # target without passages would teach the model to answer from nowhere.
+            return NO_CONTEXT
+        if self.verified:
+            return VERIFIED
         if self.correction:
             return CORRECTED
         if self.net > 0:
@@ -59,12 +66,17 @@ class Candidate:
             return POSITIVE
         return NEGATIVE if self.net < 0 else NEUTRAL
 
+    def target(self, rule: str) -> str:
+        """What the answer should have been, by the rule that made it an example."""
+        chosen = {VERIFIED: self.verified, CORRECTED: self.correction}.get(rule)
+        return chosen or self.answer
+
     def training_rule(self, approved_only: bool, min_voters: int) -> str:
         """As `rule`, except that an answer built from a restricted passage (or from a thread
         turn that was) never becomes an example: a trained adapter answers everyone, so its
         text would leave the channels that may see it."""
         rule = self.rule(approved_only=approved_only, min_voters=min_voters)
-        if rule in (POSITIVE, CORRECTED, NEGATIVE) and not is_public(self.visibility):
+        if rule in (VERIFIED, POSITIVE, CORRECTED, NEGATIVE) and not is_public(self.visibility):
             return RESTRICTED
         return rule
 
@@ -76,7 +88,8 @@ def load_candidates(
     tallies = _vote_tallies(session)
     corrections = _latest_corrections(session, APPROVED)
     pending = _pending_counts(session)
-    ids = set(tallies) | set(corrections) | set(pending)
+    served = _verified_answers(session)
+    ids = set(tallies) | set(corrections) | set(pending) | set(served)
     if not ids:
         return []
     query = select(Interaction).where(
@@ -102,6 +115,8 @@ def load_candidates(
             private=row.private,
             visibility=visibility_now(row, registered),
             pending_corrections=pending.get(row.id, 0),
+            verified=served.get(row.id),
+            cited=sorted({c.get("source_id") for c in row.citations or [] if c.get("source_id")}),
         )
         for row in session.scalars(query.order_by(Interaction.id))
     ]
@@ -132,6 +147,16 @@ def _latest_corrections(session: Session, status: str) -> dict[int, str]:
         select(Correction.interaction_id, Correction.text)
         .where(Correction.status == status)
         .order_by(Correction.created_at, Correction.id)
+    )
+    return {iid: text for iid, text in rows if text.strip()}
+
+
+def _verified_answers(session: Session) -> dict[int, str]:
+    """interaction id -> the newest active verified answer to its question."""
+    rows = session.execute(
+        select(VerifiedAnswer.interaction_id, VerifiedAnswer.answer)
+        .where(VerifiedAnswer.status == "active", VerifiedAnswer.interaction_id.is_not(None))
+        .order_by(VerifiedAnswer.id)
     )
     return {iid: text for iid, text in rows if text.strip()}
 

@@ -17,7 +17,13 @@ from collections import defaultdict
 from faqbot.db.engine import session_scope
 from faqbot.settings import Settings
 from faqbot.visibility import asker_labels, visible_in
-from pipelines.curation.candidates import CORRECTED, POSITIVE, Candidate, load_candidates
+from pipelines.curation.candidates import (
+    CORRECTED,
+    POSITIVE,
+    VERIFIED,
+    Candidate,
+    load_candidates,
+)
 from pipelines.curation.scrub import scrub
 from pipelines.ingest.documents import LoadedDocument, Section
 from pipelines.ingest.pipeline import IngestRun, PreparedDocument, index_documents
@@ -44,7 +50,7 @@ def sync_feedback_faq(
     private = restricted = 0
     for candidate in candidates:
         rule = candidate.rule(approved_only=approved_only, min_voters=settings.feedback_min_voters)
-        if rule not in (POSITIVE, CORRECTED):
+        if rule not in (VERIFIED, POSITIVE, CORRECTED):
             continue
         if candidate.private or not candidate.channel or candidate.channel.startswith("D"):
             private += 1
@@ -76,8 +82,7 @@ def sync_feedback_faq(
 
 
 def _prepared(candidate: Candidate, rule: str) -> PreparedDocument:
-    answer = candidate.correction if rule == CORRECTED else candidate.answer
-    document = faq_entry(scrub(candidate.question), scrub(answer or ""))
+    document = faq_entry(scrub(candidate.question), scrub(candidate.target(rule)))
     text = document.sections[0].text
     return PreparedDocument(
         f"i{candidate.interaction_id}", hashlib.sha256(text.encode()).hexdigest()[:16], document

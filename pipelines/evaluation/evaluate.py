@@ -109,7 +109,7 @@ def _score_golden(chain, question: GoldenQuestion) -> dict:
     documents = {Path(c.document).name for c in answer.citations}
     documents |= {c.source_id for c in answer.citations}
     citation_ok = None
-    if not question.refuse:
+    if not question.refuse and question.sources:
         citation_ok = bool(answer.citations) and documents & set(question.sources) != set()
     reference = None if question.refuse else question.answer  # a refusal has no wording to match
     return _score(

@@ -15,7 +15,7 @@ from faqbot.db.models import Adapter
 from faqbot.errors import TransientError
 from faqbot.settings import Settings, model_id
 from pipelines.evaluation.evaluate import METRICS, evaluate_model
-from pipelines.evaluation.golden import load_golden
+from pipelines.evaluation.golden import load_golden, verified_golden
 
 EVAL_PLOT = "eval.png"
 
@@ -51,8 +51,8 @@ def compare(settings: Settings, adapter_id: str, *, progress: Callable | None = 
         _check_base(settings, row)
         reference = (current.id, current.path) if current and current.id != row.id else (None, None)
         dataset_version, path = row.dataset_version, row.path
-    split_rows = _eval_split(settings, dataset_version)
-    golden = load_golden(settings)
+    split_rows, verified = _eval_split(settings, dataset_version)
+    golden = load_golden(settings) + verified
     shared = {"split_rows": split_rows, "golden": golden, "progress": progress}
     candidate = evaluate_model(settings, adapter_path=path, adapter_id=adapter_id, **shared)
     baseline = evaluate_model(
@@ -166,14 +166,17 @@ def _check_base(settings: Settings, row: Adapter) -> None:
         )
 
 
-def _eval_split(settings: Settings, version: str | None) -> list[dict]:
+def _eval_split(settings: Settings, version: str | None) -> tuple[list[dict], list]:
+    """The dataset's held-out examples, and its held-out verified answers as golden questions."""
     from pipelines.curation.versions import DatasetNotFound, read_jsonl, resolve_dataset
 
     try:
         files = resolve_dataset(settings, version)
     except DatasetNotFound:
-        return []  # trained from a file: the golden set alone decides
-    return read_jsonl(files.eval) if files.eval and files.eval.is_file() else []
+        return [], []  # trained from a file: the golden set alone decides
+    if not (files.eval and files.eval.is_file()):
+        return [], []
+    return read_jsonl(files.eval), verified_golden(files.eval.with_name("golden.jsonl"))
 
 
 def plot_comparison(comparison: dict, path: Path) -> None:

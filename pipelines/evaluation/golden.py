@@ -43,6 +43,19 @@ def load_golden(settings: Settings) -> list[GoldenQuestion]:
     return questions
 
 
+def verified_golden(path: Path) -> list[GoldenQuestion]:
+    """A dataset's held-out verified answers (its golden.jsonl, written by the build). Their
+    sources may be empty (the answer they replaced cited nothing): then only the wording and
+    the refusal are judged."""
+    if not path.is_file():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [
+        GoldenQuestion(row["id"], row["question"], row["answer"], row.get("sources", []), False)
+        for row in rows
+    ]
+
+
 def _parse(line: str, where: str) -> GoldenQuestion:
     try:
         row = json.loads(line)

@@ -66,7 +66,7 @@ def train_adapter(
     import torch
 
     base = base or settings.llm_model
-    train_rows = _pairs(read_jsonl(dataset.train))
+    train_rows = _pairs(read_jsonl(dataset.train), weighted=True)
     if not train_rows:
         raise TrainingError(f"dataset {dataset.version}: no training examples")
     eval_rows = _pairs(read_jsonl(dataset.eval)) if dataset.eval and dataset.eval.is_file() else []
@@ -141,9 +141,15 @@ def new_adapter_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("ad-%Y%m%d-%H%M%S")
 
 
-def _pairs(rows: list[dict]) -> list[dict]:
-    """Only what the trainer reads: extra columns (rule, cluster) would reach the collator."""
-    return [{"prompt": r["prompt"], "completion": r["completion"]} for r in rows]
+def _pairs(rows: list[dict], weighted: bool = False) -> list[dict]:
+    """Only what the trainer reads (extra columns such as rule and cluster would reach the
+    collator); `weighted`: each row as many times as its weight (a verified answer counts
+    the most)."""
+    return [
+        {"prompt": r["prompt"], "completion": r["completion"]}
+        for r in rows
+        for _ in range(int(r.get("weight", 1)) if weighted else 1)
+    ]
 
 
 def _quiet_renames() -> None:

@@ -168,7 +168,7 @@ def test_one_members_correction_is_served_to_nobody_until_an_admin_approves_it(
     refused = running_bot.command("/faq-admin", "corrections approve 1", user="U0MEMBER1")
     assert "only for knowledge-base admins" in refused.text
     approved = running_bot.command("/faq-admin", "corrections approve 1", user=ADMIN)
-    assert "Corrections #1 approved" in approved.text
+    assert approved.text.startswith(":white_check_mark: Correction #1 approved: served")
     assert stored_corrections(settings) == [("U0MEMBER1", "approved")]
     [entry] = faq_texts(settings, embedder)
     assert entry.endswith("A: " + PHISHING)  # the admin vouched for it: now it is served

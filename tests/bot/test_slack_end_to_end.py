@@ -258,3 +258,35 @@ def test_an_experts_verified_reply_answers_the_question_asked_again_in_its_chann
     assert "tap your badge" not in str(other["blocks"]) and "Verified by" not in str(
         other["blocks"]
     )
+
+
+def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_review(deployment):
+    """A member's correction from the 👎 form is shown to nobody; once an admin presses
+    Approve in `/faq-admin review`, the question asked again is answered from it, verified."""
+    from pipelines.bench.slack_requests import view_submission
+
+    slack, settings = deployment.standin, deployment.services.settings
+    channel, fix = "C0GYM0001", "The gym on floor 2 opens at 6:00 with your badge."
+    asked = mention("When does the office gym open?", channel=channel)
+    deployment.event(asked)
+    first = final_message(slack, channel, thread_ts=asked["ts"])
+    with session_scope(settings) as session:
+        request_id = feedback.by_reply(session, channel, first["ts"]).request_id
+    values = {"correction": {"text": {"type": "plain_text_input", "value": fix}}}
+    form = view_submission("U0MEMBER1", "correction", values, private_metadata=request_id)
+    assert "went to the knowledge-base admins" in deployment.interaction(form).text
+
+    before = mention("What time does the office gym open?", channel=channel)
+    deployment.event(before)
+    assert "6:00" not in str(final_message(slack, channel, thread_ts=before["ts"])["blocks"])
+
+    listed = deployment.command("/faq-admin", "review", user=ADMIN).json()
+    [key] = {e["value"] for b in listed["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    url = slack.response_url("review-approve")
+    deployment.interaction(block_action("review_approve", key, ADMIN, channel, url))
+    slack.wait_for(lambda: [c for c in slack.called("response") if "approved" in str(c.params)])
+
+    after = mention("What time does the office gym open?", channel=channel)
+    deployment.event(after)
+    answer = final_message(slack, channel, thread_ts=after["ts"])
+    assert fix in str(answer["blocks"]) and f"Verified by <@{ADMIN}> on " in str(answer["blocks"])

@@ -80,7 +80,8 @@ def test_corrections_are_listed_scrubbed_and_approved_or_rejected_with_an_audit(
     assert "bob@acme.com" not in json.dumps(pending)
 
     result = faqbot("dataset", "corrections", "--approve", "2", "--reject", "1")
-    assert result.exit_code == 0 and "approved 1, rejected 1" in result.output
+    assert result.exit_code == 0
+    assert "Correction #2 approved" in result.output and "Correction #1 rejected" in result.output
     assert faqbot("dataset", "corrections").output.strip() == (
         "No corrections are waiting for review."
     )
@@ -93,4 +94,4 @@ def test_corrections_are_listed_scrubbed_and_approved_or_rejected_with_an_audit(
             "approved",
         ]
         actions = [a.action for a in session.query(AuditEntry).order_by(AuditEntry.id)]
-        assert actions == ["correction.approved", "correction.rejected"]
+        assert actions == ["review.approve", "review.reject"]

@@ -101,9 +101,7 @@ def answer_buttons(request_id: str) -> dict:
 
 
 def verification_text(verification: Verification) -> str:
-    text = (
-        f":white_check_mark: Verified by <@{verification.verifier}> on {verification.verified_on}"
-    )
+    text = f":white_check_mark: Verified by {mention(verification.verifier)} on {verification.verified_on}"
     if verification.out_of_date:
         text += " · may be out of date: due for review"
     return text

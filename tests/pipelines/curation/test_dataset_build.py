@@ -254,3 +254,73 @@ def test_answers_built_from_restricted_passages_never_become_examples(settings, 
         p.read_text() for p in (settings.datasets_dir / manifest["version"]).iterdir()
     )
     assert "120k" not in written and "PEREGRINE" not in written
+
+
+def verify(settings, interaction_id: int, text: str) -> None:
+    from faqbot.db import verified
+
+    with session_scope(settings) as session:
+        question = session.get(Interaction, interaction_id).question
+        verified.verify(
+            session,
+            question=question,
+            answer=text,
+            author="U0EXPERT1",
+            verifier="U0EXPERT1",
+            visibility=["C0HELP001"],
+            review_days=90,
+            interaction_id=interaction_id,
+        )
+
+
+def test_verified_answers_are_the_heaviest_examples_and_join_the_gates_golden_set(
+    settings, embedder
+):
+    """A verified answer wins over the 👍 answer and the correction, counts
+    dataset_verified_weight times in training, and when its cluster is held out it is also a
+    golden question the gate asks through the whole chain."""
+    from pipelines.evaluation.golden import verified_golden
+    from pipelines.training.qlora import _pairs
+
+    topics = ["How do I fix VPN error 809 at a hotel?", "Who approves travel expenses?"]
+    topics += ["How do I book a meeting room?", "Where do I find my payslip?"]
+    ids = [
+        answered(
+            settings,
+            question,
+            correction="A correction.",
+            up=2,
+            retrieved=[{"source_id": "handbook"}],
+        )
+        for question in topics
+    ]
+    with session_scope(settings) as session:
+        for interaction_id in ids:
+            row = session.get(Interaction, interaction_id)
+            row.citations = [{"source_id": "handbook", "n": 1}]
+    for interaction_id, question in zip(ids, topics, strict=True):
+        verify(settings, interaction_id, f"Verified: {question}")
+    settings = settings.model_copy(update={"dataset_eval_fraction": 0.5})
+    manifest = build_dataset(settings, approved_only=True)  # verified counts as approved
+
+    rows = examples(settings, manifest)
+    assert manifest["by_rule"] == {"verified": 4}
+    assert rows["train"] and rows["eval"] and {r["weight"] for r in everything(rows)} == {3}
+    assert by_id(rows, ids[0])["completion"][0]["content"] == f"Verified: {topics[0]}"
+    assert len(_pairs(rows["train"], weighted=True)) == 3 * len(rows["train"])
+    golden = verified_golden(settings.datasets_dir / manifest["version"] / "golden.jsonl")
+    assert sorted(g.id for g in golden) == sorted(r["id"] for r in rows["eval"])
+    assert all(g.sources == ["handbook"] and g.answer.startswith("Verified: ") for g in golden)
+
+
+def test_a_verified_answer_to_a_question_nothing_was_retrieved_for_trains_nothing(
+    settings, embedder
+):
+    """The expert answered what the knowledge base lacks: a target with no passages would
+    teach the model to answer from nowhere, so it is served (verified) but not trained on."""
+    liked = answered(settings, "How do I fix VPN error 809 at a hotel?", up=2)
+    refused = answered(settings, "Who waters the plants?", "I don't know.", sources="")
+    verify(settings, refused, "Facilities, on Mondays.")
+    manifest = build_dataset(settings, approved_only=False)
+    assert manifest["by_rule"] == {"no_context": 1, "positive": 1}
+    assert [r["id"] for r in everything(examples(settings, manifest))] == [f"i{liked}"]
