@@ -10,6 +10,7 @@ from cli.bench import bench_app
 from cli.config import config_app
 from cli.datasets import dataset_app
 from cli.failures import failures_app
+from cli.insights import gaps, stats
 from cli.knowledge import ingest, search, sources_app
 from cli.model_files import models_app
 from cli.reranker import reranker_app
@@ -36,6 +37,8 @@ app.command()(retrain)
 app.command("eval")(evaluate)
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(failures_app, name="failures")
+app.command()(stats)
+app.command()(gaps)
 app.add_typer(bench_app, name="bench")
 app.add_typer(reranker_app, name="reranker")
 app.add_typer(models_app, name="models")
