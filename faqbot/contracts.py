@@ -15,6 +15,7 @@ INGEST = "faqbot.ingest"
 REMOVE_SOURCE = "faqbot.remove_source"
 SWEEP = "faqbot.sweep"
 RETRAIN = "faqbot.retrain"
+REPORT = "faqbot.weekly_report"
 
 ANSWERS_QUEUE = "answers"  # latency-sensitive: give it workers of its own
 INGEST_QUEUE = "ingest"
@@ -26,6 +27,7 @@ ROUTES = {
     INGEST: INGEST_QUEUE,
     REMOVE_SOURCE: INGEST_QUEUE,
     SWEEP: INGEST_QUEUE,
+    REPORT: INGEST_QUEUE,  # needs the embedder and the store, as ingestion does
     RETRAIN: TRAINING_QUEUE,
 }
 
@@ -204,6 +206,17 @@ class SweepReport(BaseModel):
     forgotten: int  # interactions past the retention period, deleted
     experts_reminded: int = 0  # questions handed to experts, unresolved, reminded once
     reviews_requested: int = 0  # verified answers past their review date, verifier asked
+
+
+class ReportSummary(BaseModel):
+    """One weekly report to the admin channel."""
+
+    posted: bool
+    reason: str | None = None  # not posted: why
+    channel: str | None = None
+    questions: int = 0  # asked in the week
+    gaps: int = 0  # paraphrase clusters listed
+    plot: bool = False  # the per-week plot was uploaded
 
 
 class RetrainSummary(BaseModel):

@@ -567,6 +567,15 @@ class Settings(BaseSettings):
             "(minute hour day-of-month month day-of-week; default Mondays 03:00 UTC). Empty: never."
         ),
     )
+    report_schedule: str = Field(
+        "0 8 * * 1",
+        description=(
+            "When `faqbot beat` posts the weekly report to FAQBOT_ADMIN_CHANNEL (the week's "
+            "figures, its largest knowledge gaps with actions, a plot per week), as a crontab "
+            "line; default Mondays 08:00 UTC. Empty: never."
+        ),
+    )
+    report_weeks: int = Field(8, ge=1, le=104, description="Weeks the weekly report's plot shows.")
     retrain_min_examples: int = Field(
         50, ge=1, description="New examples since the last dataset needed for a scheduled retrain."
     )
@@ -612,7 +621,7 @@ class Settings(BaseSettings):
         3000, ge=100, le=3000, description="Longest correction the 👎 form accepts."
     )
 
-    @field_validator("retrain_schedule")
+    @field_validator("retrain_schedule", "report_schedule")
     @classmethod
     def _crontab_line(cls, value: str) -> str:
         if not value.strip():
@@ -717,7 +726,8 @@ def load_settings(**overrides) -> Settings:
 
 def crontab_schedule(line: str):
     """A crontab line (minute hour day-of-month month day-of-week) as Celery's schedule; the
-    one parser of FAQBOT_RETRAIN_SCHEDULE, used by the settings check and by beat."""
+    one parser of FAQBOT_RETRAIN_SCHEDULE and FAQBOT_REPORT_SCHEDULE, used by the settings
+    check and by beat."""
     from celery.schedules import crontab
 
     fields = line.split()

@@ -13,7 +13,7 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_process_init
 
-from faqbot.contracts import RETRAIN, SWEEP
+from faqbot.contracts import REPORT, RETRAIN, SWEEP
 from faqbot.errors import first_line
 from faqbot.queue import READY_MESSAGE, celery_app
 from faqbot.settings import Settings, crontab_schedule
@@ -39,11 +39,12 @@ def worker_app(settings: Settings) -> Celery:
     app.conf.beat_schedule = {
         "sweep-questions": {"task": SWEEP, "schedule": settings.sweep_interval_s},
     }
-    if settings.retrain_schedule.strip():
-        app.conf.beat_schedule["retrain"] = {
-            "task": RETRAIN,
-            "schedule": crontab_schedule(settings.retrain_schedule),
-        }
+    for name, task, line in (
+        ("retrain", RETRAIN, settings.retrain_schedule),
+        ("weekly-report", REPORT, settings.report_schedule),
+    ):
+        if line.strip():
+            app.conf.beat_schedule[name] = {"task": task, "schedule": crontab_schedule(line)}
     return app
 
 

@@ -1,6 +1,7 @@
 """Buttons on answers: 👍 records a vote; 👎 records one and asks what the right answer was;
 "Still need help?" hands the question to the channel's experts, and "Resolved" closes that;
-an admin's Approve / Edit / Reject on `/faq-admin review`."""
+an admin's Approve / Edit / Reject on `/faq-admin review`, and the actions on each gap of the
+weekly report."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import escalation, feedback, review, ui, verification
-from bot.admin.auth import AdminCheck
+from bot.admin.auth import AdminCheck, refusal
 from bot.services import BotServices
 from faqbot.db.review_queue import APPROVE, REJECT
-from faqbot.slack import ESCALATE, RESOLVE, VERIFIED_CONFIRM, VERIFIED_RETIRE, VOTE_DOWN, VOTE_UP
+from faqbot.slack import (
+    ESCALATE,
+    GAP_ADD_SOURCE,
+    GAP_ASK_EXPERTS,
+    RESOLVE,
+    VERIFIED_CONFIRM,
+    VERIFIED_RETIRE,
+    VOTE_DOWN,
+    VOTE_UP,
+)
 
 THANKS = "Thanks — your feedback helps the bot get better."
 
@@ -87,3 +97,24 @@ def register(app: App, services: BotServices) -> None:
         text = review.text_to_edit(services.settings, action["value"])
         view = ui.review_edit_modal(action["value"], text)
         client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(GAP_ADD_SOURCE)
+    def on_gap_add_source(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        if not admins.allows(body["user"]["id"], client):
+            respond(
+                text=refusal(services.settings), response_type="ephemeral", replace_original=False
+            )
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=ui.add_source_modal())
+
+    @app.action(GAP_ASK_EXPERTS)
+    def on_gap_ask_experts(ack: Ack, action: dict, body: dict, client: WebClient, respond):
+        """The gap's newest question, handed to its channel's experts in its own thread."""
+        ack()
+        user = body["user"]["id"]
+        if not admins.allows(user, client):
+            note = refusal(services.settings)
+        else:
+            note = escalation.escalate(services.settings, client, action["value"], user)
+        respond(text=note, response_type="ephemeral", replace_original=False)

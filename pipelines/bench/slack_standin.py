@@ -32,6 +32,7 @@ class SlackStandIn:
         self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> latest state
         self.usergroups: dict[str, list[str]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (name, bytes)
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes, uploaded by the app
         self.failures: dict[str, list[tuple[int, dict]]] = {}  # method -> queued failures
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -190,6 +191,20 @@ class SlackStandIn:
             self.messages[(channel, ts)] = message
         return ts
 
+    def _files_getUploadURLExternal(self, params: dict) -> dict:
+        """Step one of files_upload_v2: where to send the bytes."""
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0UP{next(self._ts):05d}"
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, params: dict) -> dict:
+        """Step three: the uploaded files shared in `channel_id` (and `thread_ts`)."""
+        files = _json(params.get("files")) if params.get("files") else []
+        if not files or any(f.get("id") not in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
     def _files_info(self, params: dict) -> dict:
         file_id = params.get("file")
         if file_id not in self.files:
@@ -241,6 +256,14 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_POST(self) -> None:
+            if self.path.startswith("/upload/"):  # step two of files_upload_v2: raw bytes
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                file_id = self.path.rsplit("/", 1)[-1]
+                with standin._lock:
+                    standin.uploads[file_id] = data
+                    standin.calls.append(Call("upload", {"file": file_id}, self.path))
+                self._reply(200, b"OK - " + str(len(data)).encode(), "text/plain")
+                return
             params = self._params()
             kind, _, name = self.path.lstrip("/").partition("/")
             method = name if kind == "api" else "response"

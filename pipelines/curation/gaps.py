@@ -46,7 +46,7 @@ class GapCluster(BaseModel):
     examples: list[str]  # newest first; a privately asked question is not quoted
     channels: list[str]
     reasons: dict[str, int]
-    newest_request_id: str  # what "ask experts" hands over
+    newest_request_id: str | None  # what "Ask experts" hands over; None: all asked privately
     newest_at: dt.datetime
     closest: str | None  # "source-id › title" of the nearest passage, None: nothing close
     closest_score: float | None
@@ -120,14 +120,15 @@ def _cluster(rows: list[int], questions: list[GapQuestion], vectors, store) -> G
     rows = sorted(rows, key=lambda i: as_utc(questions[i].created_at), reverse=True)
     members = [questions[i] for i in rows]
     newest = members[0]
-    examples = [q.question for q in members if not q.private][:EXAMPLES]
+    in_channels = [q for q in members if not q.private and q.channel]
+    examples = [q.question for q in in_channels][:EXAMPLES]
     closest, score = _closest(store, newest, vectors[rows[0]])
     return GapCluster(
         size=len(members),
         examples=examples or ["(asked privately)"],
         channels=sorted({q.channel for q in members if q.channel and not q.private}),
         reasons=dict(Counter(reason for q in members for reason in sorted(q.reasons))),
-        newest_request_id=newest.request_id,
+        newest_request_id=in_channels[0].request_id if in_channels else None,
         newest_at=as_utc(newest.created_at),
         closest=closest,
         closest_score=score,

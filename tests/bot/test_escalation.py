@@ -216,3 +216,20 @@ def test_an_experts_correction_is_a_verified_answer_and_a_members_waits_for_revi
         [HELP],
     )
     assert statuses == ["approved", "pending"]  # the member's waits, and is not served
+
+
+def test_the_weekly_reports_gap_actions_are_for_admins_and_hand_the_question_over(running_bot):
+    """ "Ask experts" on a gap hands its newest question to the channel's experts, in the
+    question's own thread; "Add a source" opens the upload form. Nobody else may press them."""
+    admin(running_bot, f"experts <#{HELP}> <@{EXPERT}>")
+    request_id = delivered(running_bot.services.settings)
+    refused = press(running_bot, "gap_ask_experts", request_id, ASKER, channel="C0ADMINS1")
+    assert "only for knowledge-base admins" in refused and not thread_posts(running_bot)
+
+    press(running_bot, "gap_ask_experts", request_id, ADMIN, channel="C0ADMINS1")
+    [handover] = thread_posts(running_bot)
+    assert handover["text"].startswith(f"<@{EXPERT}>: <@{ADMIN}> still needs help")
+
+    running_bot.interaction(block_action("gap_add_source", "add", ADMIN, "C0ADMINS1", "http://x"))
+    [form] = running_bot.standin.wait_for(lambda: running_bot.standin.called("views.open"), 5)
+    assert form.params["view"]["callback_id"] == "add_source"  # sent as JSON

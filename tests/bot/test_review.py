@@ -92,8 +92,7 @@ def test_an_admin_edits_a_liked_answer_and_the_edit_is_served(running_bot):
     key = f"answer:{answer_id}"
     running_bot.interaction(block_action("review_edit", key, ADMIN, CHANNEL, "http://unused"))
     [opened] = standin.wait_for(lambda: standin.called("views.open"), timeout_s=5)
-    form = opened.params["view"]
-    form = json.loads(form) if isinstance(form, str) else form
+    form = opened.params["view"]  # sent as JSON
     assert form["private_metadata"] == key
     assert form["blocks"][0]["element"]["initial_value"] == "Use the self-service portal [1]."
 

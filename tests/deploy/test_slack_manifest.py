@@ -20,7 +20,7 @@ EVENT_SCOPES = {
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
 }
-CALL_SCOPES = {"chat:write", "commands", "files:read", "usergroups:read"}
+CALL_SCOPES = {"chat:write", "commands", "files:read", "files:write", "usergroups:read"}
 
 
 def manifest() -> dict:

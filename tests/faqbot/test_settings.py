@@ -34,3 +34,12 @@ def test_lists_are_comma_separated_in_the_environment(monkeypatch):
     assert settings.admin_user_ids == ["U01ABC", "U02DEF"]
     assert settings.vote_up_reactions == ["+1", "heart"]
     assert settings.vote_down_reactions == ["-1", "x"]
+
+
+@pytest.mark.parametrize("name", ["FAQBOT_RETRAIN_SCHEDULE", "FAQBOT_REPORT_SCHEDULE"])
+def test_a_schedule_that_is_not_a_crontab_line_names_the_setting(monkeypatch, name):
+    monkeypatch.setenv(name, "every monday")
+    with pytest.raises(ValidationError, match=f"(?s){name.removeprefix('FAQBOT_').lower()}.*five"):
+        load_settings()
+    monkeypatch.setenv(name, "")
+    assert getattr(load_settings(), name.removeprefix("FAQBOT_").lower()) == ""

@@ -62,3 +62,14 @@ def test_beat_schedules_the_retrain_from_the_setting(settings):
     assert (retrain.hour, retrain.minute, retrain.day_of_week) == ({3}, {0}, {1})
     never = worker_app(settings.model_copy(update={"retrain_schedule": ""}))
     assert "retrain" not in never.conf.beat_schedule
+
+
+def test_beat_schedules_the_weekly_report_from_the_setting(settings):
+    from workers.app import worker_app
+
+    schedule = worker_app(settings).conf.beat_schedule
+    report = schedule["weekly-report"]
+    assert report["task"] == "faqbot.weekly_report"
+    assert (report["schedule"].hour, report["schedule"].day_of_week) == ({8}, {1})
+    never = worker_app(settings.model_copy(update={"report_schedule": ""}))
+    assert "weekly-report" not in never.conf.beat_schedule

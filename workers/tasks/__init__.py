@@ -3,7 +3,15 @@ calls a plain function that tests call directly."""
 
 from workers.tasks.answer import answer_task
 from workers.tasks.ingest import ingest_task, remove_source_task
+from workers.tasks.report import weekly_report_task
 from workers.tasks.sweep import sweep_task
 from workers.tasks.training import retrain_task
 
-__all__ = ["answer_task", "ingest_task", "remove_source_task", "retrain_task", "sweep_task"]
+__all__ = [
+    "answer_task",
+    "ingest_task",
+    "remove_source_task",
+    "retrain_task",
+    "sweep_task",
+    "weekly_report_task",
+]
