@@ -12,6 +12,7 @@ from faqbot.visibility import is_public
 ADD_SOURCE_VIEW = "add_source"
 CORRECTION_VIEW = "correction"
 REVIEW_EDIT_VIEW = "review_edit"
+VERIFIED_EDIT_VIEW = "verified_edit"
 # The buttons of `/faq-admin review`; each carries a review_queue key ("correction:3").
 REVIEW_APPROVE, REVIEW_EDIT, REVIEW_REJECT = "review_approve", "review_edit", "review_reject"
 UPLOAD_TYPES = ["pdf", "docx", "md", "markdown", "txt", "text", "html", "htm"]
@@ -204,14 +205,20 @@ def _review_buttons(item: ReviewItem) -> dict:
     return {"type": "actions", "block_id": f"review-{item.key}", "elements": elements}
 
 
-def review_edit_modal(item_key: str, text: str) -> dict:
-    """The answer as the admin wants it served; approved as they submit it."""
+def review_edit_modal(
+    item_key: str,
+    text: str,
+    callback_id: str = REVIEW_EDIT_VIEW,
+    title: str = "Edit and approve",
+    submit: str = "Approve",
+) -> dict:
+    """The answer as the admin (or the verifier) wants it served; saved as they submit it."""
     return {
         "type": "modal",
-        "callback_id": REVIEW_EDIT_VIEW,
+        "callback_id": callback_id,
         "private_metadata": item_key,
-        "title": _plain("Edit and approve"),
-        "submit": _plain("Approve"),
+        "title": _plain(title),
+        "submit": _plain(submit),
         "close": _plain("Cancel"),
         "blocks": [
             {

@@ -115,23 +115,53 @@ def _verify(
     return answer_id
 
 
+NOT_SERVED = "That verified answer is no longer served."
+NOT_REVIEWER = "Only the person who verified it, or an admin, can review it."
+
+
 def review(
-    settings: Settings, answer_id: str, user: str, keep: bool, is_admin: Callable[[str], bool]
+    settings: Settings,
+    answer_id: str,
+    user: str,
+    keep: bool,
+    is_admin: Callable[[str], bool],
+    text: str | None = None,
 ) -> str:
-    """The verifier's (or an admin's) decision on a verified answer due for review."""
+    """The verifier's (or an admin's) decision on a verified answer due for review: keep it
+    (with `text`, as they edited it) or retire it."""
     with session_scope(settings) as session:
-        row = session.get(VerifiedAnswer, int(answer_id)) if answer_id.isdigit() else None
-        if row is None or row.status != "active":
-            return "That verified answer is no longer served."
+        row = _reviewable(session, answer_id)
+        if row is None:
+            return NOT_SERVED
         if user != row.verifier and not is_admin(user):
-            return "Only the person who verified it, or an admin, can review it."
+            return NOT_REVIEWER
         if keep:
             verified.confirm(row, settings.verified_review_days)
         else:
             verified.retire(row)
-        action = "answer.confirm" if keep else "answer.retire"
+        if keep and text and text.strip() != row.answer:
+            row.answer = text.strip()
+            action = "answer.edit"
+        else:
+            action = "answer.confirm" if keep else "answer.retire"
         audit.record(session, action, actor=user, target=str(row.id))
         due = row.review_due.date().isoformat()
+    if action == "answer.edit":
+        return f":pencil2: Verified answer #{answer_id} is served as you edited it; next review on {due}."
     if keep:
         return f":white_check_mark: Verified answer #{answer_id} stays; next review on {due}."
     return f":wastebasket: Verified answer #{answer_id} is retired and no longer served."
+
+
+def editable_text(settings: Settings, answer_id: str, user: str, is_admin) -> str | None:
+    """The answer's text for the edit form, or None when `user` may not edit it."""
+    with session_scope(settings) as session:
+        row = _reviewable(session, answer_id)
+        if row is None or (user != row.verifier and not is_admin(user)):
+            return None
+        return row.answer
+
+
+def _reviewable(session, answer_id: str) -> VerifiedAnswer | None:
+    row = session.get(VerifiedAnswer, int(answer_id)) if answer_id.isdigit() else None
+    return row if row is not None and row.status == "active" else None

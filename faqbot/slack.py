@@ -161,6 +161,7 @@ VOTE_UP, VOTE_DOWN = "vote_up", "vote_down"
 ESCALATE, RESOLVE = "escalate", "resolve_escalation"
 # On the DM asking a verifier to review a verified answer past its review date.
 VERIFIED_CONFIRM, VERIFIED_RETIRE = "verified_confirm", "verified_retire"
+VERIFIED_EDIT = "verified_edit"
 # On each gap of the weekly report: open the /faq-admin add form; hand the newest question of
 # the gap to its channel's experts.
 GAP_ADD_SOURCE, GAP_ASK_EXPERTS = "gap_add_source", "gap_ask_experts"

@@ -20,6 +20,7 @@ from faqbot.slack import (
     GAP_ASK_EXPERTS,
     RESOLVE,
     VERIFIED_CONFIRM,
+    VERIFIED_EDIT,
     VERIFIED_RETIRE,
     VOTE_DOWN,
     VOTE_UP,
@@ -74,6 +75,24 @@ def register(app: App, services: BotServices) -> None:
             is_admin=lambda user: admins.allows(user, client),
         )
         respond(text=note, replace_original=True)
+
+    @app.action(VERIFIED_EDIT)
+    def on_verified_edit(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
+        ack()
+        text = verification.editable_text(
+            services.settings,
+            action["value"],
+            body["user"]["id"],
+            lambda user: admins.allows(user, client),
+        )
+        if text is None:
+            note = "Only the person who verified it, or an admin, can edit a served answer."
+            respond(text=note, response_type="ephemeral", replace_original=False)
+            return
+        view = ui.review_edit_modal(
+            action["value"], text, ui.VERIFIED_EDIT_VIEW, "Edit verified answer", "Save"
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(f"^({ui.REVIEW_APPROVE}|{ui.REVIEW_REJECT})$"))
     def on_review_decision(ack: Ack, action: dict, body: dict, client: WebClient, respond):

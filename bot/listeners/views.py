@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import feedback, review, ui
+from bot import feedback, review, ui, verification
 from bot.admin import subcommands as admin
 from bot.admin.auth import AdminCheck, refusal
 from bot.escalation import is_expert
@@ -62,6 +62,23 @@ def register(app: App, services: BotServices) -> None:
             text=text,
         )
         ack(response_action="update", view=ui.notice_modal("Edit and approve", note))
+
+    @app.view(ui.VERIFIED_EDIT_VIEW)
+    def on_verified_edit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        """A verifier's edit on review: served as edited, due for review again later."""
+        text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()
+        if not text:
+            ack(response_action="errors", errors={"answer": "Write the answer to save."})
+            return
+        note = verification.review(
+            services.settings,
+            view["private_metadata"],
+            body["user"]["id"],
+            keep=True,
+            is_admin=lambda user: admins.allows(user, client),
+            text=text,
+        )
+        ack(response_action="update", view=ui.notice_modal("Edit verified answer", note))
 
     @app.view(ui.ADD_SOURCE_VIEW)
     def on_add_source(ack: Ack, body: dict, view: dict, client: WebClient) -> None:

@@ -199,6 +199,38 @@ def test_the_verifier_confirms_or_retires_an_answer_due_for_review(running_bot):
         assert [row.question for row in verified.servable(session, [HELP])] == ["question 0"]
 
 
+def test_the_verifier_edits_an_answer_due_for_review_and_the_edit_is_served(running_bot):
+    settings, standin = running_bot.services.settings, running_bot.standin
+    ensure_schema(settings)
+    with session_scope(settings) as session:
+        row, _ = verified.verify(
+            session,
+            question=QUESTION,
+            answer="Tap your badge.",
+            author=EXPERT,
+            verifier=EXPERT,
+            visibility=[HELP],
+            review_days=0,
+        )
+        answer_id = str(row.id)
+    assert "Only the person who verified it" in press(
+        running_bot, "verified_edit", answer_id, ASKER
+    )
+    running_bot.interaction(block_action("verified_edit", answer_id, EXPERT, "D0EXPERT1", "x"))
+    [opened] = standin.wait_for(lambda: standin.called("views.open"), timeout_s=5)
+    assert opened.params["view"]["blocks"][0]["element"]["initial_value"] == "Tap your badge."
+    values = {"answer": {"text": {"type": "plain_text_input", "value": "Tap your new badge."}}}
+    form = view_submission(EXPERT, "verified_edit", values, private_metadata=answer_id)
+    note = running_bot.interaction(form).json()["view"]["blocks"][0]["text"]["text"]
+    assert note.startswith(f":pencil2: Verified answer #{answer_id} is served as you edited it")
+    with session_scope(settings) as session:
+        [served] = verified.servable(session, [HELP])
+        assert served.answer == "Tap your new badge." and not verified.is_due_for_review(served)
+        assert session.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc())) == (
+            "answer.edit"
+        )
+
+
 def test_an_experts_correction_is_a_verified_answer_and_a_members_waits_for_review(running_bot):
     settings = running_bot.services.settings
     running_bot.standin.usergroups["S0PRINT"] = [GROUPIE]

@@ -10,6 +10,7 @@ from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport, Veri
 from faqbot.slack import (
     ESCALATE,
     VERIFIED_CONFIRM,
+    VERIFIED_EDIT,
     VERIFIED_RETIRE,
     VOTE_DOWN,
     VOTE_UP,
@@ -173,7 +174,11 @@ def review_request(answer_id: int, question: str, answer: str, verified_on: str)
             "text": {"type": "plain_text", "text": label},
         }
 
-    buttons = [button(VERIFIED_CONFIRM, "Still right"), button(VERIFIED_RETIRE, "Retire it")]
+    buttons = [
+        button(VERIFIED_CONFIRM, "Still right"),
+        button(VERIFIED_EDIT, "Edit"),
+        button(VERIFIED_RETIRE, "Retire it"),
+    ]
     return {
         "text": text,
         "blocks": [section(text[:SECTION_CHARS]), {"type": "actions", "elements": buttons}],
