@@ -525,7 +525,8 @@ def bench_verified(
 
 def _print_verified(result: dict) -> None:
     table = Table(title="Verified answers on StackFAQ (simulated escalations)")
-    for column in ("split", "weight", "bar", "served", "wrong", "false matches", "asked"):
+    columns = ("split", "weight", "bar", "served", "wrong", "false matches", "from threads")
+    for column in (*columns, "asked"):
         table.add_column(column)
     for name in ("dev", "test", "test_with_settings"):
         row = result[name]
@@ -536,6 +537,7 @@ def _print_verified(result: dict) -> None:
             f"{row['served_rate']:.1%}",
             f"{row['wrong_rate']:.1%}",
             f"{row['false_match_rate']:.1%}",
+            f"{row['false_match_threads']} of {row['other_threads']}",
             f"{row['repeats']} again / {row['other_questions']} others",
         )
     out.print(table)

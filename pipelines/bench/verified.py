@@ -35,6 +35,7 @@ class Escalations:
     repeats: np.ndarray  # later rephrasings of escalated threads
     repeat_of: np.ndarray  # which verified answer each repeat should be served
     others: np.ndarray  # rephrasings of threads nobody escalated
+    other_thread: np.ndarray  # which of those threads each one rephrases
 
 
 def load_threads(folder: Path) -> list[tuple[list[str], str]]:
@@ -62,6 +63,7 @@ def escalations(threads, split: str, embedder: Embedder) -> Escalations:
         repeats=embedder.embed([q for _, q in repeats]),
         repeat_of=np.array([n for n, _ in repeats]),
         others=embedder.embed([q for texts, _ in quiet for q in texts]),
+        other_thread=np.array([n for n, (texts, _) in enumerate(quiet) for _ in texts]),
     )
 
 
@@ -70,7 +72,9 @@ def figures(data: Escalations, weight: float, threshold: float) -> dict:
     best, top = repeat_scores.argmax(1), repeat_scores.max(1)
     served = top >= threshold
     right = best == data.repeat_of
-    other_top = match_scores(data.others, data.asked, data.answered, weight).max(1)
+    other_scores = match_scores(data.others, data.asked, data.answered, weight)
+    other_top, other_best = other_scores.max(1), other_scores.argmax(1)
+    matched = other_top >= threshold
     return {
         "answer_weight": weight,
         "threshold": round(float(threshold), 3),
@@ -79,7 +83,13 @@ def figures(data: Escalations, weight: float, threshold: float) -> dict:
         "served_rate": round(float(np.mean(served & right)), 4),
         "wrong_rate": round(float(np.mean(served & ~right)), 4),
         "other_questions": len(data.others),
-        "false_match_rate": round(float(np.mean(other_top >= threshold)), 4),
+        "false_match_rate": round(float(np.mean(matched)), 4),
+        # False matches cluster: a thread's rephrasings all resemble the same escalated one.
+        "other_threads": len(set(data.other_thread.tolist())),
+        "false_match_threads": len(set(data.other_thread[matched].tolist())),
+        "false_match_pairs": len(
+            set(zip(data.other_thread[matched].tolist(), other_best[matched].tolist()))
+        ),
     }
 
 
