@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
 from faqbot.settings import BUNDLED_EMBEDDER
+
+RECENT_QUERIES = 64  # question vectors embed_query keeps
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -35,6 +39,8 @@ class Embedder:
 
         self.name = model_name
         self.batch_size = batch_size
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # embed_query's last few
+        self._recent_lock = threading.Lock()
         try:
             self._model = SentenceTransformer(_model_path(model_name), device="cpu")
         except OSError as exc:
@@ -73,7 +79,19 @@ class Embedder:
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0]
+        """One question's vector. The last few are kept: one question is embedded by the
+        verified-answer match and then by retrieval, and a thread's follow-ups repeat it."""
+        with self._recent_lock:
+            known = self._recent.get(text)
+            if known is not None:
+                self._recent.move_to_end(text)
+                return known.copy()
+        vector = self._encode([text])[0]
+        with self._recent_lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector.copy()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(
