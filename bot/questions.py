@@ -118,6 +118,9 @@ def message_request(event: dict, *, bot_user_id: str | None, direct: bool) -> An
         key=redis_keys.placeholder(request.request_id),
         channel=channel,
         thread_ts=thread_ts,
+        question_ts=event.get("ts"),
+        user_id=event.get("user"),
+        team_id=event.get("user_team") or event.get("team"),
     )
     return request
 

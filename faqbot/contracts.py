@@ -47,6 +47,11 @@ class Reply(BaseModel):
     channel: str | None = None  # slack: where the reply goes (a user ID opens a DM)
     thread_ts: str | None = None  # slack: the thread to reply in
     response_url: str | None = None  # slack: /ask — replace the ephemeral placeholder here
+    # slack: the asker's message, its sender and workspace. A native stream is a reply to a
+    # message (in a DM answered in place, to the question itself) and names its recipient.
+    question_ts: str | None = None
+    user_id: str | None = None
+    team_id: str | None = None
 
 
 class AnswerRequest(BaseModel):
@@ -240,10 +245,10 @@ class ReplyEvent(BaseModel):
     """One entry of a Redis reply list (Reply kind "redis"), as the CLI, tests and benchmarks
     read it. Only the fields of its kind are set."""
 
-    event: Literal["started", "text", "progress", "finished", "failed"]
+    event: Literal["started", "status", "text", "progress", "finished", "failed"]
     at: float = Field(default_factory=time.time)
     text: str | None = None  # text: the answer so far
-    phase: str | None = None  # progress
+    phase: str | None = None  # progress; status: searching, reading, writing
     done: int | None = None
     total: int | None = None
     # finished: the TaskResult as JSON; the reader knows which task it sent.

@@ -462,6 +462,22 @@ class Settings(BaseSettings):
         default_factory=lambda: ["-1", "x"],
         description="Emoji names that count as a 👎 vote on an answer.",
     )
+    slack_native_streaming: bool = Field(
+        True,
+        description=(
+            "Stream answers in channels, threads and DMs with Slack's chat.startStream, "
+            "appendStream and stopStream (slack-sdk 3.37 or later). Where Slack refuses a "
+            "stream, the answer edits the placeholder with chat.update, as when this is off."
+        ),
+    )
+    slack_thread_status: bool = Field(
+        True,
+        description=(
+            "Show what the bot is doing (searching, reading N sources, writing) as the "
+            "thread's status with assistant.threads.setStatus (scope assistant:write) where "
+            "Slack supports it; elsewhere the placeholder message says it."
+        ),
+    )
     slack_dedupe_ttl_s: float = Field(
         86400.0,
         gt=0,

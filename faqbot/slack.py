@@ -157,7 +157,9 @@ def apology_text(reason: str | None, reference: str) -> str:
 # Action ids of the buttons the workers draw and the bot listens to: votes, "Still need
 # help?" on every answer, "Resolved" on the hand-over to experts, and the review of a
 # verified answer.
-VOTE_UP, VOTE_DOWN = "vote_up", "vote_down"
+VOTE_UP, VOTE_DOWN = "vote_up", "vote_down"  # the buttons of answers posted before FEEDBACK
+# Slack's own feedback buttons (context_actions); each value is "up <request id>" or "down …".
+FEEDBACK = "answer_feedback"
 ESCALATE, RESOLVE = "escalate", "resolve_escalation"
 # On the DM asking a verifier to review a verified answer past its review date.
 VERIFIED_CONFIRM, VERIFIED_RETIRE = "verified_confirm", "verified_retire"

@@ -15,6 +15,9 @@ REPLY_TTL_S = 24 * 3600
 class ReplySink(Protocol):
     def started(self) -> None: ...
 
+    def status(self, state: str, sources: int = 0) -> None:
+        """What the answer job does next: searching, reading `sources` documents, writing."""
+
     def text(self, partial: str) -> None:
         """The answer so far, while the model writes it."""
 
@@ -31,6 +34,9 @@ class ReplySink(Protocol):
 
 class NullSink:
     def started(self) -> None:
+        pass
+
+    def status(self, state: str, sources: int = 0) -> None:
         pass
 
     def text(self, partial: str) -> None:
@@ -64,6 +70,9 @@ class RedisListSink:
 
     def started(self) -> None:
         self._push("started")
+
+    def status(self, state: str, sources: int = 0) -> None:
+        self._push("status", phase=state, total=sources or None)
 
     def text(self, partial: str) -> None:
         self._push("text", text=partial)

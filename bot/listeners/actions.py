@@ -1,4 +1,5 @@
-"""Buttons on answers: 👍 records a vote; 👎 records one and asks what the right answer was;
+"""Buttons on answers: 👍 records a vote; 👎 records one and asks what the right answer was
+(Slack's feedback buttons, or the older vote buttons);
 "Still need help?" hands the question to the channel's experts, and "Resolved" closes that;
 an admin's Approve / Edit / Reject on `/faq-admin review`, and the actions on each gap of the
 weekly report."""
@@ -16,6 +17,7 @@ from bot.services import BotServices
 from faqbot.db.review_queue import APPROVE, REJECT
 from faqbot.slack import (
     ESCALATE,
+    FEEDBACK,
     GAP_ADD_SOURCE,
     GAP_ASK_EXPERTS,
     RESOLVE,
@@ -30,19 +32,29 @@ THANKS = "Thanks — your feedback helps the bot get better."
 
 
 def register(app: App, services: BotServices) -> None:
-    @app.action(VOTE_UP)
-    def on_vote_up(ack: Ack, action: dict, body: dict, respond: Respond) -> None:
-        ack()
-        if feedback.on_button(services.settings, action["value"], body["user"]["id"], 1):
+    def vote(request_id: str, value: int, body: dict, client: WebClient, respond) -> None:
+        """One vote per person per answer (the latest wins); a 👎 also asks for the answer."""
+        if not feedback.on_button(services.settings, request_id, body["user"]["id"], value):
+            return
+        if value > 0:
             respond(text=THANKS, response_type="ephemeral", replace_original=False)
+        else:
+            client.views_open(trigger_id=body["trigger_id"], view=ui.correction_modal(request_id))
 
-    @app.action(VOTE_DOWN)
-    def on_vote_down(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
+    @app.action(FEEDBACK)
+    def on_feedback(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond):
+        """Slack's feedback buttons: the value says which, and of which answer."""
         ack()
-        if feedback.on_button(services.settings, action["value"], body["user"]["id"], -1):
-            client.views_open(
-                trigger_id=body["trigger_id"], view=ui.correction_modal(action["value"])
-            )
+        direction, _, request_id = (action.get("value") or "").partition(" ")
+        value = {"up": 1, "down": -1}.get(direction)
+        if value and request_id:
+            vote(request_id, value, body, client, respond)
+
+    @app.action(re.compile(f"^({VOTE_UP}|{VOTE_DOWN})$"))
+    def on_vote(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+        """The buttons of answers posted before the feedback buttons."""
+        ack()
+        vote(action["value"], 1 if action["action_id"] == VOTE_UP else -1, body, client, respond)
 
     admins = AdminCheck(services.settings)
 

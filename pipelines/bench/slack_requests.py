@@ -57,6 +57,7 @@ def mention(
     event = {
         "type": "app_mention",
         "user": user,
+        "team": TEAM_ID,
         "channel": channel,
         "text": f"<@{BOT_USER_ID}> {text}",
         "ts": ts or new_ts(),
@@ -79,6 +80,7 @@ def message(
     event = {
         "type": "message",
         "user": user,
+        "team": TEAM_ID,
         "channel": channel,
         "text": text,
         "ts": ts or new_ts(),

@@ -151,6 +151,65 @@ class SlackStandIn:
             self.messages[key] = {**self.messages[key], **params}
         return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
 
+    # Native streaming, as Slack documents it: a stream is a reply in a thread; outside a DM
+    # it names its recipient; appends and the stop only reach a message still streaming
+    # (Slack ends a stream after about five minutes, or when the user stops it).
+
+    def _chat_startStream(self, params: dict) -> dict:
+        channel, thread_ts = params.get("channel"), params.get("thread_ts")
+        if not channel or not thread_ts:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not channel.startswith("D"):
+            for field in ("recipient_team_id", "recipient_user_id"):
+                if not params.get(field):
+                    return {"ok": False, "error": f"missing_{field}"}
+        ts = f"{1_700_000_000 + next(self._ts)}.000300"
+        message = {"channel": channel, "ts": ts, "thread_ts": thread_ts, "streaming": True}
+        message["text"] = params.get("markdown_text") or ""
+        with self._lock:
+            self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _streaming(self, params: dict) -> tuple[tuple[str, str], dict | None]:
+        key = (params.get("channel"), params.get("ts"))
+        message = self.messages.get(key)
+        if message is None:
+            return key, {"ok": False, "error": "message_not_found"}
+        if not message.get("streaming"):
+            return key, {"ok": False, "error": "message_not_in_streaming_state"}
+        return key, None
+
+    def _chat_appendStream(self, params: dict) -> dict:
+        if not params.get("markdown_text") and not params.get("chunks"):
+            return {"ok": False, "error": "no_text"}
+        with self._lock:
+            key, refused = self._streaming(params)
+            if refused:
+                return refused
+            self.messages[key]["text"] += params.get("markdown_text") or ""
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _chat_stopStream(self, params: dict) -> dict:
+        with self._lock:
+            key, refused = self._streaming(params)
+            if refused:
+                return refused
+            message = self.messages[key]
+            message["text"] += params.get("markdown_text") or ""
+            message["blocks"] = _json_list(params.get("blocks"))
+            message["streaming"] = False
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def end_stream(self, channel: str, ts: str) -> None:
+        """What Slack does to a stream after five minutes: no more appends or stop."""
+        with self._lock:
+            self.messages[(channel, ts)]["streaming"] = False
+
+    def _assistant_threads_setStatus(self, params: dict) -> dict:
+        if not params.get("channel_id") or not params.get("thread_ts") or "status" not in params:
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
     def _chat_delete(self, params: dict) -> dict:
         with self._lock:
             self.messages.pop((params["channel"], params["ts"]), None)
@@ -219,6 +278,12 @@ class SlackStandIn:
                 "url_private_download": f"{self.base}/files/{file_id}",
             },
         }
+
+
+def _json_list(value) -> list:
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])
 
 
 def _json(value) -> dict:

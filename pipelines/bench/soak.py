@@ -31,6 +31,7 @@ import httpx
 from pydantic import SecretStr
 
 from faqbot.settings import Settings
+from faqbot.slack import FEEDBACK
 from pipelines.bench.queue_runs import (
     SETTLE_S,
     bench_settings,
@@ -193,9 +194,10 @@ def thread_messages(slack: SlackStandIn, question: Asked) -> dict[tuple[str, str
 
 
 def is_final(params: dict) -> bool:
-    return "vote_up" in str(params.get("blocks") or "") or str(params.get("text")).startswith(
-        APOLOGY
-    )
+    """The answer with its feedback buttons (edited in, or attached by a stream's stop), or
+    the apology."""
+    blocks = str(params.get("blocks") or "")
+    return FEEDBACK in blocks or str(params.get("text")).startswith(APOLOGY)
 
 
 def final_messages(slack: SlackStandIn, question: Asked) -> list[dict]:
@@ -225,10 +227,13 @@ def _interaction_rows(settings: Settings, asked: list[Asked]) -> dict[str, list[
 
 
 def summarise(slack: SlackStandIn, asked: list[Asked], rows: dict[str, list[dict]]) -> dict:
-    calls = slack.called("chat.postMessage") + slack.called("chat.update")
+    calls = [c for m in MESSAGE_METHODS for c in slack.called(m)]
     finals = {q.ts: final_messages(slack, q) for q in asked}
     placeholder_ms = [
         (at - q.sent_at) * 1000 for q in asked if (at := _first_post(calls, q)) is not None
+    ]
+    text_ms = [
+        (at - q.sent_at) * 1000 for q in asked if (at := _first_text(calls, slack, q)) is not None
     ]
     final_ms = [
         (at - q.sent_at) * 1000 for q in asked if (at := _first_final(calls, slack, q)) is not None
@@ -242,6 +247,8 @@ def summarise(slack: SlackStandIn, asked: list[Asked], rows: dict[str, list[dict
         "duplicated": sum(len(finals[q.ts]) > 1 or len(rows[q.ts]) > 1 for q in asked),
         "p50_placeholder_ms": percentile(placeholder_ms, 50),
         "p95_placeholder_ms": percentile(placeholder_ms, 95),
+        "p50_first_text_ms": percentile(text_ms, 50),
+        "p95_first_text_ms": percentile(text_ms, 95),
         "p50_final_ms": percentile(final_ms, 50),
         "p95_final_ms": percentile(final_ms, 95),
         "max_final_ms": round(max(final_ms, default=0.0), 1),
@@ -268,13 +275,34 @@ def _first_post(calls: list[Call], question: Asked) -> float | None:
     return min(posts, default=None)
 
 
+def _first_text(calls: list[Call], slack: SlackStandIn, question: Asked) -> float | None:
+    """When the asker first reads answer text: the placeholder edited with it, or a stream
+    started with it."""
+    where = set(thread_messages(slack, question))
+    texts = [
+        c.at
+        for c in calls
+        if (c.method == "chat.startStream" and c.params.get("thread_ts") == question.ts)
+        or (
+            c.method == "chat.update"
+            and (c.params.get("channel"), c.params.get("ts")) in where
+            and not str(c.params.get("text")).startswith(":hourglass")
+        )
+    ]
+    return min(texts, default=None)
+
+
 def _first_final(calls: list[Call], slack: SlackStandIn, question: Asked) -> float | None:
     where = set(thread_messages(slack, question))
     edits = [
         c.at
         for c in calls
-        if c.method in ("chat.update", "chat.postMessage")
+        if c.method in ("chat.update", "chat.postMessage", "chat.stopStream")
         and (c.params.get("channel"), c.params.get("ts")) in where
         and is_final(c.params)
     ]
     return min(edits, default=None)
+
+
+# The calls that write a message the asker sees.
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.startStream", "chat.stopStream")

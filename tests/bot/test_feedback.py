@@ -87,7 +87,25 @@ def test_reactions_on_other_messages_or_with_other_emoji_are_ignored(running_bot
     assert votes(settings) == []
 
 
+def test_slacks_feedback_buttons_are_votes_the_latest_wins_and_down_asks_for_the_answer(
+    running_bot,
+):
+    settings, standin = running_bot.services.settings, running_bot.standin
+    request_id = delivered_answer(settings, new_ts())
+    running_bot.interaction(button("answer_feedback", f"up {request_id}", "U0ASKER01", standin))
+    assert votes(settings) == [("U0ASKER01", 1, "button")]
+    [thanks] = standin.wait_for(lambda: standin.called("response"), timeout_s=5)
+    assert "Thanks" in thanks.params["text"]
+    running_bot.interaction(button("answer_feedback", f"down {request_id}", "U0ASKER01", standin))
+    assert votes(settings) == [("U0ASKER01", -1, "button")]  # one vote per person
+    [opened] = standin.called("views.open")
+    assert opened.params["view"]["private_metadata"] == request_id
+    running_bot.interaction(button("answer_feedback", "sideways", "U0ASKER02", standin))
+    assert votes(settings) == [("U0ASKER01", -1, "button")]
+
+
 def test_thumbs_down_button_votes_and_opens_the_correction_modal(running_bot):
+    """The vote buttons of answers posted before the feedback buttons still count."""
     settings, standin = running_bot.services.settings, running_bot.standin
     request_id = delivered_answer(settings, new_ts())
     response = running_bot.interaction(button("vote_down", request_id, "U0ASKER01", standin))

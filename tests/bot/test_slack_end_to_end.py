@@ -18,7 +18,7 @@ from faqbot.db.engine import session_scope
 from faqbot.db.models import VerifiedAnswer
 from faqbot.shared_state import redis_client
 from pipelines.bench.slack_requests import SECRET, block_action, mention, message, reaction
-from pipelines.bench.slack_standin import TOKEN, SlackStandIn
+from pipelines.bench.slack_standin import TEAM_ID, TOKEN, SlackStandIn
 from pipelines.bench.worker_pool import WorkerPool
 from tests.bot.conftest import start_bot, stop_bot
 from tests.conftest import settings_from, worker_env
@@ -107,7 +107,8 @@ def final_message(slack: SlackStandIn, channel: str, thread_ts: str | None = Non
     def done():
         for (where, _ts), state in list(slack.messages.items()):
             in_thread = thread_ts is None or state.get("thread_ts") == thread_ts
-            final = "vote_up" in str(state.get("blocks")) or ":warning:" in str(state.get("text"))
+            blocks, text = str(state.get("blocks")), str(state.get("text"))
+            final = "answer_feedback" in blocks or ":warning:" in text
             if where == channel and in_thread and final:
                 return state
         return None
@@ -115,26 +116,68 @@ def final_message(slack: SlackStandIn, channel: str, thread_ts: str | None = Non
     return slack.wait_for(done, timeout_s=240)
 
 
-def test_a_mention_gets_a_placeholder_then_a_cited_answer_with_vote_buttons(deployment, web_pages):
+def shown(message: dict) -> str:
+    """What the asker reads: a streamed message's text and its blocks."""
+    return f"{message.get('text')} {message.get('blocks')}"
+
+
+def test_a_mention_gets_a_status_then_a_natively_streamed_cited_answer(deployment, web_pages):
+    """The placeholder and the thread's status say what happens; the quote is streamed with
+    chat.startStream as soon as retrieval finds it; the stop call brings the sources and
+    Slack's feedback buttons, and the placeholder is gone. A 👍 reaction or feedback button
+    is one vote."""
     slack = deployment.standin
     event = mention("My VPN says error 809 at the hotel, what do I do?", channel="C0IT00001")
     assert deployment.event(event).status_code == 200
     answer = final_message(slack, "C0IT00001", thread_ts=event["ts"])
     [placeholder] = slack.called("chat.postMessage", channel="C0IT00001")
     assert placeholder.params["text"] == "Searching the knowledge base…"
-    assert answer["ts"] == placeholder.params.get("ts", answer["ts"])  # edited, not re-posted
-    blocks = answer["blocks"] if isinstance(answer["blocks"], list) else []
-    text = str(blocks)
+    [start] = slack.called("chat.startStream", channel="C0IT00001")
+    assert (start.params["thread_ts"], start.params["recipient_user_id"]) == (
+        event["ts"],
+        "U0ASKER01",
+    )
+    assert start.params["recipient_team_id"] == TEAM_ID
+    assert "NWH-Corporate-TLS" in answer["text"] and not answer["streaming"]
+    statuses = [
+        c.params["status"]
+        for c in slack.called("assistant.threads.setStatus", thread_ts=event["ts"])
+    ]
+    assert statuses[0] == "Searching the knowledge base…"
+    assert statuses[1].startswith("Reading ") and statuses[1].endswith("…")
+    assert list(slack.thread("C0IT00001", event["ts"])) == [("C0IT00001", answer["ts"])]
+    text = str(answer["blocks"])
     assert "*Sources*" in text
     assert f"<{web_pages}/vpn-remote-access.md|[1] " in text  # a link to the cited page
-    assert "SmolLM2" in text and "vote_down" in text
+    assert "SmolLM2" in text and "answer_feedback" in text
     with session_scope(deployment.services.settings) as session:
         [row] = [r for r in _answered(session) if r.thread_ts == event["ts"]]
         assert (row.reply_channel, row.reply_ts) == ("C0IT00001", answer["ts"])
-    # A 👍 on that message is a vote on that answer.
     deployment.event(reaction("+1", channel="C0IT00001", ts=answer["ts"], user="U0FAN0001"))
+    url = slack.response_url("feedback")
+    for _ in range(2):  # pressed twice: still one vote
+        press = block_action(
+            "answer_feedback", f"up {row.request_id}", "U0FAN0002", "C0IT00001", url
+        )
+        deployment.interaction(press)
     with session_scope(deployment.services.settings) as session:
-        assert feedback.tally(session, interactions.find(session, row.request_id))["up"] == 1
+        assert feedback.tally(session, interactions.find(session, row.request_id)) == {
+            "up": 2,
+            "down": 0,
+        }
+
+
+def test_where_slack_refuses_a_stream_the_answer_edits_the_placeholder(deployment):
+    slack = deployment.standin
+    slack.fail("chat.startStream", status=200, error="method_not_supported")
+    event = mention("How many vacation days do I get?", channel="C0IT00002", user="U0ASKER02")
+    deployment.event(event)
+    answer = final_message(slack, "C0IT00002", thread_ts=event["ts"])
+    assert slack.called("chat.startStream", channel="C0IT00002")  # asked, and refused
+    # The one message in the thread is the placeholder, edited into the answer.
+    assert list(slack.thread("C0IT00002", event["ts"])) == [("C0IT00002", answer["ts"])]
+    assert slack.called("chat.update", channel="C0IT00002", ts=answer["ts"])
+    assert "answer_feedback" in str(answer["blocks"]) and "*Sources*" in str(answer["blocks"])
 
 
 def test_a_direct_message_is_answered_in_the_dm(deployment):
@@ -143,7 +186,8 @@ def test_a_direct_message_is_answered_in_the_dm(deployment):
     )
     deployment.event(event)
     answer = final_message(deployment.standin, "D0DM00001")
-    assert answer.get("thread_ts") in (None, "") and "vote_up" in str(answer["blocks"])
+    # A stream is a reply: in a DM it goes under the question.
+    assert answer["thread_ts"] == event["ts"] and "answer_feedback" in str(answer["blocks"])
 
 
 def test_ask_replaces_its_ephemeral_placeholder_through_the_response_url(deployment):
@@ -155,7 +199,8 @@ def test_ask_replaces_its_ephemeral_placeholder_through_the_response_url(deploym
         lambda: [c for c in slack.called("response") if c.path.endswith("ask-e2e")], timeout_s=240
     )
     assert reply.params["replace_original"] is True
-    assert reply.params["response_type"] == "ephemeral" and "vote_up" in str(reply.params["blocks"])
+    assert reply.params["response_type"] == "ephemeral"
+    assert "answer_feedback" in str(reply.params["blocks"])
 
 
 def test_an_admin_adds_an_intranet_page_and_gets_the_report_in_their_dm(deployment, web_pages):
@@ -250,14 +295,12 @@ def test_an_experts_verified_reply_answers_the_question_asked_again_in_its_chann
     again = mention("The floor 3 printer says my job is held, why?", channel="C0PRINT01")
     deployment.event(again)
     answer = final_message(slack, "C0PRINT01", thread_ts=again["ts"])
-    assert "tap your badge" in str(answer["blocks"])
-    assert f"Verified by <@{ADMIN}> on " in str(answer["blocks"])
+    assert "tap your badge" in shown(answer)
+    assert f"Verified by <@{ADMIN}> on " in shown(answer)
     elsewhere = mention("The floor 3 printer says my job is held, why?", channel="C0OTHER01")
     deployment.event(elsewhere)
     other = final_message(slack, "C0OTHER01", thread_ts=elsewhere["ts"])
-    assert "tap your badge" not in str(other["blocks"]) and "Verified by" not in str(
-        other["blocks"]
-    )
+    assert "tap your badge" not in shown(other) and "Verified by" not in shown(other)
 
 
 def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_review(deployment):
@@ -267,7 +310,7 @@ def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_revie
 
     slack, settings = deployment.standin, deployment.services.settings
     channel, fix = "C0GYM0001", "The gym on floor 2 opens at 6:00 with your badge."
-    asked = mention("When does the office gym open?", channel=channel)
+    asked = mention("When does the office gym open?", channel=channel, user="U0ASKER03")
     deployment.event(asked)
     first = final_message(slack, channel, thread_ts=asked["ts"])
     with session_scope(settings) as session:
@@ -276,17 +319,18 @@ def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_revie
     form = view_submission("U0MEMBER1", "correction", values, private_metadata=request_id)
     assert "went to the knowledge-base admins" in deployment.interaction(form).text
 
-    before = mention("What time does the office gym open?", channel=channel)
+    before = mention("What time does the office gym open?", channel=channel, user="U0ASKER03")
     deployment.event(before)
-    assert "6:00" not in str(final_message(slack, channel, thread_ts=before["ts"])["blocks"])
+    assert "6:00" not in shown(final_message(slack, channel, thread_ts=before["ts"]))
 
     listed = deployment.command("/faq-admin", "review", user=ADMIN).json()
-    [key] = {e["value"] for b in listed["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    buttons = [e for b in listed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    [key] = {e["value"] for e in buttons if e["value"].startswith("correction:")}
     url = slack.response_url("review-approve")
     deployment.interaction(block_action("review_approve", key, ADMIN, channel, url))
     slack.wait_for(lambda: [c for c in slack.called("response") if "approved" in str(c.params)])
 
-    after = mention("What time does the office gym open?", channel=channel)
+    after = mention("What time does the office gym open?", channel=channel, user="U0ASKER04")
     deployment.event(after)
     answer = final_message(slack, channel, thread_ts=after["ts"])
-    assert fix in str(answer["blocks"]) and f"Verified by <@{ADMIN}> on " in str(answer["blocks"])
+    assert fix in shown(answer) and f"Verified by <@{ADMIN}> on " in shown(answer)

@@ -20,7 +20,14 @@ EVENT_SCOPES = {
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
 }
-CALL_SCOPES = {"chat:write", "commands", "files:read", "files:write", "usergroups:read"}
+CALL_SCOPES = {
+    "assistant:write",
+    "chat:write",
+    "commands",
+    "files:read",
+    "files:write",
+    "usergroups:read",
+}
 
 
 def manifest() -> dict:
@@ -56,6 +63,6 @@ def test_the_manifest_declares_the_slash_commands_the_bot_handles(tmp_path):
         "on_message",
         "on_reaction_added",
         "on_reaction_removed",
-        "on_vote_up",
-        "on_vote_down",
+        "on_feedback",
+        "on_vote",
     } <= handlers(tmp_path)

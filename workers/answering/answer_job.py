@@ -54,7 +54,12 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> Answ
         # The cited quote is shown as soon as retrieval has found it; the model's text replaces
         # it only once a passage backs it (the final answer), so half-written text is never shown.
         answer = answer_question(
-            chain, request.question, labels=labels, history=history, on_draft=sink.text
+            chain,
+            request.question,
+            labels=labels,
+            history=history,
+            on_draft=sink.text,
+            on_status=sink.status,
         )
     built_from = [passage.visibility for passage in answer.retrieved]
     built_from += [turn.visibility for turn in history]

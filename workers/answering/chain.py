@@ -56,6 +56,7 @@ from workers.store.base import Hit, KnowledgeStore, asker_labels
 
 RELATED = 3
 DRAFT_EVENT = "faqbot_draft"
+STATUS_EVENT = "faqbot_status"  # {"state": "reading", "sources": n} | {"state": "writing"}
 
 
 def build_answer_chain(
@@ -102,12 +103,15 @@ def answer_question(
     history: list[Turn] | None = None,
     on_text: Callable[[str], None] | None = None,
     on_draft: Callable[[str], None] | None = None,
+    on_status: Callable[[str, int], None] | None = None,
 ) -> Answer:
     """Runs the chain; `on_draft` gets the cited extractive answer as soon as retrieval has
-    found one, `on_text` the sanitised model text so far as tokens arrive. `history`: earlier
+    found one, `on_text` the sanitised model text so far as tokens arrive, `on_status` what
+    it does next ("reading", with the number of documents; "writing"). `history`: earlier
     turns of the conversation, oldest first. `labels` (what the asker may see) defaults to
     public sources plus `channel`'s."""
-    callbacks = [_TextSink(on_text, on_draft)] if on_text or on_draft else []
+    hooks = (on_text, on_draft, on_status)
+    callbacks = [_TextSink(*hooks)] if any(hooks) else []
     asked = Question(question, labels or asker_labels(channel), history or [])
     return chain.invoke(asked, {"callbacks": callbacks})
 
@@ -154,6 +158,10 @@ def _retrieve(
     retrieve_ms = (time.perf_counter() - started) * 1000
     draft, window = "", []
     if grounded:
+        documents = len({hit.chunk.doc_key for hit in hits})
+        dispatch_custom_event(
+            STATUS_EVENT, {"state": "reading", "sources": documents}, config=config
+        )
         scored = score_sentences(query, vector, evidence)
         draft = sanitise(extractive_answer(evidence, scored))
         if draft:
@@ -186,6 +194,7 @@ def _generate(
     """Streams (so `on_text` sees tokens from any chat model) and stops at the first complete
     sentence that no passage backs: nothing after it could be kept."""
     started = time.perf_counter()
+    dispatch_custom_event(STATUS_EVENT, {"state": "writing"}, config=config)
     inputs = {"question": state.asked.question, **prompt_context(state).model_dump()}
     message, kept, dropped = None, [], []
     stream = prompt_and_model.stream(inputs, config)
@@ -301,12 +310,11 @@ def _timings(state: Retrieved, generate_ms: float) -> dict[str, float]:
 
 
 class _TextSink(BaseCallbackHandler):
-    """Hands out the draft when it is ready, and the sanitised model text so far."""
+    """Hands out the draft when it is ready, the sanitised model text so far, and what the
+    chain does next."""
 
-    def __init__(
-        self, on_text: Callable[[str], None] | None, on_draft: Callable[[str], None] | None
-    ):
-        self.on_text, self.on_draft = on_text, on_draft
+    def __init__(self, on_text, on_draft, on_status=None):
+        self.on_text, self.on_draft, self.on_status = on_text, on_draft, on_status
         self.text = ""
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
@@ -317,3 +325,5 @@ class _TextSink(BaseCallbackHandler):
     def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
         if name == DRAFT_EVENT and self.on_draft:
             self.on_draft(data["text"])
+        elif name == STATUS_EVENT and self.on_status:
+            self.on_status(data["state"], data.get("sources", 0))

@@ -9,16 +9,16 @@ import re
 from faqbot.contracts import Answer, Citation, IngestReport, RemovalReport, Verification
 from faqbot.slack import (
     ESCALATE,
+    FEEDBACK,
     VERIFIED_CONFIRM,
     VERIFIED_EDIT,
     VERIFIED_RETIRE,
-    VOTE_DOWN,
-    VOTE_UP,
     escape,
     mention,
 )
 
 SECTION_CHARS = 3000
+STREAM_CHARS = 12_000  # chat.startStream / appendStream: markdown_text per call
 MESSAGE_BLOCKS = 50
 BAR_CELLS = 20
 
@@ -79,26 +79,33 @@ def footer(answer: Answer, reference: str) -> str:
     )
 
 
-def answer_buttons(request_id: str) -> dict:
-    """👍 and 👎 (votes), and "Still need help?" (the question goes to the channel's experts)."""
+def answer_buttons(request_id: str) -> list[dict]:
+    """Slack's own 👍 / 👎 (feedback buttons: a vote; 👎 also asks for the right answer), and
+    "Still need help?" (the question goes to the channel's experts)."""
 
-    def button(action_id: str, text: str) -> dict:
+    def vote(direction: str, label: str, emoji: str) -> dict:
         return {
-            "type": "button",
-            "action_id": action_id,
-            "value": request_id,
-            "text": {"type": "plain_text", "text": text, "emoji": True},
+            "text": {"type": "plain_text", "text": emoji},
+            "accessibility_label": label,
+            "value": f"{direction} {request_id}",
         }
 
-    return {
-        "type": "actions",
-        "block_id": f"votes:{request_id[:40]}",
-        "elements": [
-            button(VOTE_UP, "👍 Helpful"),
-            button(VOTE_DOWN, "👎 Not helpful"),
-            button(ESCALATE, "🙋 Still need help?"),
-        ],
+    feedback = {
+        "type": "feedback_buttons",
+        "action_id": FEEDBACK,
+        "positive_button": vote("up", "This answer helped", "👍"),
+        "negative_button": vote("down", "This answer did not help", "👎"),
     }
+    escalate = {
+        "type": "button",
+        "action_id": ESCALATE,
+        "value": request_id,
+        "text": {"type": "plain_text", "text": "🙋 Still need help?", "emoji": True},
+    }
+    return [
+        {"type": "context_actions", "block_id": f"votes:{request_id[:40]}", "elements": [feedback]},
+        {"type": "actions", "block_id": f"help:{request_id[:40]}", "elements": [escalate]},
+    ]
 
 
 def verification_text(verification: Verification) -> str:
@@ -109,16 +116,53 @@ def verification_text(verification: Verification) -> str:
 
 
 def answer_blocks(answer: Answer, request_id: str) -> list[dict]:
+    return answer_body_blocks(answer) + answer_tail_blocks(answer, request_id)
+
+
+def answer_body_blocks(answer: Answer) -> list[dict]:
+    """The answer itself (what a native stream writes as text)."""
     blocks = [section(piece) for piece in split_text(escape(answer.answer))]
     if answer.verification:
         blocks.insert(0, context(verification_text(answer.verification)))
+    return blocks
+
+
+def answer_tail_blocks(answer: Answer, request_id: str) -> list[dict]:
+    """Everything under the answer: its sources, the footer, the feedback and help buttons
+    (what a native stream's stop call attaches)."""
+    blocks = []
     cited = answer.citations or answer.related
     if cited:
         heading = "*Sources*" if answer.citations else "*Related documents*"
         blocks += [{"type": "divider"}, section(heading)]
         blocks += [citation_block(c) for c in cited]
-    blocks += [context(footer(answer, request_id[:8])), answer_buttons(request_id)]
-    return blocks
+    return [*blocks, context(footer(answer, request_id[:8])), *answer_buttons(request_id)]
+
+
+def streamed_markdown(answer: Answer) -> str:
+    """The answer as a native stream writes it, escaped as blocks are (text from documents
+    and the model must not ping or link), the verified badge first."""
+    text = stream_text(answer.answer)
+    if answer.verification:
+        text = f"{verification_text(answer.verification)}\n\n{text}"
+    return text[:STREAM_CHARS]
+
+
+def stream_text(text: str) -> str:
+    return escape(text)[:STREAM_CHARS]
+
+
+STATUS_TEXT = {
+    "searching": "Searching the knowledge base…",
+    "reading": "Reading {n} sources…",
+    "writing": "Writing…",
+}
+
+
+def status_text(state: str, sources: int = 0) -> str:
+    if state == "reading" and sources == 1:
+        return "Reading 1 source…"
+    return STATUS_TEXT.get(state, "Working on it…").format(n=sources)
 
 
 def streaming_blocks(partial: str) -> list[dict]:

@@ -102,6 +102,11 @@ class SlackMessageSink:
     def started(self) -> None:
         self._message()
 
+    def status(self, state: str, sources: int = 0) -> None:
+        """Nothing to edit: the placeholder already says "Searching the knowledge base…", the
+        quote replaces it milliseconds after "reading", and the quote's own line says it is
+        being written. An edit per step would spend chat.update's per-workspace limit."""
+
     def text(self, partial: str) -> None:
         self._update_quietly(escape(partial[:3000]) or "…", ui.streaming_blocks(partial))
 

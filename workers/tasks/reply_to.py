@@ -6,6 +6,7 @@ from faqbot.contracts import Reply
 from faqbot.settings import Settings
 from workers.sinks import NullSink, RedisListSink, ReplySink
 from workers.slack.message_sinks import SlackMessageSink, SlackResponseUrlSink
+from workers.slack.stream_sink import SlackStreamSink
 
 
 def sink_for(
@@ -19,5 +20,7 @@ def sink_for(
     if reply.kind == "slack" and reply.response_url:
         return SlackResponseUrlSink(reply, request_id, view)
     if reply.kind == "slack" and reply.channel:
+        if view == "answer" and settings.slack_native_streaming:
+            return SlackStreamSink(settings, reply, request_id, view)
         return SlackMessageSink(settings, reply, request_id, view)
     raise ValueError(f"reply {reply.kind!r}: not available in this process")

@@ -21,7 +21,7 @@ ISSUE_KEYS = (
     "p50_final_ms",
     "p95_final_ms",
 )
-ANSWER = {"text": "Use the TLS profile [1].", "blocks": [{"action_id": "vote_up"}]}
+ANSWER = {"text": "Use the TLS profile [1].", "blocks": [{"action_id": "answer_feedback"}]}
 APOLOGY = {"text": ":warning: Sorry, I couldn't finish this (boom). Reference `abcd1234`"}
 
 

@@ -8,9 +8,8 @@ import pytest
 from faqbot import keys
 from faqbot.contracts import Answer, Citation, IngestReport, Reply, Verification
 from faqbot.errors import TransientError
-from faqbot.settings import Settings
 from faqbot.shared_state import shared_keys
-from pipelines.bench.slack_standin import TOKEN, SlackStandIn
+from pipelines.bench.slack_standin import TOKEN
 from workers.slack import blocks as ui
 from workers.slack import message_sinks
 
@@ -40,20 +39,6 @@ def answer(text: str = "Reset it in the portal [1].", citations: int = 1) -> Ans
     )
 
 
-@pytest.fixture
-def slack():
-    with SlackStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def slack_settings(settings, slack) -> Settings:
-    return Settings(
-        _env_file=None,
-        **settings.model_dump() | {"slack_bot_token": TOKEN, "slack_api_url": slack.api_url},
-    )
-
-
 def test_text_from_documents_and_the_model_cannot_ping_or_inject_markup():
     result = answer("Ask <!channel> & <@U123> about <https://evil.example|this>")
     rendered = str(ui.answer_blocks(result, "r" * 32))
@@ -66,13 +51,20 @@ def test_text_from_documents_and_the_model_cannot_ping_or_inject_markup():
 def test_the_answer_block_has_sources_a_footer_naming_model_and_adapter_and_its_buttons():
     blocks = ui.answer_blocks(answer(), "abcdef0123456789")
     kinds = [block["type"] for block in blocks]
-    assert kinds == ["section", "divider", "section", "section", "context", "actions"]
+    assert kinds == ["section", "divider", "section", "section", "context", "context_actions"] + [
+        "actions"
+    ]
     assert blocks[2]["text"]["text"] == "*Sources*"
     footer = blocks[4]["elements"][0]["text"]
     assert "microsoft/Phi-3-mini-4k-instruct" in footer and "2026-11-20-a" in footer
     assert "`abcdef01`" in footer
-    assert [b["action_id"] for b in blocks[5]["elements"]] == ["vote_up", "vote_down", "escalate"]
-    assert {b["value"] for b in blocks[5]["elements"]} == {"abcdef0123456789"}
+    [feedback] = blocks[5]["elements"]  # Slack's own 👍 / 👎
+    assert (feedback["type"], feedback["action_id"]) == ("feedback_buttons", "answer_feedback")
+    assert feedback["positive_button"]["value"] == "up abcdef0123456789"
+    assert feedback["negative_button"]["value"] == "down abcdef0123456789"
+    assert [(b["action_id"], b["value"]) for b in blocks[6]["elements"]] == [
+        ("escalate", "abcdef0123456789")
+    ]
 
 
 def test_long_answers_are_split_within_slacks_limits():
@@ -117,7 +109,7 @@ def test_when_the_bot_never_posted_a_placeholder_the_worker_posts_its_own(
     sink.finished(answer())
     [own] = slack.called("chat.postMessage", channel="C0IT00002")
     assert own.params["thread_ts"] == "2.0"
-    assert "vote_up" in str(slack.messages[sink.location()]["blocks"])
+    assert "answer_feedback" in str(slack.messages[sink.location()]["blocks"])
     # The bot's late placeholder then loses: the key already names the worker's message.
     assert shared_keys(slack_settings).get(reply.key) == " ".join(sink.location())
 
@@ -181,7 +173,7 @@ def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
         sink.finished(answer())
     assert raised.value.retry_after == 0 or raised.value.retry_after is None
     sink.finished(answer())  # the task's retry: delivered
-    assert "vote_up" in str(slack.messages[sink.location()]["blocks"])
+    assert "answer_feedback" in str(slack.messages[sink.location()]["blocks"])
 
 
 def test_ingestion_reports_reach_the_admin_as_text():
