@@ -327,6 +327,13 @@ def bench_soak(
     timeout: Annotated[
         float | None, typer.Option(min=1, help="Seconds to wait for the last final reply.")
     ] = None,
+    both_paths: Annotated[
+        bool,
+        typer.Option(
+            "--both-paths",
+            help="Run it twice, with native streaming and with chat.update edits, and compare.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """The whole system under a steady stream of questions, with one worker killed midway.
@@ -335,25 +342,49 @@ def bench_soak(
     loopback, sends signed @mentions from U users at RATE per second, and SIGKILLs the first
     worker's process group after half of them. Every question must get exactly one final
     answer or apology: reports lost, duplicated, and p50/p95 from question to placeholder and
-    to the final message. FAQBOT_LLM_MAX_NEW_TOKENS and the bot tuning apply.
+    to the final message. FAQBOT_LLM_MAX_NEW_TOKENS, FAQBOT_SLACK_NATIVE_STREAMING and the bot
+    tuning apply; --both-paths runs it with streaming on, then off, and gives the ratio of
+    their times to first text.
     """
     from pipelines.bench.queue_runs import BenchUnavailable
     from pipelines.bench.soak import run_soak_benchmark
 
+    settings = load_settings()
+    paths = [True, False] if both_paths else [settings.slack_native_streaming]
+    runs = {}
     try:
-        result = run_soak_benchmark(
-            load_settings(),
-            questions=questions,
-            users=users,
-            workers=workers,
-            rate=rate,
-            redis_url=redis_url,
-            timeout_s=timeout,
-            progress=ProgressBar(as_json),
-        )
+        for native in paths:
+            runs["native_stream" if native else "chat_update"] = run_soak_benchmark(
+                settings.model_copy(update={"slack_native_streaming": native}),
+                questions=questions,
+                users=users,
+                workers=workers,
+                rate=rate,
+                redis_url=redis_url,
+                timeout_s=timeout,
+                progress=ProgressBar(as_json),
+            )
     except BenchUnavailable as exc:
         fail(str(exc))
-    _print_figures(result, f"Soak: {questions} questions, {workers} workers", as_json)
+    title = f"Soak: {questions} questions, {workers} workers"
+    if not both_paths:
+        return _print_figures(next(iter(runs.values())), title, as_json)
+    native, edits = runs["native_stream"], runs["chat_update"]
+    if native["p50_first_text_ms"] and edits["p50_first_text_ms"]:
+        runs["first_text_p50_ratio"] = round(
+            native["p50_first_text_ms"] / edits["p50_first_text_ms"], 3
+        )
+    _emit(runs, as_json, lambda result: _paths_table(result, title))
+
+
+def _paths_table(runs: dict, title: str) -> None:
+    table = Table("figure", "native stream", "chat.update", title=title)
+    for key in runs["native_stream"]:
+        if key != "lost_detail":
+            table.add_row(key, str(runs["native_stream"][key]), str(runs["chat_update"][key]))
+    out.print(table)
+    if "first_text_p50_ratio" in runs:
+        out.print(f"time to first text, p50, native / chat.update: {runs['first_text_p50_ratio']}")
 
 
 def _print_figures(result: dict, title: str, as_json: bool) -> None:

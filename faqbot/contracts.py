@@ -16,6 +16,7 @@ REMOVE_SOURCE = "faqbot.remove_source"
 SWEEP = "faqbot.sweep"
 RETRAIN = "faqbot.retrain"
 REPORT = "faqbot.weekly_report"
+SUGGEST = "faqbot.suggested_prompts"
 
 ANSWERS_QUEUE = "answers"  # latency-sensitive: give it workers of its own
 INGEST_QUEUE = "ingest"
@@ -28,6 +29,7 @@ ROUTES = {
     REMOVE_SOURCE: INGEST_QUEUE,
     SWEEP: INGEST_QUEUE,
     REPORT: INGEST_QUEUE,  # needs the embedder and the store, as ingestion does
+    SUGGEST: INGEST_QUEUE,
     RETRAIN: TRAINING_QUEUE,
 }
 

@@ -57,6 +57,17 @@ def source_lock(source_id: str) -> str:
     return f"{PREFIX}lock:source:{source_id}"
 
 
+# The app's Messages tab: the suggested prompts a worker computes each day from the most asked
+# questions, and who has had the welcome.
+SUGGESTED_PROMPTS = f"{PREFIX}slack:suggested-prompts"
+SUGGESTED_PROMPTS_TTL_S = 3 * 24 * 3600  # outlives a missed day or two, not a stale month
+WELCOMED_TTL_S = 365 * 24 * 3600
+
+
+def welcomed(user: str) -> str:
+    return f"{PREFIX}slack:welcomed:{user}"
+
+
 def bench_reply(token: str) -> str:
     """A benchmark's reply list (a Redis list sink)."""
     return f"{PREFIX}bench:reply:{token}"

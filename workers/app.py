@@ -13,13 +13,14 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_process_init
 
-from faqbot.contracts import REPORT, RETRAIN, SWEEP
+from faqbot.contracts import REPORT, RETRAIN, SUGGEST, SWEEP
 from faqbot.errors import first_line
 from faqbot.queue import READY_MESSAGE, celery_app
 from faqbot.settings import Settings, crontab_schedule
 from workers.worker_process import warm_up
 
 log = logging.getLogger("faqbot.worker")
+SUGGESTIONS_SCHEDULE = "15 5 * * *"  # the Messages tab's prompts, each day at 05:15 UTC
 
 
 @dataclass
@@ -42,6 +43,7 @@ def worker_app(settings: Settings) -> Celery:
     for name, task, line in (
         ("retrain", RETRAIN, settings.retrain_schedule),
         ("weekly-report", REPORT, settings.report_schedule),
+        ("suggested-prompts", SUGGEST, SUGGESTIONS_SCHEDULE),
     ):
         if line.strip():
             app.conf.beat_schedule[name] = {"task": task, "schedule": crontab_schedule(line)}

@@ -1,5 +1,6 @@
 """Events: @mentions, DMs and follow-ups in threads the bot answered become questions;
-reactions on the bot's answers become votes, and ✅ on an expert's reply a verified answer."""
+reactions on the bot's answers become votes, and ✅ on an expert's reply a verified answer;
+opening the app's Messages tab shows suggested prompts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import feedback, verification
+from bot import feedback, messages_tab, verification
 from bot.admin.auth import AdminCheck
 from bot.questions import is_followed_thread, take_message
 from bot.services import BotServices
@@ -43,3 +44,8 @@ def register(app: App, services: BotServices) -> None:
     @app.event("reaction_removed")
     def on_reaction_removed(event: dict) -> None:
         feedback.on_reaction(services.settings, event, added=False)
+
+    @app.event("app_home_opened")
+    def on_app_home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
+        """The Messages tab: suggested prompts, and a welcome the first time."""
+        messages_tab.on_opened(services, client, event, context.get("set_suggested_prompts"))

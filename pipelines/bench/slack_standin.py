@@ -210,6 +210,14 @@ class SlackStandIn:
             return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True}
 
+    def _assistant_threads_setSuggestedPrompts(self, params: dict) -> dict:
+        prompts = params.get("prompts")
+        if not params.get("channel_id") or not isinstance(prompts, list) or not prompts:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(prompts) > 4 or not all(p.get("title") and p.get("message") for p in prompts):
+            return {"ok": False, "error": "invalid_prompts"}
+        return {"ok": True}
+
     def _chat_delete(self, params: dict) -> dict:
         with self._lock:
             self.messages.pop((params["channel"], params["ts"]), None)

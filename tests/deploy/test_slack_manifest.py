@@ -19,6 +19,7 @@ EVENT_SCOPES = {
     "message.im": "im:history",
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
+    "app_home_opened": None,  # needs no scope of its own
 }
 CALL_SCOPES = {
     "assistant:write",
@@ -47,7 +48,7 @@ def test_the_manifest_subscribes_to_every_event_and_scope_the_bot_uses_and_no_mo
     events = set(settings["event_subscriptions"]["bot_events"])
     assert events == set(EVENT_SCOPES)
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == set(EVENT_SCOPES.values()) | CALL_SCOPES
+    assert scopes == {scope for scope in EVENT_SCOPES.values() if scope} | CALL_SCOPES
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
 
@@ -65,4 +66,5 @@ def test_the_manifest_declares_the_slash_commands_the_bot_handles(tmp_path):
         "on_reaction_removed",
         "on_feedback",
         "on_vote",
+        "on_app_home_opened",
     } <= handlers(tmp_path)

@@ -120,8 +120,14 @@ def answer_blocks(answer: Answer, request_id: str) -> list[dict]:
 
 
 def answer_body_blocks(answer: Answer) -> list[dict]:
-    """The answer itself (what a native stream writes as text)."""
-    blocks = [section(piece) for piece in split_text(escape(answer.answer))]
+    """The answer itself (what a native stream writes as text): a markdown block where it
+    holds a list or a table, which mrkdwn sections cannot draw; sections otherwise, and
+    whenever it is longer than one markdown block may be."""
+    text = escape(answer.answer)
+    if wants_markdown(answer.answer) and len(text) <= STREAM_CHARS:
+        blocks = [{"type": "markdown", "text": text}]
+    else:
+        blocks = [section(piece) for piece in split_text(text)]
     if answer.verification:
         blocks.insert(0, context(verification_text(answer.verification)))
     return blocks
@@ -146,6 +152,15 @@ def streamed_markdown(answer: Answer) -> str:
     if answer.verification:
         text = f"{verification_text(answer.verification)}\n\n{text}"
     return text[:STREAM_CHARS]
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+\S", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$", re.MULTILINE)
+
+
+def wants_markdown(text: str) -> bool:
+    """A list (two items or more) or a Markdown table."""
+    return len(_LIST_ITEM.findall(text)) >= 2 or bool(_TABLE_RULE.search(text))
 
 
 def stream_text(text: str) -> str:

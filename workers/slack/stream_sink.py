@@ -6,7 +6,9 @@ arrive with the stop call, and the thread shows what the bot is doing
 Whatever Slack refuses, the answer is not lost: a stream that cannot start (a workspace or
 surface without streaming, a missing recipient) falls back to editing the placeholder
 (SlackMessageSink); a stream that ends under it (streams live about five minutes, or the asker
-pressed stop) is finished with chat.update on the streamed message."""
+pressed stop) is finished with chat.update on the streamed message. Once a stream starts, the
+placeholder key names it: a task redelivered after its worker died replaces that half-written
+message with its own stream, so the thread ends with one answer."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from faqbot.contracts import Answer, Reply, TaskResult
+from faqbot.keys import PLACEHOLDER_TTL_S
 from faqbot.settings import Settings
 from workers.slack import blocks as ui
 from workers.slack.message_sinks import SlackMessageSink, View, transient
@@ -99,6 +102,8 @@ class SlackStreamSink(SlackMessageSink):
         placeholder = self._where
         self.stream, self.streamed, self.open = (started["channel"], started["ts"]), markdown, True
         self._where = self.stream
+        if self.reply.key:  # a redelivered task finds this message, not the deleted placeholder
+            self.keys.put(self.reply.key, " ".join(self.stream), PLACEHOLDER_TTL_S)
         self._drop(placeholder)
         return True
 

@@ -3,7 +3,7 @@ calls a plain function that tests call directly."""
 
 from workers.tasks.answer import answer_task
 from workers.tasks.ingest import ingest_task, remove_source_task
-from workers.tasks.report import weekly_report_task
+from workers.tasks.report import suggested_prompts_task, weekly_report_task
 from workers.tasks.sweep import sweep_task
 from workers.tasks.training import retrain_task
 
@@ -12,6 +12,7 @@ __all__ = [
     "ingest_task",
     "remove_source_task",
     "retrain_task",
+    "suggested_prompts_task",
     "sweep_task",
     "weekly_report_task",
 ]

@@ -1,11 +1,12 @@
-"""The weekly report to the admin channel, run by `faqbot beat` (FAQBOT_REPORT_SCHEDULE) on the
-ingest queue, whose workers hold the embedder and the store it needs."""
+"""Work for admins and the Messages tab that `faqbot beat` schedules on the ingest queue, whose
+workers hold the embedder and the store: the weekly report (FAQBOT_REPORT_SCHEDULE) and the
+day's suggested prompts."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from faqbot.contracts import REPORT, ReportSummary
+from faqbot.contracts import REPORT, SUGGEST, ReportSummary
 from workers.worker_process import process_settings
 
 
@@ -23,3 +24,16 @@ def weekly_report_task() -> ReportSummary:
         return ReportSummary(posted=False, reason="FAQBOT_SLACK_BOT_TOKEN is not set")
     embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
     return post_weekly_report(settings, get_store(settings), embedder, web_client(settings))
+
+
+@shared_task(name=SUGGEST)
+def suggested_prompts_task() -> list[str]:
+    """The most asked questions of the last 30 days, as the Messages tab's prompts."""
+    from faqbot.db.migrate import ensure_schema
+    from pipelines.curation.suggestions import refresh_suggested_prompts
+    from workers.embedder import get_embedder
+
+    settings = process_settings()
+    ensure_schema(settings)
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    return refresh_suggested_prompts(settings, embedder)

@@ -194,3 +194,18 @@ def test_a_verified_answer_says_who_verified_it_and_when_it_may_be_out_of_date()
     first = ui.answer_blocks(fresh, "r" * 32)[0]["elements"][0]["text"]
     assert first == ":white_check_mark: Verified by <@U0EXPERT1> on 2026-12-01"
     assert "may be out of date" in ui.answer_blocks(stale, "r" * 32)[0]["elements"][0]["text"]
+
+
+def test_lists_and_tables_are_drawn_as_markdown_and_plain_answers_as_sections():
+    listed = answer("Do this:\n1. Open the portal [1].\n2. Press *Reset* <now>.")
+    [body, *_] = ui.answer_blocks(listed, "r" * 32)
+    assert body == {
+        "type": "markdown",
+        "text": "Do this:\n1. Open the portal [1].\n2. Press *Reset* &lt;now&gt;.",
+    }
+    table = answer("| Error | Fix |\n|---|---|\n| 809 | Use TLS [1] |")
+    assert ui.answer_blocks(table, "r" * 32)[0]["type"] == "markdown"
+    plain = answer("Reset it in the portal - it takes a minute [1].")
+    assert ui.answer_blocks(plain, "r" * 32)[0]["type"] == "section"
+    long_list = answer("\n".join(f"- step {n} of many" for n in range(800)))  # over 12,000
+    assert ui.answer_blocks(long_list, "r" * 32)[0]["type"] == "section"

@@ -124,3 +124,17 @@ def test_the_stand_in_refuses_a_channel_stream_without_its_recipient(slack):
     client.chat_stopStream(channel="D0DM00009", ts=started["ts"])
     with pytest.raises(SlackApiError, match="message_not_in_streaming_state"):
         client.chat_appendStream(channel="D0DM00009", ts=started["ts"], markdown_text="b")
+
+
+def test_a_redelivered_answer_replaces_the_dead_workers_half_streamed_message(
+    slack_settings, slack, placeholder
+):
+    first = SlackStreamSink(slack_settings, placeholder[0], "req9")
+    first.started()
+    first.text("Reset it in")  # and then its worker is killed
+    again = SlackStreamSink(slack_settings, placeholder[0], "req9")
+    again.started()
+    again.text(QUOTE)
+    again.finished(answer(QUOTE))
+    [message] = slack.thread(CHANNEL, THREAD).values()  # one message: the new answer
+    assert message["text"] == QUOTE and "answer_feedback" in str(message["blocks"])
