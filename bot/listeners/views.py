@@ -16,6 +16,14 @@ from faqbot.db.engine import session_scope
 from faqbot.db.review_queue import EDIT
 
 
+def edited_answer(ack: Ack, view: dict, if_empty: str) -> str:
+    """The text of an edit form's answer; an empty one is refused in the form."""
+    text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()
+    if not text:
+        ack(response_action="errors", errors={"answer": if_empty})
+    return text
+
+
 def register(app: App, services: BotServices) -> None:
     admins = AdminCheck(services.settings)
 
@@ -49,9 +57,8 @@ def register(app: App, services: BotServices) -> None:
 
     @app.view(ui.REVIEW_EDIT_VIEW)
     def on_review_edit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()
+        text = edited_answer(ack, view, "Write the answer to approve.")
         if not text:
-            ack(response_action="errors", errors={"answer": "Write the answer to approve."})
             return
         note = review.decide(
             services.settings,
@@ -66,9 +73,8 @@ def register(app: App, services: BotServices) -> None:
     @app.view(ui.VERIFIED_EDIT_VIEW)
     def on_verified_edit(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         """A verifier's edit on review: served as edited, due for review again later."""
-        text = (view["state"]["values"]["answer"]["text"].get("value") or "").strip()
+        text = edited_answer(ack, view, "Write the answer to save.")
         if not text:
-            ack(response_action="errors", errors={"answer": "Write the answer to save."})
             return
         note = verification.review(
             services.settings,

@@ -134,13 +134,13 @@ class SlackStreamSink(SlackMessageSink):
         if self.open and markdown.startswith(self.streamed) and markdown != self.streamed:
             self._append(markdown[len(self.streamed) :])
         channel, ts = self.stream
+        tail = ui.answer_tail_blocks(result, self.request_id)
+        fits = len(tail) <= ui.MESSAGE_BLOCKS  # else the rewrite below posts the overflow
         try:
             if self.open:
-                self.client.chat_stopStream(
-                    channel=channel, ts=ts, blocks=ui.answer_tail_blocks(result, self.request_id)
-                )
+                self.client.chat_stopStream(channel=channel, ts=ts, blocks=tail if fits else None)
                 self.open = False
-                if self.streamed == markdown:
+                if self.streamed == markdown and fits:
                     return
         except SlackApiError as exc:
             retry = transient(exc)

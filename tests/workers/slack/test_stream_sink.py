@@ -138,3 +138,14 @@ def test_a_redelivered_answer_replaces_the_dead_workers_half_streamed_message(
     again.finished(answer(QUOTE))
     [message] = slack.thread(CHANNEL, THREAD).values()  # one message: the new answer
     assert message["text"] == QUOTE and "answer_feedback" in str(message["blocks"])
+
+
+def test_sources_beyond_one_messages_blocks_go_on_in_the_thread(slack_settings, slack, placeholder):
+    sink = SlackStreamSink(slack_settings, placeholder[0], "req9")
+    sink.started()
+    sink.text(QUOTE)
+    sink.finished(answer(QUOTE, citations=60))
+    message = streamed(slack)
+    assert len(message["blocks"]) == 50 and not message["streaming"]
+    [overflow] = [c for c in slack.called("chat.postMessage") if c.params.get("blocks")]
+    assert overflow.params["thread_ts"] == THREAD
