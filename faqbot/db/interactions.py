@@ -110,6 +110,13 @@ def mark_delivered(
         row.reply_channel, row.reply_ts = location
 
 
+def record_reply(session: Session, request_id: str, location: tuple[str, str]) -> None:
+    """Where the answer is shown while it is still being written, so a reaction on it then
+    is a vote too."""
+    row = find(session, request_id, lock=True)
+    row.reply_channel, row.reply_ts = location
+
+
 def thread_history(
     session: Session, request: AnswerRequest, turns: int, labels: list[str]
 ) -> list[Turn]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import shutil
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -114,6 +115,21 @@ def final_message(slack: SlackStandIn, channel: str, thread_ts: str | None = Non
         return None
 
     return slack.wait_for(done, timeout_s=240)
+
+
+def delivered_in(settings, channel: str, ts: str):
+    """The answer the message carries, once the worker has recorded it (just after the
+    message became final)."""
+
+    def recorded():
+        with session_scope(settings) as session:
+            return feedback.by_reply(session, channel, ts)
+
+    deadline = time.monotonic() + 10
+    while (row := recorded()) is None:
+        assert time.monotonic() < deadline, f"no answer recorded for {channel} {ts}"
+        time.sleep(0.05)
+    return row
 
 
 def shown(message: dict) -> str:
@@ -264,8 +280,7 @@ def test_an_experts_verified_reply_answers_the_question_asked_again_in_its_chann
     asked = mention("Why does the printer on floor 3 say held job?", channel="C0PRINT01")
     deployment.event(asked)
     first = final_message(slack, "C0PRINT01", thread_ts=asked["ts"])
-    with session_scope(settings) as session:
-        request_id = feedback.by_reply(session, "C0PRINT01", first["ts"]).request_id
+    request_id = delivered_in(settings, "C0PRINT01", first["ts"]).request_id
     url = slack.response_url("need-help")
     deployment.interaction(block_action("escalate", request_id, "U0ASKER01", "C0PRINT01", url))
     [handover] = slack.wait_for(
@@ -313,8 +328,7 @@ def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_revie
     asked = mention("When does the office gym open?", channel=channel, user="U0ASKER03")
     deployment.event(asked)
     first = final_message(slack, channel, thread_ts=asked["ts"])
-    with session_scope(settings) as session:
-        request_id = feedback.by_reply(session, channel, first["ts"]).request_id
+    request_id = delivered_in(settings, channel, first["ts"]).request_id
     values = {"correction": {"text": {"type": "plain_text_input", "value": fix}}}
     form = view_submission("U0MEMBER1", "correction", values, private_metadata=request_id)
     assert "went to the knowledge-base admins" in deployment.interaction(form).text

@@ -58,7 +58,7 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> Answ
             request.question,
             labels=labels,
             history=history,
-            on_draft=sink.text,
+            on_draft=_shown_in(sink, settings, request.request_id),
             on_status=sink.status,
         )
     built_from = [passage.visibility for passage in answer.retrieved]
@@ -68,6 +68,23 @@ def _answer(request: AnswerRequest, settings: Settings, sink: ReplySink) -> Answ
             session, request.request_id, answer, scope=labels, visibility=combined(built_from)
         )
     return answer
+
+
+def _shown_in(sink: ReplySink, settings: Settings, request_id: str):
+    """Hands the draft to the sink, and records the message it is shown in (a stream is a
+    new message): reactions on an answer still being written count as votes."""
+    recorded = None
+
+    def show(text: str) -> None:
+        nonlocal recorded
+        sink.text(text)
+        where = sink.location()
+        if where and where != recorded:
+            with session_scope(settings) as session:
+                interactions.record_reply(session, request_id, where)
+            recorded = where
+
+    return show
 
 
 def _verified(settings: Settings, question: str, labels: list[str]) -> Answer | None:

@@ -44,6 +44,12 @@ class LoggedSink(NullSink):
     def text(self, partial: str) -> None:
         self.log.append(("shown", partial))
 
+    def location(self) -> tuple[str, str] | None:
+        """The message the quote is shown in, until the final answer: then None, so only
+        what was recorded while it was written can name it."""
+        finals = [e for e in self.log if isinstance(e, tuple) and e[0] == "final"]
+        return None if finals else ("C0IT", "1.000500")
+
     def finished(self, result: Answer) -> None:
         self.log.append(("final", result))
 
@@ -85,6 +91,17 @@ def test_the_cited_quote_is_shown_before_the_model_starts(asked):
     shown = [entry for entry in log[:first] if isinstance(entry, tuple)]
     assert len(shown) == 1 and shown[0][0] == "shown"
     assert "NWH-Corporate-TLS" in shown[0][1] and "[1]" in shown[0][1]
+
+
+def test_the_message_showing_the_quote_takes_votes_while_the_model_writes(asked, settings):
+    """Where the quote is shown is recorded with it, before the model starts: a 👍 on the
+    message then already counts for this answer."""
+    from faqbot.db import feedback
+
+    asked(INVENTED)
+    with session_scope(settings) as session:
+        row = feedback.by_reply(session, "C0IT", "1.000500")
+        assert row is not None and row.question == QUESTION
 
 
 def test_backed_model_text_replaces_the_quote(asked):
