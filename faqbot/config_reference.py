@@ -25,6 +25,8 @@ GROUPS: list[tuple[str, list[str]]] = [
     ("Ingestion limits", ["max_file_mb", "max_archive_mb", "max_zip_ratio", "max_pdf_pages",
         "max_document_chars", "fetch_timeout_s", "fetch_allowed_hosts", "fetch_max_redirects",
         "fetch_max_decompression_ratio"]),
+    ("Connectors and sync", ["crawl_depth", "crawl_max_pages", "git_max_files", "git_timeout_s",
+        "sync_interval_h", "sync_check_interval_s", "sync_notify_share"]),
     ("Queue, workers and the database", ["redis_url", "database_url", "database_auto_migrate",
         "answer_soft_time_limit_s", "answer_time_limit_s", "ingest_soft_time_limit_s",
         "ingest_time_limit_s", "visibility_timeout_s", "task_max_retries",

@@ -17,6 +17,7 @@ SWEEP = "faqbot.sweep"
 RETRAIN = "faqbot.retrain"
 REPORT = "faqbot.weekly_report"
 SUGGEST = "faqbot.suggested_prompts"
+SYNC = "faqbot.sync_sources"
 
 ANSWERS_QUEUE = "answers"  # latency-sensitive: give it workers of its own
 INGEST_QUEUE = "ingest"
@@ -30,6 +31,7 @@ ROUTES = {
     SWEEP: INGEST_QUEUE,
     REPORT: INGEST_QUEUE,  # needs the embedder and the store, as ingestion does
     SUGGEST: INGEST_QUEUE,
+    SYNC: INGEST_QUEUE,
     RETRAIN: TRAINING_QUEUE,
 }
 
@@ -69,9 +71,25 @@ class AnswerRequest(BaseModel):
     enqueued_at: float = Field(default_factory=time.time)
 
 
+ConnectorKind = Literal["file", "folder", "url", "website", "git"]
+
+
+class SourceSpec(BaseModel):
+    """How a source is read, kept with the source so that every scheduled sync reads it the
+    same way. `kind` None: a file, a folder or one web page, told from the target."""
+
+    kind: ConnectorKind | None = None
+    branch: str | None = Field(None, max_length=200)  # git: default the remote's HEAD
+    paths: str | None = Field(None, max_length=200)  # git: a glob of the files to index
+    depth: int | None = Field(None, ge=0, le=10)  # website: links followed from the start page
+    max_pages: int | None = Field(None, ge=1, le=10_000)  # website, git: most documents read
+    sync_hours: float | None = Field(None, ge=0, le=24 * 365)  # None: FAQBOT_SYNC_INTERVAL_H
+
+
 class IngestRequest(BaseModel):
     request_id: str = Field(default_factory=new_request_id)
     target: str  # a file, folder or URL
+    spec: SourceSpec = Field(default_factory=SourceSpec)
     source_id: str | None = None
     visibility: list[str] = Field(default_factory=lambda: ["public"])
     added_by: str | None = None
@@ -173,7 +191,8 @@ class IngestReport(BaseModel):
     source_id: str
     files: int = 0
     chunks: int = 0  # embedded and stored by this run
-    unchanged: int = 0  # documents whose hash was already stored
+    changed: int = 0  # documents new or changed since the last run: embedded again
+    unchanged: int = 0  # documents already stored as they are: not embedded again
     removed: int = 0  # documents gone from the source since the last run
     errors: list[str] = Field(default_factory=list)  # one line per item that failed
     seconds: float = 0.0
@@ -224,6 +243,14 @@ class ReportSummary(BaseModel):
     questions: int = 0  # asked in the week
     gaps: int = 0  # paraphrase clusters listed
     plot: bool = False  # the per-week plot was uploaded
+
+
+class SyncSummary(BaseModel):
+    """One run of the scheduled sync: each due source's report, and the admins told."""
+
+    synced: list[IngestReport] = Field(default_factory=list)
+    busy: list[str] = Field(default_factory=list)  # being ingested by another worker: next run
+    notified: int = 0  # DMs sent: a sync that failed or changed a large share of a source
 
 
 class RetrainSummary(BaseModel):

@@ -305,6 +305,46 @@ class Settings(BaseSettings):
             "(gzip, deflate), counted once it passes 1 MB; MAX_FILE_MB bounds the decoded size."
         ),
     )
+    crawl_depth: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description=(
+            "Links a website crawl follows from its start page, unless the source sets its "
+            "own depth; 0 indexes the start page alone."
+        ),
+    )
+    crawl_max_pages: int = Field(
+        200, ge=1, le=10_000, description="Most pages one website source indexes."
+    )
+    git_max_files: int = Field(
+        2000, ge=1, le=100_000, description="Most files one Git repository source indexes."
+    )
+    git_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="Time limit for each git command (fetching a repository, reading a file).",
+    )
+    sync_interval_h: float = Field(
+        24.0,
+        ge=0,
+        description=(
+            "How often `faqbot beat` syncs each knowledge source (only what changed is "
+            "embedded again), unless the source sets its own interval; 0 turns syncing off."
+        ),
+    )
+    sync_check_interval_s: float = Field(
+        900.0, ge=10, description="How often `faqbot beat` looks for sources due a sync."
+    )
+    sync_notify_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description=(
+            "A sync tells the admin who added the source, in a DM, when it failed or when "
+            "more than this share of its documents changed or disappeared."
+        ),
+    )
     redis_url: str | None = Field(
         None,
         description=(

@@ -13,7 +13,7 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_process_init
 
-from faqbot.contracts import REPORT, RETRAIN, SUGGEST, SWEEP
+from faqbot.contracts import REPORT, RETRAIN, SUGGEST, SWEEP, SYNC
 from faqbot.errors import first_line
 from faqbot.queue import READY_MESSAGE, celery_app
 from faqbot.settings import Settings, crontab_schedule
@@ -39,6 +39,7 @@ def worker_app(settings: Settings) -> Celery:
     app = celery_app(settings)
     app.conf.beat_schedule = {
         "sweep-questions": {"task": SWEEP, "schedule": settings.sweep_interval_s},
+        "sync-sources": {"task": SYNC, "schedule": settings.sync_check_interval_s},
     }
     for name, task, line in (
         ("retrain", RETRAIN, settings.retrain_schedule),

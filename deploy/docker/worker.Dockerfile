@@ -25,6 +25,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FAQBOT_MODEL_CACHE=/models/faqbot \
     HF_HOME=/models/huggingface
 
+# git: the Git repository connector runs it (a partial clone per repository under /data/git).
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 faqbot \
     && useradd --system --uid 10001 --gid faqbot --create-home --home-dir /home/faqbot \
        --shell /usr/sbin/nologin faqbot \

@@ -91,8 +91,10 @@ class KnowledgeSource(Base):
     __tablename__ = "knowledge_sources"
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # url, file, folder
+    kind: Mapped[str] = mapped_column(String(16))  # file, folder, url, website, git, slack-file
     location: Mapped[str] = mapped_column(Text)
+    # How it is read (a SourceSpec: branch, depth, sync interval): each sync reads it so.
+    spec: Mapped[dict[str, Any] | None] = mapped_column(Json, default=dict)
     visibility: Mapped[list[Any]] = mapped_column(default=list)
     added_by: Mapped[str | None] = mapped_column(String(64))
     # pending → indexing → ready | failed (the last good index stays searchable)

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faqbot.contracts import IngestReport
-from faqbot.db.models import KnowledgeSource
+from faqbot.contracts import IngestReport, SourceSpec
+from faqbot.db.models import KnowledgeSource, as_utc
 
 
 def get(session: Session, source_id: str) -> KnowledgeSource | None:
@@ -37,17 +37,40 @@ def start_indexing(
     visibility: list[str],
     added_by: str | None,
     request_id: str,
+    spec: SourceSpec | None = None,
 ) -> KnowledgeSource:
     """A new source shows the visibility asked for; a known one keeps what its chunks have
-    until `finish_indexing` records what the store holds."""
+    until `finish_indexing` records what the store holds. `spec`: how it is read from now on."""
     row = get(session, source_id)
     if row is None:
         row = KnowledgeSource(
             id=source_id, kind=kind, location=location, added_by=added_by, visibility=visibility
         )
         session.add(row)
+    if spec is not None:
+        row.kind, row.spec = kind, spec.model_dump(mode="json", exclude_none=True)
     row.status, row.last_request_id = "indexing", request_id
     return row
+
+
+def spec_of(row: KnowledgeSource) -> SourceSpec:
+    """How the source is read; a source added before connectors is a file, folder or page."""
+    return SourceSpec.model_validate(row.spec or {})
+
+
+def due_for_sync(session: Session, now: dt.datetime, default_hours: float) -> list[KnowledgeSource]:
+    """Sources whose interval (their own, or `default_hours`) has passed since they were last
+    indexed. Uploads from Slack are never synced: there is nothing to read them from again."""
+    due = []
+    for row in all_sources(session):
+        hours = spec_of(row).sync_hours
+        hours = default_hours if hours is None else hours
+        if row.kind == "slack-file" or hours <= 0 or row.status == "indexing":
+            continue
+        last = row.last_indexed_at and as_utc(row.last_indexed_at)
+        if last is None or now - last >= dt.timedelta(hours=hours):
+            due.append(row)
+    return due
 
 
 def last_report(row: KnowledgeSource) -> IngestReport | None:

@@ -69,6 +69,16 @@ def check_url(url: str, allowlist: Allowlist) -> Target:
     return Target(parsed, host, addresses)
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched body, the suffix its content type maps to, and the URL it came from after
+    redirects (a crawl resolves the page's links against that one)."""
+
+    body: bytes
+    suffix: str
+    url: str
+
+
 def fetch(
     url: str,
     *,
@@ -81,6 +91,44 @@ def fetch(
     """Returns the body and the file suffix its content type maps to. `timeout_s` bounds the
     whole fetch, redirects included; `max_bytes` bounds the decoded body and `max_ratio` how
     many times larger than the bytes received it may be."""
+    page = fetch_page(
+        url,
+        max_bytes=max_bytes,
+        timeout_s=timeout_s,
+        allowed_hosts=allowed_hosts,
+        max_redirects=max_redirects,
+        max_ratio=max_ratio,
+    )
+    return page.body, page.suffix
+
+
+def fetch_with(
+    settings: Settings, url: str, content_types: dict[str, str] = CONTENT_TYPES
+) -> Fetched:
+    """`fetch_page` under the settings' limits (FAQBOT_MAX_FILE_MB, FAQBOT_FETCH_*)."""
+    return fetch_page(
+        url,
+        max_bytes=int(settings.max_file_mb * 1e6),
+        timeout_s=settings.fetch_timeout_s,
+        allowed_hosts=settings.fetch_allowed_hosts,
+        max_redirects=settings.fetch_max_redirects,
+        max_ratio=settings.fetch_max_decompression_ratio,
+        content_types=content_types,
+    )
+
+
+def fetch_page(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout_s: float,
+    allowed_hosts: Iterable[str] = (),
+    max_redirects: int = 5,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+    content_types: dict[str, str] = CONTENT_TYPES,
+) -> Fetched:
+    """`fetch`, also handing back the final URL; `content_types` maps the media types
+    accepted to suffixes (robots.txt and sitemaps are read as text and XML)."""
     import httpx
 
     allowlist = Allowlist.parse(allowed_hosts)
@@ -90,7 +138,8 @@ def fetch(
         for _hop in range(max_redirects + 1):
             with _client(limits) as client, closing(_send(client, target)) as response:
                 if not response.has_redirect_location:
-                    return _accept(response, limits)
+                    body, suffix = _accept(response, limits, content_types)
+                    return Fetched(body, suffix, str(target.url))
                 location = response.headers["location"]
             target = _follow(target, location, allowlist)
     except httpx.TimeoutException as exc:
@@ -158,18 +207,20 @@ def _follow(target: Target, location: str, allowlist: Allowlist) -> Target:
         raise ItemError(f"redirected to {next_url}: {exc}") from exc
 
 
-def _accept(response: httpx.Response, limits: BodyLimits) -> tuple[bytes, str]:
+def _accept(
+    response: httpx.Response, limits: BodyLimits, content_types: dict[str, str]
+) -> tuple[bytes, str]:
     if response.status_code >= 400:
         raise ItemError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-    suffix = _suffix(response.headers.get("content-type", ""))
+    suffix = _suffix(response.headers.get("content-type", ""), content_types)
     return read_body(response, limits), suffix
 
 
-def _suffix(content_type: str) -> str:
+def _suffix(content_type: str, content_types: dict[str, str]) -> str:
     media_type = content_type.split(";")[0].strip().lower()
-    if media_type not in CONTENT_TYPES:
+    if media_type not in content_types:
         raise ItemError(f"unsupported content type {media_type or '(none)'}")
-    return CONTENT_TYPES[media_type]
+    return content_types[media_type]
 
 
 def read_body(response: httpx.Response, limits: BodyLimits) -> bytes:

@@ -9,7 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from faqbot import keys
-from faqbot.contracts import IngestReport, IngestRequest, RemovalReport, RemoveSourceRequest
+from faqbot.contracts import (
+    IngestReport,
+    IngestRequest,
+    RemovalReport,
+    RemoveSourceRequest,
+    SourceSpec,
+)
 from faqbot.db import audit, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -24,7 +30,9 @@ from workers.sinks import ReplySink
 from workers.store.base import KnowledgeStore
 
 
-def source_kind(target: str) -> str:
+def source_kind(target: str, spec: SourceSpec | None = None) -> str:
+    if spec and spec.kind:
+        return spec.kind
     if is_slack_file(target):
         return "slack-file"
     if is_url(target):
@@ -51,11 +59,15 @@ def ingest_source(
         first = done and sources.last_report(done)
         if first:
             return first.model_copy(update={"repeated": True})
+        known = sources.get(session, source_id)
+        if known is not None and request.spec == SourceSpec():  # a reindex reads it as added
+            request = request.model_copy(update={"spec": sources.spec_of(known)})
         sources.start_indexing(
             session,
             source_id,
-            kind=source_kind(location or request.target),
+            kind=source_kind(location or request.target, request.spec),
             location=location or source_root(request.target),
+            spec=request.spec,
             visibility=request.visibility,
             added_by=request.added_by,
             request_id=request.request_id,
@@ -68,6 +80,7 @@ def ingest_source(
         source_id=source_id,
         visibility=request.visibility,
         progress=progress,
+        spec=request.spec,
     )
     report = run.report()
     summary = store.source_summary(source_id)

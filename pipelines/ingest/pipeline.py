@@ -1,7 +1,10 @@
-"""Ingestion of one source: files, a folder or a web page, into the knowledge store.
+"""Ingestion of one source (files, a folder, a web page, a website, a Git repository: whatever
+its connector lists) into the knowledge store.
 
-Each document is hashed; unchanged documents are skipped, changed ones are replaced in one store
-commit, and a document that fails to load keeps whatever was indexed for it before.
+Each document is hashed, by its change marker where the source has one, by its bytes otherwise;
+unchanged documents are skipped, changed ones are replaced in one store commit, documents gone
+from the source are removed, and a document that fails to load keeps whatever was indexed for
+it before.
 """
 
 from __future__ import annotations
@@ -15,19 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from faqbot.contracts import IngestReport
+from faqbot.contracts import IngestReport, SourceSpec
 from faqbot.errors import first_line
 from faqbot.settings import Settings
 from pipelines.ingest.chunking import chunk_document
+from pipelines.ingest.connectors import connector_for
+from pipelines.ingest.connectors.base import Connector, ReadDocument, RemoteDocument
 from pipelines.ingest.context import context_vectors
 from pipelines.ingest.documents import DocumentLimits, ItemError, LoadedDocument
-from pipelines.ingest.fetch import fetch, is_url, too_large_message
-from pipelines.ingest.loaders import (
-    PARSERS,
-    parse_bytes,
-    title_from_name,
-    unsupported_type,
-)
+from pipelines.ingest.fetch import is_url
+from pipelines.ingest.loaders import parse_bytes, title_from_name
 from workers.embedder import Embedder
 from workers.store.base import Chunk, EmbeddedChunk, Hit, KnowledgeStore
 
@@ -36,14 +36,6 @@ CHUNKER_VERSION = "4"  # 2: invisible characters removed, chunks capped; 3: plai
 # 4: title initials in the full-text index
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class Item:
-    """One document of a source: a file or a URL."""
-
-    doc_key: str
-    location: str
 
 
 @dataclass
@@ -70,6 +62,7 @@ class IngestRun:
     source_id: str
     files: int = 0
     chunks: int = 0
+    changed: int = 0
     unchanged: int = 0
     removed: int = 0
     seconds: float = 0.0
@@ -84,6 +77,7 @@ class IngestRun:
             source_id=self.source_id,
             files=self.files,
             chunks=self.chunks,
+            changed=self.changed,
             unchanged=self.unchanged,
             removed=self.removed,
             errors=[str(failure) for failure in self.errors],
@@ -105,62 +99,9 @@ def default_source_id(target: str) -> str:
     return f"{slug}-{hashlib.sha256(root.encode()).hexdigest()[:6]}"
 
 
-def list_items(target: str) -> list[Item]:
-    if is_url(target):
-        return [Item(target, target)]
-    path = Path(target)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-        if not files:  # an unmounted share must not read as "every document was deleted"
-            raise ItemError("the folder has no files")
-        return [Item(p.relative_to(path).as_posix(), str(p)) for p in files]
-    if path.is_file():
-        return [Item(path.name, str(path))]
-    raise ItemError("no such file, folder or URL")
-
-
-def _outside(items: list[Item], settings: Settings) -> list[Item]:
-    """faqbot's own files (the store, the app database) are never ingested, even when the data
-    dir lies inside the folder being ingested; files admins uploaded in Slack are."""
-    own, uploads = settings.data_dir.resolve(), settings.uploads_dir.resolve()
-
-    def allowed(location: str) -> bool:
-        path = Path(location).resolve()
-        return path.is_relative_to(uploads) or not path.is_relative_to(own)
-
-    kept = [item for item in items if is_url(item.location) or allowed(item.location)]
-    if not kept:
-        raise ItemError(f"nothing to ingest outside faqbot's data dir ({own})")
-    return kept
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def read_item(item: Item, settings: Settings) -> tuple[bytes, str]:
-    """Raw bytes and the suffix that picks a parser; size and type are checked first."""
-    max_bytes = int(settings.max_file_mb * 1e6)
-    if is_url(item.location):
-        return fetch(
-            item.location,
-            max_bytes=max_bytes,
-            timeout_s=settings.fetch_timeout_s,
-            allowed_hosts=settings.fetch_allowed_hosts,
-            max_redirects=settings.fetch_max_redirects,
-            max_ratio=settings.fetch_max_decompression_ratio,
-        )
-    path = Path(item.location)
-    suffix = path.suffix.lower()
-    if suffix not in PARSERS:
-        raise unsupported_type(suffix)
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ItemError(too_large_message(size, max_bytes))
-    return path.read_bytes(), suffix
-
-
 def document_hash(data: bytes, visibility: list[str], settings: Settings) -> str:
+    """What decides whether a document is embedded again: its bytes (or its change marker,
+    given as bytes) and everything that shapes its chunks and vectors."""
     digest = hashlib.sha256(data)
     recipe = f"{CHUNKER_VERSION}|{settings.embedding_model}|{settings.chunk_tokens}|"
     recipe += f"{settings.chunk_overlap_tokens}|{settings.context_neighbours}|"
@@ -178,26 +119,41 @@ def ingest(
     source_id: str | None = None,
     visibility: list[str],
     progress: Progress | None = None,
+    spec: SourceSpec | None = None,
 ) -> IngestRun:
-    """Ingests `target` as one source; never raises for a bad item, only reports it."""
+    """Ingests `target` as one source, read as `spec` says (default: a file, a folder or a
+    web page); never raises for a bad item, only reports it."""
     started = time.perf_counter()
     source_id = source_id or default_source_id(target)
     report = IngestRun(source_id)
+    connector = None
     try:
         try:
-            items = _outside(list_items(target), settings)
-            _check_same_location(store, source_id, source_root(target))
+            connector = connector_for(target, spec or SourceSpec(), settings)
+            listed = connector.documents()
+            _check_same_location(store, source_id, connector.root)
         except ItemError as exc:
             report.errors.append(ItemFailure(target, str(exc)))
             if _holds(store, source_id, source_root(target)):  # unreadable: keep, relabelled
                 _relabel_stored(source_id, visibility, settings, store, embedder, report)
         else:
-            _ingest_items(
-                target, items, source_id, visibility, settings, store, embedder, report, progress
+            _ingest_listed(
+                connector,
+                listed,
+                source_id,
+                visibility,
+                settings,
+                store,
+                embedder,
+                report,
+                progress,
             )
     except Exception as exc:  # noqa: BLE001 - a store outage is one line, not a traceback
         reason = f"the knowledge store refused the update ({first_line(exc)}); nothing changed"
         report.errors.append(ItemFailure(target, reason))
+    finally:
+        if connector is not None:
+            connector.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -244,9 +200,9 @@ def _check_same_location(store: KnowledgeStore, source_id: str, root: str) -> No
         )
 
 
-def _ingest_items(
-    target: str,
-    items: list[Item],
+def _ingest_listed(
+    connector: Connector,
+    listed: list[RemoteDocument],
     source_id: str,
     visibility: list[str],
     settings: Settings,
@@ -256,14 +212,15 @@ def _ingest_items(
     progress: Progress | None,
 ) -> None:
     known = store.document_hashes(source_id)
-    prepared = _prepare(items, known, visibility, settings, report, progress)
+    prepared = _prepare(connector, listed, known, visibility, settings, report, progress)
     for doc in prepared:
-        doc.document.source_root = source_root(target)
-    # Documents gone from a folder are removed; failed ones keep their old chunks, under the
+        doc.document.source_root = connector.root
+    # Documents gone from the source are removed; failed ones keep their old chunks, under the
     # visibility asked for now (a source being restricted must not leave public leftovers).
-    gone = set(known) - {item.doc_key for item in items}
+    gone = set(known) - {document.doc_key for document in listed}
     failed = {f.doc_key for f in report.errors if f.doc_key in known}
     report.removed = len(gone)
+    report.changed = len(prepared)
     kept = _relabelled(store.chunks_of(source_id, failed), visibility)
     index_documents(
         source_id,
@@ -289,43 +246,51 @@ def _relabelled(hits: list[Hit], visibility: list[str]) -> list[Hit]:
 
 
 def _prepare(
-    items: list[Item],
+    connector: Connector,
+    listed: list[RemoteDocument],
     known: dict[str, str],
     visibility: list[str],
     settings: Settings,
     report: IngestRun,
     progress: Progress | None,
 ) -> list[PreparedDocument]:
+    """The documents to embed again: new or changed ones, read and parsed. A document whose
+    change marker is the one indexed is not even read."""
     prepared, limits = [], DocumentLimits.from_settings(settings)
-    for done, item in enumerate(items, start=1):
+    for done, document in enumerate(listed, start=1):
         try:
-            data, suffix = read_item(item, settings)
-            doc_hash = document_hash(data, visibility, settings)
-            if known.get(item.doc_key) == doc_hash:
+            marked = document.marker and document_hash(
+                document.marker.encode(), visibility, settings
+            )
+            if marked and known.get(document.doc_key) == marked:
                 report.unchanged += 1
             else:
-                document = parse_bytes(data, suffix, title_from_name(item.doc_key), limits)
-                _locate(document, item)
-                prepared.append(PreparedDocument(item.doc_key, doc_hash, document))
+                read = connector.read(document)
+                doc_hash = marked or document_hash(read.data, visibility, settings)
+                if known.get(document.doc_key) == doc_hash:
+                    report.unchanged += 1
+                else:
+                    prepared.append(_parsed(document, doc_hash, read, limits))
             report.files += 1
         except ItemError as exc:
-            report.errors.append(ItemFailure(item.location, str(exc), item.doc_key))
+            report.errors.append(ItemFailure(document.location, str(exc), document.doc_key))
         except OSError as exc:
             reason = f"could not read ({exc.strerror or first_line(exc)})"
-            report.errors.append(ItemFailure(item.location, reason, item.doc_key))
+            report.errors.append(ItemFailure(document.location, reason, document.doc_key))
         except Exception as exc:  # noqa: BLE001 - a parser bug must not abort the batch
             reason = f"could not be parsed ({type(exc).__name__}: {first_line(exc)})"
-            report.errors.append(ItemFailure(item.location, reason, item.doc_key))
+            report.errors.append(ItemFailure(document.location, reason, document.doc_key))
         if progress:
-            progress("read", done, len(items))
+            progress("read", done, len(listed))
     return prepared
 
 
-def _locate(document: LoadedDocument, item: Item) -> None:
-    if is_url(item.location):
-        document.url = item.location
-    else:
-        document.path = str(Path(item.location).resolve())
+def _parsed(
+    document: RemoteDocument, doc_hash: str, read: ReadDocument, limits: DocumentLimits
+) -> PreparedDocument:
+    parsed = parse_bytes(read.data, read.suffix, title_from_name(document.doc_key), limits)
+    parsed.url, parsed.path = document.url, document.path
+    return PreparedDocument(document.doc_key, doc_hash, parsed)
 
 
 def index_documents(

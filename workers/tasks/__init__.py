@@ -5,6 +5,7 @@ from workers.tasks.answer import answer_task
 from workers.tasks.ingest import ingest_task, remove_source_task
 from workers.tasks.report import suggested_prompts_task, weekly_report_task
 from workers.tasks.sweep import sweep_task
+from workers.tasks.sync import sync_sources_task
 from workers.tasks.training import retrain_task
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "retrain_task",
     "suggested_prompts_task",
     "sweep_task",
+    "sync_sources_task",
     "weekly_report_task",
 ]

@@ -1,4 +1,5 @@
-"""A web page on loopback that a test can switch to failing, hanging or exploding."""
+"""Ingestion fixtures: a knowledge base to ingest into, and a web page on loopback that a test
+can switch to failing, hanging or exploding."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from pipelines.ingest.pipeline import ingest
 from tests.pipelines.ingest.loopback import serving
+from tests.pipelines.ingest.sites import Site, serving_site
+from workers.retrieval import retrieve
+from workers.store.base import PUBLIC
+from workers.store.lance import LanceKnowledgeStore
 
 PAGE = (
     b"<html><head><title>Parking</title></head><body><h2>Permits</h2>"
@@ -48,3 +54,52 @@ def web_page() -> Iterator[tuple[str, dict]]:
 
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/parking.html", state
+
+
+class CountingEmbedder:
+    """The real embedder, counting the passages it is asked to embed."""
+
+    def __init__(self, embedder):
+        self._embedder = embedder
+        self.embedded = 0
+
+    def __getattr__(self, name):
+        return getattr(self._embedder, name)
+
+    def embed(self, texts, progress=None):
+        self.embedded += len(texts)
+        return self._embedder.embed(texts, progress)
+
+
+@pytest.fixture
+def kb(settings, embedder, tmp_path):
+    store = LanceKnowledgeStore(settings.lancedb_dir)
+    counting = CountingEmbedder(embedder)
+
+    def run(target, visibility=(PUBLIC,), source_id="kb", spec=None):
+        return ingest(
+            str(target),
+            settings=settings,
+            store=store,
+            embedder=counting,
+            source_id=source_id,
+            visibility=list(visibility),
+            spec=spec,
+        )
+
+    def ask(question, channel=None, k=3):
+        return retrieve(
+            question, settings=settings, store=store, embedder=embedder, channel=channel, k=k
+        )
+
+    run.store, run.ask, run.embedder = store, ask, counting
+    return run
+
+
+@pytest.fixture
+def site(settings) -> Iterator[Site]:
+    """The loopback IT handbook site (tests/pipelines/ingest/sites.py), allowlisted as an
+    intranet host."""
+    settings.fetch_allowed_hosts = ["127.0.0.1"]
+    with serving_site() as served:
+        yield served

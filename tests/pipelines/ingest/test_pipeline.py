@@ -8,50 +8,10 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest.pipeline import ingest
-from workers.retrieval import retrieve
 from workers.store.base import PUBLIC
 from workers.store.lance import LanceKnowledgeStore
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_kb" / "docs"
-
-
-class CountingEmbedder:
-    """The real embedder, counting the passages it is asked to embed."""
-
-    def __init__(self, embedder):
-        self._embedder = embedder
-        self.embedded = 0
-
-    def __getattr__(self, name):
-        return getattr(self._embedder, name)
-
-    def embed(self, texts, progress=None):
-        self.embedded += len(texts)
-        return self._embedder.embed(texts, progress)
-
-
-@pytest.fixture
-def kb(settings, embedder, tmp_path):
-    store = LanceKnowledgeStore(settings.lancedb_dir)
-    counting = CountingEmbedder(embedder)
-
-    def run(target, visibility=(PUBLIC,), source_id="kb"):
-        return ingest(
-            str(target),
-            settings=settings,
-            store=store,
-            embedder=counting,
-            source_id=source_id,
-            visibility=list(visibility),
-        )
-
-    def ask(question, channel=None, k=3):
-        return retrieve(
-            question, settings=settings, store=store, embedder=embedder, channel=channel, k=k
-        )
-
-    run.store, run.ask, run.embedder = store, ask, counting
-    return run
 
 
 @pytest.fixture

@@ -1,0 +1,156 @@
+"""A Git repository, by https URL or local path: its Markdown and text files on one branch,
+each cited with a link to the file at the commit indexed.
+
+A remote repository is kept as a blobless partial clone under the data dir: each sync fetches
+the branch's newest commit and its tree, and only the blobs of files that changed (the blob id
+is the change marker) are downloaded when they are read. The URL is checked like any fetched
+URL (http(s) only, the host allowlisted or public), redirects are not followed, and every git
+command has a time limit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import subprocess
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from faqbot.contracts import SourceSpec
+from faqbot.errors import first_line
+from faqbot.settings import Settings
+from pipelines.ingest.addresses import Allowlist
+from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument
+from pipelines.ingest.documents import ItemError
+from pipelines.ingest.fetch import check_url, is_url, too_large_message
+
+DEFAULT_SUFFIXES = (".md", ".markdown", ".txt")
+# How a forge links to a file at a commit; other hosts get no link (the citation names it).
+BLOB_LINKS = {
+    "github.com": "{base}/blob/{commit}/{path}",
+    "gitlab.com": "{base}/-/blob/{commit}/{path}",
+    "bitbucket.org": "{base}/src/{commit}/{path}",
+    "codeberg.org": "{base}/src/commit/{commit}/{path}",
+}
+
+
+class GitConnector:
+    kind = "git"
+
+    def __init__(self, target: str, spec: SourceSpec, settings: Settings):
+        self.settings, self.branch, self.glob = settings, spec.branch, spec.paths
+        self.max_files = spec.max_pages or settings.git_max_files
+        self.remote = is_url(target)
+        self.root = target if self.remote else str(Path(target).resolve())
+        if self.remote:
+            check_url(self.root, Allowlist.parse(settings.fetch_allowed_hosts))
+        self.commit = ""
+
+    def documents(self) -> list[RemoteDocument]:
+        self.repo = self._update()
+        ref = (self.branch or "HEAD") if not self.remote else "FETCH_HEAD"
+        self.commit = self._git(
+            "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False
+        )
+        self.commit = self.commit.strip()
+        if not self.commit:
+            raise ItemError(f"no branch {self.branch or 'HEAD'!r}")
+        listed = []
+        for entry in self._git("ls-tree", "-r", "-l", "-z", self.commit).split("\0"):
+            if not entry:
+                continue
+            meta, path = entry.split("\t", 1)
+            _mode, kind, blob, size = meta.split()
+            if kind == "blob" and self._wanted(path):
+                listed.append((path, blob, int(size)))
+        if not listed:
+            raise ItemError(f"no {self.glob or 'Markdown or text'} files at {self.commit[:12]}")
+        self._sizes = {path: size for path, _, size in listed}
+        return [
+            RemoteDocument(
+                path,
+                f"{self.root}:{path}",
+                marker=f"blob:{blob}",
+                url=self._link(path),
+                path=None if self.remote else str(Path(self.root) / path),
+            )
+            for path, blob, _ in listed[: self.max_files]
+        ]
+
+    def read(self, document: RemoteDocument) -> ReadDocument:
+        size, max_bytes = self._sizes[document.doc_key], int(self.settings.max_file_mb * 1e6)
+        if size > max_bytes:
+            raise ItemError(too_large_message(size, max_bytes))
+        blob = document.marker.removeprefix("blob:")
+        data = self._git("cat-file", "blob", blob, text=False)
+        return ReadDocument(data, PurePosixPath(document.doc_key).suffix.lower())
+
+    def close(self) -> None:
+        pass
+
+    def _wanted(self, path: str) -> bool:
+        if any(part.startswith(".") for part in PurePosixPath(path).parts):
+            return False
+        if self.glob:
+            return any(fnmatch.fnmatchcase(path, g.strip()) for g in self.glob.split(","))
+        return PurePosixPath(path).suffix.lower() in DEFAULT_SUFFIXES
+
+    def _link(self, path: str) -> str | None:
+        if not self.remote:
+            return None
+        base = self.root.removesuffix("/").removesuffix(".git")
+        template = BLOB_LINKS.get(urlsplit(base).hostname or "")
+        return template and template.format(base=base, commit=self.commit, path=path)
+
+    def _update(self) -> Path:
+        """The repository to read: a local one as it is; a remote one fetched into its cache."""
+        if not self.remote:
+            path = Path(self.root)
+            if not path.exists():
+                raise ItemError("no such repository")
+            self.repo = path
+            if not ((path / ".git").exists() or (path / "objects").is_dir()):
+                raise ItemError("not a Git repository")
+            return path
+        digest = hashlib.sha256(self.root.encode()).hexdigest()[:16]
+        cache = self.settings.data_dir / "git" / digest
+        if not (cache / "HEAD").exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            self._git_in(cache, "init", "--bare", "--quiet")
+            self._git_in(cache, "remote", "add", "origin", self.root)
+            self._git_in(cache, "config", "remote.origin.promisor", "true")
+            self._git_in(cache, "config", "remote.origin.partialclonefilter", "blob:none")
+        self.repo = cache
+        ref = self.branch or "HEAD"
+        self._git("fetch", "--quiet", "--depth=1", "--filter=blob:none", "origin", ref)
+        return cache
+
+    def _git(self, *args: str, text: bool = True, check: bool = True):
+        return self._git_in(self.repo, *args, text=text, check=check)
+
+    def _git_in(self, where: Path, *args: str, text: bool = True, check: bool = True):
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.settings.data_dir),
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ALLOW_PROTOCOL": "https:http",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "LC_ALL": "C",
+        }
+        command = ["git", "-c", "http.followRedirects=false", "-C", str(where), *args]
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                env=env,
+                timeout=self.settings.git_timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            limit = self.settings.git_timeout_s
+            raise ItemError(f"git {args[0]} timed out after {limit:g} s") from exc
+        if check and done.returncode != 0:
+            message = first_line(done.stderr.decode("utf-8", "replace").strip() or "failed")
+            raise ItemError(f"git {args[0]}: {message.removeprefix('fatal: ')}")
+        return done.stdout.decode("utf-8", "replace") if text else done.stdout
