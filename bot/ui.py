@@ -34,7 +34,8 @@ def visibility_text(visibility: list[str]) -> str:
 def admin_help_message() -> dict:
     text = (
         "*/faq-admin* manages the knowledge base:\n"
-        "• `add <url> [#channel…]` index a web page (visible only in those channels if given)\n"
+        "• `add <url> [#channel…]` index a web page, a website (a folder URL or a sitemap) or a "
+        "Git repository, kept in sync (visible only in those channels if given)\n"
         "• `add` upload files (PDF, DOCX, Markdown, text, HTML) in a form\n"
         "• `list` all sources · `status [id]` indexing state and errors\n"
         "• `reindex <id>` fetch and index again · `remove <id>` delete from the knowledge base\n"
@@ -255,7 +256,7 @@ def sources_message(rows: list[KnowledgeSource]) -> dict:
     return {"text": text, "blocks": [_section(text), *(_section(line) for line in lines)]}
 
 
-def source_status_message(row: KnowledgeSource) -> dict:
+def source_status_message(row: KnowledgeSource, default_sync_hours: float) -> dict:
     report = sources.last_report(row)
     text = (
         f"*{escape(row.id)}* ({row.kind}) — *{row.status}*\n{escape(row.location)}\n"
@@ -264,13 +265,24 @@ def source_status_message(row: KnowledgeSource) -> dict:
         f"{f'<@{row.added_by}>' if row.added_by and row.added_by != 'cli' else 'the CLI'}"
     )
     if report:
+        when = row.last_indexed_at.strftime("%Y-%m-%d %H:%M UTC") if row.last_indexed_at else ""
         text += (
-            f"\nLast run: {report.files} files, {report.chunks} chunks "
-            f"indexed, {report.unchanged} unchanged in {report.seconds} s"
+            f"\nLast sync {when}: {report.changed} new or changed, {report.removed} removed, "
+            f"{report.unchanged} unchanged, {len(report.errors)} errors, {report.chunks} "
+            f"chunks embedded in {report.seconds} s"
         )
+    text += f"\nSynced {_sync_interval(row, default_sync_hours)}"
     if row.last_error:
         text += f"\n:warning: {escape(row.last_error)}"
     return {"text": text, "blocks": [_section(text)]}
+
+
+def _sync_interval(row: KnowledgeSource, default_hours: float) -> str:
+    hours = sources.spec_of(row).sync_hours
+    hours = default_hours if hours is None else hours
+    if row.kind == "slack-file" or hours <= 0:
+        return "never (`reindex` reads it again)"
+    return f"every {hours:g} hours" if hours != 24 else "daily"
 
 
 def status_summary_message(rows: list[KnowledgeSource]) -> dict:

@@ -11,23 +11,55 @@ from rich.table import Table
 
 from cli.console import ProgressBar, err, fail, out, runtime
 
-sources_app = typer.Typer(help="List and remove knowledge sources.", no_args_is_help=True)
+sources_app = typer.Typer(help="List, sync and remove knowledge sources.", no_args_is_help=True)
+
+
+KINDS = ("file", "folder", "url", "website", "git")
 
 
 def ingest(
-    target: Annotated[str, typer.Argument(help="A file, a folder of files, or an http(s) URL.")],
+    target: Annotated[
+        str, typer.Argument(help="A file, a folder, a web page, a website or a Git repository.")
+    ],
     source_id: Annotated[
         str | None, typer.Option(help="Id of the source (default: from the file, folder or URL).")
     ] = None,
     visibility: Annotated[
         str, typer.Option(help="'public', or comma-separated Slack channel IDs: C123,C456.")
     ] = "public",
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="website (crawl from the URL, or read a sitemap .xml) or git (a repository "
+            "URL or local path). Default: told from a URL as /faq-admin add does; a file or "
+            "folder for a path."
+        ),
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="git: the branch (default: HEAD).")] = None,
+    paths: Annotated[
+        str | None,
+        typer.Option(
+            help="git: comma-separated globs of the files to index (default: *.md, *.txt)."
+        ),
+    ] = None,
+    depth: Annotated[
+        int | None, typer.Option(help="website: links followed (FAQBOT_CRAWL_DEPTH).")
+    ] = None,
+    max_pages: Annotated[
+        int | None, typer.Option(help="website, git: most documents (FAQBOT_CRAWL_MAX_PAGES).")
+    ] = None,
+    sync_hours: Annotated[
+        float | None,
+        typer.Option(help="Hours between scheduled syncs; 0: never (FAQBOT_SYNC_INTERVAL_H)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest documents (.md .txt .html .pdf .docx) into the knowledge base.
 
-    Unchanged documents are skipped; changed ones replace their old chunks. A bad item is
-    reported on one line and the rest are ingested; the exit status is 1 if any item failed.
+    Unchanged documents are skipped; changed ones replace their old chunks; documents gone
+    from the source are removed. A bad item is reported on one line and the rest are
+    ingested; the exit status is 1 if any item failed. `faqbot beat` keeps the source in
+    sync afterwards, read the same way.
     """
     from faqbot.contracts import IngestRequest
     from faqbot.db.engine import DatabaseUnavailable
@@ -38,8 +70,11 @@ def ingest(
         labels = parse_visibility(visibility)
     except ValueError as exc:
         fail(str(exc))
+    spec = _spec(target, kind, branch, paths, depth, max_pages, sync_hours)
     settings, store, embedder = runtime()
-    request = IngestRequest(target=target, source_id=source_id, visibility=labels, added_by="cli")
+    request = IngestRequest(
+        target=target, source_id=source_id, visibility=labels, added_by="cli", spec=spec
+    )
     try:
         with ProgressBar(disable=as_json) as progress:
             report = ingest_source(
@@ -58,11 +93,31 @@ def ingest(
     else:
         out.print(
             f"source [bold]{escape(report.source_id)}[/bold]: {report.files} files, "
-            f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
+            f"{report.changed} new or changed ({report.chunks} chunks embedded), "
+            f"{report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.errors)} errors "
             f"({report.seconds:.1f} s)"
         )
     raise typer.Exit(1 if report.errors else 0)
+
+
+def _spec(target: str, kind: str | None, branch, paths, depth, max_pages, sync_hours):
+    """The SourceSpec the options describe; a bad option is one line naming it."""
+    from pydantic import ValidationError
+
+    from faqbot.contracts import SourceSpec
+    from faqbot.source_kinds import kind_of_url
+
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind {kind!r}: choose {', '.join(KINDS)}")
+    if kind is None and "://" in target:
+        kind = kind_of_url(target)
+    try:
+        return SourceSpec(kind=kind, branch=branch, paths=paths, depth=depth,
+                          max_pages=max_pages, sync_hours=sync_hours)  # fmt: skip
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        fail(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}")
 
 
 def search(
@@ -192,6 +247,53 @@ def _source_json(summary, row) -> dict:
         "added_by": row.added_by if row else None,
         "last_error": row.last_error if row else None,
     }
+
+
+@sources_app.command("sync")
+def sources_sync(
+    source_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sources to sync now, due or not (default: every source due)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+) -> None:
+    """Sync knowledge sources now, as `faqbot beat` does on its schedule: each is read again
+    through its connector, only what changed is embedded again, and what disappeared is
+    removed. The exit status is 1 if a sync failed or a named source does not exist."""
+    from faqbot.db.engine import DatabaseUnavailable
+    from pipelines.ingest.sync import sync_due_sources
+
+    settings, store, embedder = runtime()
+    try:
+        with ProgressBar(disable=as_json) as progress:
+            summary = sync_due_sources(
+                settings, store, embedder, source_ids=source_ids, progress=progress
+            )
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    missing = sorted(
+        set(source_ids or ()) - {r.source_id for r in summary.synced} - set(summary.busy)
+    )
+    if as_json:
+        print(summary.model_dump_json())
+    else:
+        for report in summary.synced:
+            out.print(
+                f"[bold]{escape(report.source_id)}[/bold]: {report.changed} new or changed, "
+                f"{report.removed} removed, {report.unchanged} unchanged, "
+                f"{len(report.errors)} errors ({report.seconds:.1f} s)",
+                highlight=False,
+            )
+            for failure in report.errors:
+                err.print(f"  [red]failed:[/red] {escape(failure)}", highlight=False)
+        for source_id in summary.busy:
+            out.print(f"{escape(source_id)}: being ingested by a worker; synced next time")
+        if not summary.synced and not summary.busy and not missing:
+            out.print("No source is due a sync.")
+    for source_id in missing:
+        err.print(f"[red]no source {escape(source_id)!r}[/red] (`faqbot sources list`)")
+    failed = missing or any(report.errors for report in summary.synced)
+    raise typer.Exit(1 if failed else 0)
 
 
 @sources_app.command("remove")

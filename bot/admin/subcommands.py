@@ -20,6 +20,7 @@ from bot.admin.parsing import (
     url_arg,
     visibility_args,
 )
+from bot.connector_form import connector_modal
 from bot.questions import post_placeholder
 from bot.services import BotServices
 from faqbot import keys
@@ -29,11 +30,14 @@ from faqbot.contracts import (
     IngestRequest,
     RemoveSourceRequest,
     Reply,
+    SourceSpec,
 )
 from faqbot.db import audit, experts, feedback, review_queue, sources
 from faqbot.db.engine import session_scope
 from faqbot.db.models import KnowledgeSource
 from faqbot.slack import mention
+from faqbot.source_kinds import kind_of_url
+from faqbot.visibility import PUBLIC
 
 
 @dataclass
@@ -91,14 +95,27 @@ def queue_job(
 
 
 def add(call: AdminCall) -> dict:
+    """`add` alone: the upload form. `add <url> [#channel…]`: a page is queued at once; a
+    website or Git repository opens its form (depth, branch, sync) when Slack gave a trigger."""
     if not call.args:
         if not call.trigger_id:
             raise AdminInputError("`add` needs a URL, or run it alone to upload files")
         call.client.views_open(trigger_id=call.trigger_id, view=ui.add_source_modal())
         return {}
     url, visibility = url_arg(call.args[0]), visibility_args(call.args[1:])
-    request = IngestRequest(target=url, visibility=visibility, added_by=call.user)
-    queue_job(call, INGEST, request, f":hourglass: Queued: indexing {url}…")
+    kind = kind_of_url(url)
+    if kind != "url" and call.trigger_id:
+        channels = [label for label in visibility if label != PUBLIC]
+        form = connector_modal(kind, url, channels, call.services.settings)
+        call.client.views_open(trigger_id=call.trigger_id, view=form)
+        return {}
+    return queue_source(call, url, SourceSpec(kind=kind), visibility)
+
+
+def queue_source(call: AdminCall, url: str, spec: SourceSpec, visibility: list[str]) -> dict:
+    request = IngestRequest(target=url, spec=spec, visibility=visibility, added_by=call.user)
+    what = {"git": "the repository ", "website": "the site "}.get(spec.kind or "", "")
+    queue_job(call, INGEST, request, f":hourglass: Queued: indexing {what}{url}…")
     return {
         "text": f"Indexing {url} (visible to: {ui.visibility_text(visibility)}). Progress "
         "and the result will arrive in your DM with me."
@@ -151,7 +168,8 @@ def list_sources(call: AdminCall) -> dict:
 
 def status(call: AdminCall) -> dict:
     if call.args:
-        return ui.source_status_message(registered(call, "status"))
+        row = registered(call, "status")
+        return ui.source_status_message(row, call.services.settings.sync_interval_h)
     with session_scope(call.services.settings) as session:
         rows = sources.all_sources(session)
     return ui.status_summary_message(rows)

@@ -1,5 +1,5 @@
-"""Modal submissions: a correction after 👎, an admin's edit from `/faq-admin review`, and files
-to index from `/faq-admin add`."""
+"""Modal submissions: a correction after 👎, an admin's edit from `/faq-admin review`, and files,
+websites and repositories to index from `/faq-admin add`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from bot import feedback, review, ui, verification
 from bot.admin import subcommands as admin
 from bot.admin.auth import AdminCheck, refusal
+from bot.connector_form import ADD_CONNECTOR_VIEW, FormError, submitted
 from bot.escalation import is_expert
 from bot.services import BotServices
 from faqbot.db import experts
@@ -101,3 +102,21 @@ def register(app: App, services: BotServices) -> None:
             return
         ack()
         admin.add_uploads(services, client, user, files, channels or ["public"])
+
+    @app.view(ADD_CONNECTOR_VIEW)
+    def on_add_connector(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        """A website or repository from `/faq-admin add <url>`'s form, queued for indexing."""
+        user = body["user"]["id"]
+        if not admins.allows(user, client):
+            admin.record(services, user, "add", "connector", "refused")
+            ack(response_action="errors", errors={"sync": refusal(services.settings)})
+            return
+        try:
+            url, spec, visibility = submitted(view)
+        except FormError as exc:
+            ack(response_action="errors", errors={exc.block_id: str(exc)})
+            return
+        ack()
+        call = admin.AdminCall(services, client, user, [url])
+        admin.queue_source(call, url, spec, visibility)
+        admin.record(services, user, "add", url, "ok", kind=spec.kind)

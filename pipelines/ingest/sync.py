@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from faqbot.contracts import IngestReport, IngestRequest, SyncSummary
 from faqbot.db import sources
@@ -14,6 +15,7 @@ from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
 from faqbot.settings import Settings
 from pipelines.ingest.ingest_job import SourceBusy, ingest_source, source_lock
+from pipelines.ingest.pipeline import Progress
 from workers.embedder import Embedder
 from workers.store.base import KnowledgeStore
 
@@ -39,13 +41,15 @@ def sync_due_sources(
     *,
     notify: Notify | None = None,
     now: dt.datetime | None = None,
+    source_ids: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> SyncSummary:
     """Syncs each due source in turn (one at a time: the ingest queue's other work waits
-    less behind one long crawl than behind several)."""
+    less behind one long crawl than behind several); `source_ids`: these, due or not."""
     ensure_schema(settings)
     now = now or dt.datetime.now(dt.UTC)
     summary = SyncSummary()
-    for due in _due(settings, now):
+    for due in _due(settings, now, source_ids):
         try:
             with source_lock(settings, due.source_id):
                 report = ingest_source(
@@ -61,11 +65,15 @@ def sync_due_sources(
     return summary
 
 
-def _due(settings: Settings, now: dt.datetime) -> list[DueSource]:
+def _due(settings: Settings, now: dt.datetime, source_ids: list[str] | None) -> list[DueSource]:
     with session_scope(settings) as session:
+        if source_ids is None:
+            rows = sources.due_for_sync(session, now, settings.sync_interval_h)
+        else:
+            rows = [row for row in map(partial(sources.get, session), source_ids) if row]
         return [
             DueSource(row.id, row.location, list(row.visibility), row.added_by, row.documents)
-            for row in sources.due_for_sync(session, now, settings.sync_interval_h)
+            for row in rows
         ]
 
 

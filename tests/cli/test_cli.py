@@ -7,21 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from cli import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_kb" / "docs"
-
-
-@pytest.fixture
-def faqbot(settings, embedder):
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, list(args))
-
-    return run
 
 
 def test_ingest_search_list_and_remove(faqbot, tmp_path):

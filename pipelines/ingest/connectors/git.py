@@ -20,19 +20,13 @@ from urllib.parse import urlsplit
 from faqbot.contracts import SourceSpec
 from faqbot.errors import first_line
 from faqbot.settings import Settings
+from faqbot.source_kinds import GIT_FORGES
 from pipelines.ingest.addresses import Allowlist
 from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import check_url, is_url, too_large_message
 
 DEFAULT_SUFFIXES = (".md", ".markdown", ".txt")
-# How a forge links to a file at a commit; other hosts get no link (the citation names it).
-BLOB_LINKS = {
-    "github.com": "{base}/blob/{commit}/{path}",
-    "gitlab.com": "{base}/-/blob/{commit}/{path}",
-    "bitbucket.org": "{base}/src/{commit}/{path}",
-    "codeberg.org": "{base}/src/commit/{commit}/{path}",
-}
 
 
 class GitConnector:
@@ -100,7 +94,7 @@ class GitConnector:
         if not self.remote:
             return None
         base = self.root.removesuffix("/").removesuffix(".git")
-        template = BLOB_LINKS.get(urlsplit(base).hostname or "")
+        template = GIT_FORGES.get(urlsplit(base).hostname or "")
         return template and template.format(base=base, commit=self.commit, path=path)
 
     def _update(self) -> Path:
