@@ -71,7 +71,7 @@ class AnswerRequest(BaseModel):
     enqueued_at: float = Field(default_factory=time.time)
 
 
-ConnectorKind = Literal["file", "folder", "url", "website", "git"]
+ConnectorKind = Literal["file", "folder", "url", "website", "git", "slack-thread"]
 
 
 class SourceSpec(BaseModel):

@@ -167,6 +167,7 @@ VERIFIED_EDIT = "verified_edit"
 # On each gap of the weekly report: open the /faq-admin add form; hand the newest question of
 # the gap to its channel's experts.
 GAP_ADD_SOURCE, GAP_ASK_EXPERTS = "gap_add_source", "gap_ask_experts"
+ADD_THREAD = "add_thread"  # the message shortcut "Add to knowledge base" (deploy/slack manifest)
 
 
 def mention(slack_id: str) -> str:

@@ -1,9 +1,16 @@
-"""Which connector reads a URL an admin adds, told from the URL alone: one rule for
-`/faq-admin add` and `faqbot ingest`, and the forges whose file links a Git source cites."""
+"""What names a source: which connector reads a URL an admin adds, told from the URL alone
+(one rule for `/faq-admin add` and `faqbot ingest`), the forges whose file links a Git source
+cites, and how a Slack thread added as a source is written as its location."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+from faqbot.visibility import CHANNEL_ID
+
+THREAD_PREFIX = "slack-thread:"
+_THREAD = re.compile(rf"{THREAD_PREFIX}({CHANNEL_ID.pattern})/(\d{{1,12}}\.\d{{1,8}})")
 
 # How each forge links to a file at a commit; a repository elsewhere is cited without a link.
 GIT_FORGES = {
@@ -25,3 +32,18 @@ def kind_of_url(url: str) -> str:
     if path.endswith((".xml", "/")) or not segments:
         return "website"
     return "url"
+
+
+def thread_target(channel: str, thread_ts: str) -> str:
+    """A Slack thread as a source's location: `slack-thread:C0123/1700000000.000100`."""
+    target = f"{THREAD_PREFIX}{channel}/{thread_ts}"
+    parse_thread_target(target)
+    return target
+
+
+def parse_thread_target(target: str) -> tuple[str, str]:
+    """The channel and thread ts a thread target names; ValueError for anything else."""
+    match = _THREAD.fullmatch(target)
+    if match is None:
+        raise ValueError(f"{target!r} is not a Slack thread (slack-thread:<channel>/<ts>)")
+    return match.group(1), match.group(2)

@@ -114,10 +114,11 @@ def add(call: AdminCall) -> dict:
 
 def queue_source(call: AdminCall, url: str, spec: SourceSpec, visibility: list[str]) -> dict:
     request = IngestRequest(target=url, spec=spec, visibility=visibility, added_by=call.user)
-    what = {"git": "the repository ", "website": "the site "}.get(spec.kind or "", "")
-    queue_job(call, INGEST, request, f":hourglass: Queued: indexing {what}{url}…")
+    what = {"git": f"the repository {url}", "website": f"the site {url}",
+            "slack-thread": "the thread"}.get(spec.kind or "", url)  # fmt: skip
+    queue_job(call, INGEST, request, f":hourglass: Queued: indexing {what}…")
     return {
-        "text": f"Indexing {url} (visible to: {ui.visibility_text(visibility)}). Progress "
+        "text": f"Indexing {what} (visible to: {ui.visibility_text(visibility)}). Progress "
         "and the result will arrive in your DM with me."
     }
 

@@ -160,6 +160,22 @@ def block_action(action_id: str, value: str, user: str, channel: str, response_u
     }
 
 
+def message_shortcut(
+    callback_id: str, user: str, channel: str, message: dict, response_url: str
+) -> dict:
+    """The payload Slack sends when `user` picks the message shortcut `callback_id` on
+    `message` (its ts, text, user and, for a reply, thread_ts) in `channel`."""
+    return {
+        **_interaction("message_action", user),
+        "callback_id": callback_id,
+        "trigger_id": f"{uuid.uuid4().int % 10**9}.t",
+        "channel": {"id": channel, "name": "channel"},
+        "message": message,
+        "message_ts": message["ts"],
+        "response_url": response_url,
+    }
+
+
 def _interaction(kind: str, user: str) -> dict:
     """What every interaction payload starts with."""
     return {

@@ -246,7 +246,24 @@ class SlackStandIn:
             ]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"]))}
+        ordered = sorted(thread, key=lambda m: float(m["ts"]))
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 1000)
+        page = {"ok": True, "messages": ordered[start : start + limit], "has_more": False}
+        if start + limit < len(ordered):  # Slack's cursor pagination, the cursor an offset here
+            page["has_more"] = True
+            page["response_metadata"] = {"next_cursor": str(start + limit)}
+        return page
+
+    def _chat_getPermalink(self, params: dict) -> dict:
+        channel, ts = params.get("channel"), params.get("message_ts")
+        with self._lock:
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://standin.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def user_says(self, channel: str, text: str, user: str, thread_ts: str | None = None) -> str:
         """A person's message (not the bot's) in `channel`, as if they had posted it; its ts."""

@@ -21,6 +21,7 @@ import numpy as np
 from faqbot.contracts import IngestReport, SourceSpec
 from faqbot.errors import first_line
 from faqbot.settings import Settings
+from faqbot.source_kinds import THREAD_PREFIX
 from pipelines.ingest.chunking import chunk_document
 from pipelines.ingest.connectors import connector_for
 from pipelines.ingest.connectors.base import Connector, ReadDocument, RemoteDocument
@@ -86,8 +87,11 @@ class IngestRun:
 
 
 def source_root(target: str) -> str:
-    """Where a source comes from: the URL, or the absolute file or folder path."""
-    return target if is_url(target) else str(Path(target).resolve())
+    """Where a source comes from: the URL or Slack thread, or the absolute file or folder
+    path."""
+    if is_url(target) or target.startswith(THREAD_PREFIX):
+        return target
+    return str(Path(target).resolve())
 
 
 def default_source_id(target: str) -> str:
@@ -130,7 +134,7 @@ def ingest(
     try:
         try:
             connector = connector_for(target, spec or SourceSpec(), settings)
-            listed = connector.documents()
+            listed = _listed(connector)
             _check_same_location(store, source_id, connector.root)
         except ItemError as exc:
             report.errors.append(ItemFailure(target, str(exc)))
@@ -156,6 +160,16 @@ def ingest(
             connector.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _listed(connector: Connector) -> list[RemoteDocument]:
+    """The source's documents; a connector's own failure is one line, like a bad source."""
+    try:
+        return connector.documents()
+    except ItemError:
+        raise
+    except Exception as exc:
+        raise ItemError(f"could not be listed ({type(exc).__name__}: {first_line(exc)})") from exc
 
 
 def _relabel_stored(

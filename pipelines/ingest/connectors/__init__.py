@@ -13,10 +13,13 @@ def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connecto
     refuses outright (a URL scheme or host that may not be fetched)."""
     from pipelines.ingest.connectors.files import FilesConnector, PageConnector
     from pipelines.ingest.connectors.git import GitConnector
+    from pipelines.ingest.connectors.slack_thread import SlackThreadConnector
     from pipelines.ingest.connectors.website import WebsiteConnector
 
     if spec.kind == "git":
         return GitConnector(target, spec, settings)
+    if spec.kind == "slack-thread":
+        return SlackThreadConnector(target, settings)
     if spec.kind == "website":
         return WebsiteConnector(target, spec, settings)
     if is_url(target):
