@@ -26,6 +26,7 @@ GROUPS: list[tuple[str, list[str]]] = [
         "max_document_chars", "fetch_timeout_s", "fetch_allowed_hosts", "fetch_max_redirects",
         "fetch_max_decompression_ratio"]),
     ("Connectors and sync", ["crawl_depth", "crawl_max_pages", "git_max_files", "git_timeout_s",
+        "secrets_dir", "confluence_page_limit", "notion_api_url", "google_api_url",
         "sync_interval_h", "sync_check_interval_s", "sync_notify_share"]),
     ("Queue, workers and the database", ["redis_url", "database_url", "database_auto_migrate",
         "answer_soft_time_limit_s", "answer_time_limit_s", "ingest_soft_time_limit_s",

@@ -71,7 +71,9 @@ class AnswerRequest(BaseModel):
     enqueued_at: float = Field(default_factory=time.time)
 
 
-ConnectorKind = Literal["file", "folder", "url", "website", "git", "slack-thread"]
+ConnectorKind = Literal[
+    "file", "folder", "url", "website", "git", "slack-thread", "confluence", "notion", "drive"
+]
 
 
 class SourceSpec(BaseModel):
@@ -84,6 +86,10 @@ class SourceSpec(BaseModel):
     depth: int | None = Field(None, ge=0, le=10)  # website: links followed from the start page
     max_pages: int | None = Field(None, ge=1, le=10_000)  # website, git: most documents read
     sync_hours: float | None = Field(None, ge=0, le=24 * 365)  # None: FAQBOT_SYNC_INTERVAL_H
+    # Confluence, Notion, Drive: the name of a secret on the workers (never the secret itself)
+    credential: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # The service's groups that may read the source → the channels (or "public") they map to
+    groups: dict[str, list[str]] | None = None
 
 
 class IngestRequest(BaseModel):
@@ -195,6 +201,8 @@ class IngestReport(BaseModel):
     unchanged: int = 0  # documents already stored as they are: not embedded again
     removed: int = 0  # documents gone from the source since the last run
     errors: list[str] = Field(default_factory=list)  # one line per item that failed
+    # documents left out: restricted more narrowly than the source (never shown wider)
+    skipped: int = 0
     seconds: float = 0.0
     repeated: bool = False  # a redelivered request: this is the first run's report
 

@@ -325,6 +325,24 @@ class Settings(BaseSettings):
         gt=0,
         description="Time limit for each git command (fetching a repository, reading a file).",
     )
+    secrets_dir: Path | None = Field(
+        None,
+        description=(
+            "Where workers keep the credentials that Confluence, Notion and Drive sources name, "
+            "one file per name (as Docker and Kubernetes mount secrets): an API token, "
+            "email:token, or a service-account JSON. Default: DATA_DIR/secrets. Admins only "
+            "ever give the name."
+        ),
+    )
+    confluence_page_limit: int = Field(
+        50, ge=1, le=250, description="Pages asked for per Confluence API call."
+    )
+    notion_api_url: str = Field(
+        "https://api.notion.com", description="The Notion API (a stand-in's in tests)."
+    )
+    google_api_url: str = Field(
+        "https://www.googleapis.com", description="Google's APIs, for Drive sources."
+    )
     sync_interval_h: float = Field(
         24.0,
         ge=0,
@@ -756,6 +774,11 @@ class Settings(BaseSettings):
     def datasets_dir(self) -> Path:
         """Versioned training datasets, one folder each with its manifest."""
         return self.data_dir / "datasets"
+
+    @property
+    def secrets_path(self) -> Path:
+        """Where connector credentials are read from (FAQBOT_SECRETS_DIR)."""
+        return self.secrets_dir or self.data_dir / "secrets"
 
     @property
     def uploads_dir(self) -> Path:

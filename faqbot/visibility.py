@@ -63,3 +63,28 @@ def visible_in(visibility: Iterable[str] | None, labels: Iterable[str]) -> bool:
         return False
     visibility = set(visibility)
     return PUBLIC in visibility or bool(visibility & set(labels))
+
+
+def permitted(
+    asked: list[str], readers: list[str] | None, groups: dict[str, list[str]] | None
+) -> list[str]:
+    """The visibility of a source its own service restricts: the channels the admin mapped
+    the reader groups to, never wider than `asked`. `readers` None: not restricted, so
+    `asked`. ValueError when no reader group is mapped (nothing may be shown to anyone)."""
+    if readers is None:
+        return asked
+    mapped = {label for group in readers for label in (groups or {}).get(group, [])}
+    if not mapped:
+        names = ", ".join(sorted(readers)) or "nobody"
+        raise ValueError(f"readable only by {names}; map a group to channels (group=#channel)")
+    if PUBLIC in mapped:
+        return asked
+    if PUBLIC in asked:
+        return sorted(mapped)
+    allowed = sorted(mapped & set(asked))
+    if not allowed:
+        raise ValueError(
+            f"its readers map to {', '.join(sorted(mapped))}, none of the channels asked "
+            f"for ({', '.join(asked)})"
+        )
+    return allowed

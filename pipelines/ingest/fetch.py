@@ -150,6 +150,51 @@ def fetch_page(
 
 
 @dataclass(frozen=True)
+class ApiResponse:
+    """A service API's answer, whatever its status: the caller decides what a 429 or a 404
+    means for its source."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def api_request(
+    settings: Settings,
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> ApiResponse:
+    """One request to a service's REST API (Confluence, Drive, Notion) under the fetcher's
+    rules: the host is checked and pinned, the body is bounded by FAQBOT_MAX_FILE_MB and the
+    whole request by FAQBOT_FETCH_TIMEOUT_S. Redirects are not followed: an API that
+    redirects is answered as such (a credential must never follow one to another host)."""
+    import httpx
+
+    timeout_s = settings.fetch_timeout_s
+    limits = BodyLimits(
+        int(settings.max_file_mb * 1e6),
+        settings.fetch_max_decompression_ratio,
+        time.monotonic() + timeout_s,
+        timeout_s,
+    )
+    target = check_url(url, Allowlist.parse(settings.fetch_allowed_hosts))
+    try:
+        with (
+            _client(limits) as client,
+            closing(_send(client, target, method, headers, content)) as response,
+        ):
+            body = read_body(response, limits)
+            return ApiResponse(response.status_code, dict(response.headers), body)
+    except httpx.TimeoutException as exc:
+        raise ItemError(f"timed out after {timeout_s:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise ItemError(f"could not reach the API ({type(exc).__name__}: {exc})") from exc
+
+
+@dataclass(frozen=True)
 class BodyLimits:
     """What reading one response body may cost: decoded bytes, expansion and time."""
 
@@ -176,14 +221,21 @@ def _client(limits: BodyLimits) -> httpx.Client:
     )
 
 
-def _send(client: httpx.Client, target: Target) -> httpx.Response:
+def _send(
+    client: httpx.Client,
+    target: Target,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> httpx.Response:
     """Connects to a checked address, in DNS order, while the Host header, TLS SNI and the
     certificate check keep the URL's host name."""
     import httpx
 
     error: httpx.ConnectError | None = None
     for address in target.addresses:
-        request = client.build_request("GET", target.url)  # Host header from the name
+        # the Host header from the name
+        request = client.build_request(method, target.url, headers=headers, content=content)
         request.url = target.url.copy_with(host=str(address))
         request.extensions["sni_hostname"] = target.host
         try:

@@ -66,6 +66,7 @@ class IngestRun:
     changed: int = 0
     unchanged: int = 0
     removed: int = 0
+    skipped: int = 0
     seconds: float = 0.0
     errors: list[ItemFailure] = field(default_factory=list)
 
@@ -81,6 +82,7 @@ class IngestRun:
             changed=self.changed,
             unchanged=self.unchanged,
             removed=self.removed,
+            skipped=self.skipped,
             errors=[str(failure) for failure in self.errors],
             seconds=round(self.seconds, 2),
         )
@@ -135,6 +137,8 @@ def ingest(
         try:
             connector = connector_for(target, spec or SourceSpec(), settings)
             listed = _listed(connector)
+            visibility = _permitted(connector, visibility)
+            report.skipped = connector.skipped
             _check_same_location(store, source_id, connector.root)
         except ItemError as exc:
             report.errors.append(ItemFailure(target, str(exc)))
@@ -170,6 +174,13 @@ def _listed(connector: Connector) -> list[RemoteDocument]:
         raise
     except Exception as exc:
         raise ItemError(f"could not be listed ({type(exc).__name__}: {first_line(exc)})") from exc
+
+
+def _permitted(connector: Connector, asked: list[str]) -> list[str]:
+    try:
+        return connector.visibility(asked)
+    except ValueError as exc:  # the service's permissions map to no channel asked for
+        raise ItemError(str(exc)) from exc
 
 
 def _relabel_stored(

@@ -11,6 +11,7 @@ from pipelines.ingest.fetch import is_url
 def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connector:
     """The connector that reads `target` as `spec` says; raises ItemError for a target it
     refuses outright (a URL scheme or host that may not be fetched)."""
+    from pipelines.ingest.connectors.confluence import ConfluenceConnector
     from pipelines.ingest.connectors.files import FilesConnector, PageConnector
     from pipelines.ingest.connectors.git import GitConnector
     from pipelines.ingest.connectors.slack_thread import SlackThreadConnector
@@ -18,6 +19,8 @@ def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connecto
 
     if spec.kind == "git":
         return GitConnector(target, spec, settings)
+    if spec.kind == "confluence":
+        return ConfluenceConnector(target, spec, settings)
     if spec.kind == "slack-thread":
         return SlackThreadConnector(target, settings)
     if spec.kind == "website":

@@ -38,9 +38,27 @@ class Connector(Protocol):
 
     kind: str  # as the source registry records it: folder, website, git…
     root: str  # where the source is: its URL or absolute path
+    skipped: int  # documents `documents` left out: restricted more narrowly than the source
 
     def documents(self) -> list[RemoteDocument]: ...
 
     def read(self, document: RemoteDocument) -> ReadDocument: ...
 
+    def visibility(self, asked: list[str]) -> list[str]:
+        """The source's visibility: what the admin asked for, narrowed to what the service's
+        own permissions allow (called after `documents`). ItemError when nothing may be."""
+        ...
+
     def close(self) -> None: ...
+
+
+class Unrestricted:
+    """For sources with no permissions of their own: files, websites, repositories, threads."""
+
+    skipped = 0
+
+    def visibility(self, asked: list[str]) -> list[str]:
+        return asked
+
+    def close(self) -> None:
+        pass

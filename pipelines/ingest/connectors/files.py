@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument
+from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument, Unrestricted
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import fetch_with, too_large_message
 from pipelines.ingest.loaders import PARSERS, unsupported_type
 
 
-class FilesConnector:
+class FilesConnector(Unrestricted):
     """A file, or every file under a folder (hidden ones and faqbot's own data left out)."""
 
     def __init__(self, target: str, settings: Settings):
@@ -47,9 +47,6 @@ class FilesConnector:
             raise ItemError(too_large_message(size, max_bytes))
         return ReadDocument(path.read_bytes(), suffix)
 
-    def close(self) -> None:
-        pass
-
     def _own(self) -> Path:
         return self.settings.data_dir.resolve()
 
@@ -65,7 +62,7 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-class PageConnector:
+class PageConnector(Unrestricted):
     """One web page, through the SSRF-safe fetcher."""
 
     kind = "url"
@@ -80,6 +77,3 @@ class PageConnector:
     def read(self, document: RemoteDocument) -> ReadDocument:
         page = fetch_with(self.settings, document.location)
         return ReadDocument(page.body, page.suffix)
-
-    def close(self) -> None:
-        pass

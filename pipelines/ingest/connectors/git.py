@@ -22,14 +22,14 @@ from faqbot.errors import first_line
 from faqbot.settings import Settings
 from faqbot.source_kinds import GIT_FORGES
 from pipelines.ingest.addresses import Allowlist
-from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument
+from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument, Unrestricted
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import check_url, is_url, too_large_message
 
 DEFAULT_SUFFIXES = (".md", ".markdown", ".txt")
 
 
-class GitConnector:
+class GitConnector(Unrestricted):
     kind = "git"
 
     def __init__(self, target: str, spec: SourceSpec, settings: Settings):
@@ -79,9 +79,6 @@ class GitConnector:
         blob = document.marker.removeprefix("blob:")
         data = self._git("cat-file", "blob", blob, text=False)
         return ReadDocument(data, PurePosixPath(document.doc_key).suffix.lower())
-
-    def close(self) -> None:
-        pass
 
     def _wanted(self, path: str) -> bool:
         if any(part.startswith(".") for part in PurePosixPath(path).parts):

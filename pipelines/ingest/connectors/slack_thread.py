@@ -13,7 +13,7 @@ import datetime as dt
 from faqbot.errors import first_line
 from faqbot.settings import Settings
 from faqbot.source_kinds import parse_thread_target
-from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument
+from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument, Unrestricted
 from pipelines.ingest.documents import ItemError
 
 PAGE = 200  # messages per conversations.replies call
@@ -21,7 +21,7 @@ MAX_MESSAGES = 2000
 TITLE_CHARS = 80
 
 
-class SlackThreadConnector:
+class SlackThreadConnector(Unrestricted):
     kind = "slack-thread"
 
     def __init__(self, target: str, settings: Settings):
@@ -50,9 +50,6 @@ class SlackThreadConnector:
             author = f"<@{message['user']}>" if message.get("user") else "a bot"
             lines += [f"{author} ({when}):", "", (message.get("text") or "").strip(), ""]
         return ReadDocument("\n".join(lines).encode(), ".md")
-
-    def close(self) -> None:
-        pass
 
     def _client(self):
         from faqbot.slack import web_client

@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 
 from faqbot.contracts import SourceSpec
 from faqbot.settings import Settings
-from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument
+from pipelines.ingest.connectors.base import ReadDocument, RemoteDocument, Unrestricted
 from pipelines.ingest.documents import ItemError
 from pipelines.ingest.fetch import CONTENT_TYPES, Fetched, check_scheme, fetch_with
 
@@ -32,7 +32,7 @@ GONE = ("HTTP 404", "HTTP 410")  # a page that answers so is deleted, not failin
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
-class WebsiteConnector:
+class WebsiteConnector(Unrestricted):
     kind = "website"
 
     def __init__(self, url: str, spec: SourceSpec, settings: Settings):

@@ -1,0 +1,171 @@
+"""Stand-ins for the services these machines cannot reach, serving their documented REST
+responses on loopback: Confluence's REST API v1 (Cloud paths, under /wiki), with pagination by
+`_links.next`, page restrictions, space permissions, 401/404 errors and 429 rate limits.
+Like the Slack stand-in, each checks the credential it was given and records every request."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.pipelines.ingest.loopback import serving
+
+Route = Callable[["Request"], tuple[int, dict]]
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: dict | None
+
+
+@dataclass
+class StandIn:
+    """What every stand-in shares: the expected credential, requests seen, and throttling
+    (the next `throttle` requests answer 429 with Retry-After: 0)."""
+
+    authorization: str
+    requests: list[Request] = field(default_factory=list)
+    throttle: int = 0
+    base: str = ""
+
+    def answer(self, request: Request) -> tuple[int, dict, dict]:
+        self.requests.append(request)
+        if self.throttle > 0:
+            self.throttle -= 1
+            return 429, {"message": "Rate limit exceeded"}, {"Retry-After": "0"}
+        if request.headers.get("authorization") != self.authorization:
+            return 401, {"statusCode": 401, "message": "Unauthorized; scope does not match"}, {}
+        status, body = self.route(request)
+        return status, body, {}
+
+    def route(self, request: Request) -> tuple[int, dict]:
+        raise NotImplementedError
+
+
+@contextmanager
+def serving_standin(standin: StandIn) -> Iterator[StandIn]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self._answer()
+
+        def do_POST(self):
+            self._answer()
+
+        def _answer(self):
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            request = Request(
+                self.command,
+                parts.path,
+                {k: v[0] for k, v in parse_qs(parts.query).items()},
+                {k.lower(): v for k, v in self.headers.items()},
+                json.loads(raw) if raw else None,
+            )
+            status, body, headers = standin.answer(request)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as server:
+        standin.base = f"http://127.0.0.1:{server.server_address[1]}"
+        yield standin
+
+
+@dataclass
+class ConfluencePage:
+    id: str
+    title: str
+    html: str
+    space: str = "IT"
+    version: int = 1
+    parent: str | None = None
+    restricted_to: list[str] = field(default_factory=list)  # group names
+
+
+@dataclass
+class ConfluenceStandIn(StandIn):
+    """Confluence Cloud's REST API v1 under /wiki."""
+
+    pages: dict[str, ConfluencePage] = field(default_factory=dict)
+    spaces: dict[str, list[str] | None] = field(default_factory=dict)  # key → reader groups
+
+    def route(self, request: Request) -> tuple[int, dict]:
+        path = request.path.removeprefix("/wiki")
+        if match := re.fullmatch(r"/rest/api/space/([^/]+)", path):
+            return self._space(match[1])
+        if path == "/rest/api/content":
+            found = [p for p in self.pages.values() if p.space == request.query.get("spaceKey")]
+            return self._listing(path, request, found)
+        if path == "/rest/api/content/search":
+            ancestor = re.match(r"ancestor=(\d+)", request.query.get("cql", ""))
+            found = [p for p in self.pages.values() if ancestor and self._under(p, ancestor[1])]
+            return self._listing(path, request, found)
+        if match := re.fullmatch(r"/rest/api/content/(\d+)", path):
+            page = self.pages.get(match[1])
+            if page is None:
+                return 404, {"statusCode": 404, "message": f"No content found with id: {match[1]}"}
+            return 200, self._page(page, body="body.view" in request.query.get("expand", ""))
+        return 404, {"statusCode": 404, "message": "null for uri"}
+
+    def _space(self, key: str) -> tuple[int, dict]:
+        if key not in self.spaces:
+            return 404, {"statusCode": 404, "message": f"No space with key : {key}"}
+        readers = self.spaces[key]
+        if readers is None:
+            permissions = [{"operation": {"operation": "read", "targetType": "space"},
+                            "anonymousAccess": True}]  # fmt: skip
+        else:
+            group = {"results": [{"type": "group", "name": name} for name in readers]}
+            permissions = [{"operation": {"operation": "read", "targetType": "space"},
+                            "subjects": {"group": group}}]  # fmt: skip
+        return 200, {"key": key, "name": key, "permissions": permissions}
+
+    def _under(self, page: ConfluencePage, ancestor: str) -> bool:
+        while page.parent:
+            if page.parent == ancestor:
+                return True
+            page = self.pages[page.parent]
+        return False
+
+    def _listing(self, path: str, request: Request, found: list) -> tuple[int, dict]:
+        start, limit = int(request.query.get("start", 0)), int(request.query.get("limit", 25))
+        results = [self._page(p) for p in found[start : start + limit]]
+        links = {"base": f"{self.base}/wiki", "context": "/wiki"}
+        if start + limit < len(found):
+            query = {**request.query, "start": start + limit}
+            links["next"] = f"{path}?{urlencode(query)}"
+        return 200, {"results": results, "start": start, "limit": limit, "size": len(results),
+                     "_links": links}  # fmt: skip
+
+    def _page(self, page: ConfluencePage, body: bool = False) -> dict:
+        group = {"results": [{"type": "group", "name": name} for name in page.restricted_to]}
+        data = {
+            "id": page.id,
+            "type": "page",
+            "status": "current",
+            "title": page.title,
+            "version": {"number": page.version},
+            "restrictions": {"read": {"restrictions": {"group": group, "user": {"results": []}}}},
+            "_links": {"webui": f"/spaces/{page.space}/pages/{page.id}"},
+        }
+        if body:
+            data["body"] = {"view": {"value": page.html, "representation": "view"}}
+        return data
