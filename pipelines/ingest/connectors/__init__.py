@@ -14,6 +14,7 @@ def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connecto
     from pipelines.ingest.connectors.confluence import ConfluenceConnector
     from pipelines.ingest.connectors.files import FilesConnector, PageConnector
     from pipelines.ingest.connectors.git import GitConnector
+    from pipelines.ingest.connectors.notion import NotionConnector
     from pipelines.ingest.connectors.slack_thread import SlackThreadConnector
     from pipelines.ingest.connectors.website import WebsiteConnector
 
@@ -21,6 +22,8 @@ def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connecto
         return GitConnector(target, spec, settings)
     if spec.kind == "confluence":
         return ConfluenceConnector(target, spec, settings)
+    if spec.kind == "notion":
+        return NotionConnector(target, spec, settings)
     if spec.kind == "slack-thread":
         return SlackThreadConnector(target, settings)
     if spec.kind == "website":

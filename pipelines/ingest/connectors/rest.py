@@ -61,14 +61,28 @@ class RestApi:
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
         """The response, once the service stopped rate-limiting; ItemError for a refusal."""
+        return self.check(self.call_raw(method, url, content, headers))
+
+    def call_raw(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        """The response once the service stopped rate-limiting, whatever its status."""
         for attempt in range(MAX_RETRIES + 1):
             response = api_request(self.settings, url, method=method, content=content,
                                    headers={**self.headers, **(headers or {})})  # fmt: skip
             if response.status not in (429, 503) or attempt == MAX_RETRIES:
-                break
+                return response
             wait = _retry_after(response, attempt)
             self.waited_s += wait
             time.sleep(wait)
+        return response
+
+    def check(self, response: ApiResponse) -> ApiResponse:
+        """`response`, or ItemError naming the service and why it refused."""
         if response.status == 429:
             raise ItemError(
                 f"{self.service} kept rate-limiting after {MAX_RETRIES} retries (HTTP 429)"

@@ -169,3 +169,94 @@ class ConfluenceStandIn(StandIn):
         if body:
             data["body"] = {"view": {"value": page.html, "representation": "view"}}
         return data
+
+
+def rich(text: str) -> list[dict]:
+    return [{"type": "text", "text": {"content": text}, "plain_text": text}]
+
+
+def block(kind: str, text: str = "", children: list[dict] | None = None, **extra) -> dict:
+    """A Notion block as the API returns it; `children` are served by /v1/blocks/{id}/children."""
+    content = {"rich_text": rich(text), **extra} if kind != "table_row" else extra
+    return {"object": "block", "id": f"b-{abs(hash((kind, text, id(children)))) % 10**12:012d}",
+            "type": kind, kind: content, "has_children": bool(children),
+            "_children": children or []}  # fmt: skip
+
+
+@dataclass
+class NotionPage:
+    id: str
+    title: str
+    blocks: list[dict]
+    edited: str = "2026-11-01T09:00:00.000Z"
+    parent: str | None = None  # a page id
+    database: str | None = None
+
+
+@dataclass
+class NotionStandIn(StandIn):
+    """Notion's API (2022-06-28): databases queried with cursors, pages, block children."""
+
+    pages: dict[str, NotionPage] = field(default_factory=dict)
+    databases: set[str] = field(default_factory=set)
+    page_size: int = 2  # results per call, whatever was asked: pagination is always exercised
+
+    def route(self, request: Request) -> tuple[int, dict]:
+        if request.headers.get("notion-version") != "2022-06-28":
+            return 400, {"object": "error", "status": 400, "code": "missing_version",
+                         "message": "Notion-Version header failed validation"}  # fmt: skip
+        if match := re.fullmatch(r"/v1/databases/([0-9a-f-]+)", request.path):
+            if match[1] not in self.databases:
+                return self._missing("database", match[1])
+            return 200, {"object": "database", "id": match[1]}
+        if match := re.fullmatch(r"/v1/databases/([0-9a-f-]+)/query", request.path):
+            found = [self._page(p) for p in self.pages.values() if p.database == match[1]]
+            return 200, self._list(found, (request.body or {}).get("start_cursor"))
+        if match := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", request.path):
+            page = self.pages.get(match[1])
+            return (200, self._page(page)) if page else self._missing("page", match[1])
+        if match := re.fullmatch(r"/v1/blocks/([0-9a-z-]+)/children", request.path):
+            children = self._children(match[1])
+            if children is None:
+                return self._missing("block", match[1])
+            shown = [{k: v for k, v in b.items() if k != "_children"} for b in children]
+            return 200, self._list(shown, request.query.get("start_cursor"))
+        return 400, {"object": "error", "status": 400, "code": "invalid_request_url"}
+
+    def _children(self, block_id: str) -> list[dict] | None:
+        if block_id in self.pages:
+            subpages = [block("child_page", "", title=p.title) | {"id": p.id}
+                        for p in self.pages.values() if p.parent == block_id]  # fmt: skip
+            return self.pages[block_id].blocks + subpages
+        stack = [b for p in self.pages.values() for b in p.blocks]
+        while stack:
+            current = stack.pop()
+            if current["id"] == block_id:
+                return current["_children"]
+            stack += current["_children"]
+        return None
+
+    def _list(self, items: list[dict], cursor: str | None) -> dict:
+        start = int(cursor or 0)
+        end = start + self.page_size
+        more = end < len(items)
+        return {"object": "list", "results": items[start:end], "has_more": more,
+                "next_cursor": str(end) if more else None}  # fmt: skip
+
+    def _page(self, page: NotionPage) -> dict:
+        return {
+            "object": "page",
+            "id": page.id,
+            "url": f"https://www.notion.so/{page.title.replace(' ', '-')}-{page.id.replace('-', '')}",
+            "last_edited_time": page.edited,
+            "properties": {"Name": {"id": "title", "type": "title", "title": rich(page.title)}},
+        }
+
+    def _missing(self, kind: str, object_id: str) -> tuple[int, dict]:
+        return 404, {
+            "object": "error",
+            "status": 404,
+            "code": "object_not_found",
+            "message": f"Could not find {kind} with ID: {object_id}. Make sure the relevant "
+            "pages and databases are shared with your integration.",
+        }
