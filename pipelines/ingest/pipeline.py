@@ -313,7 +313,8 @@ def _prepare(
 def _parsed(
     document: RemoteDocument, doc_hash: str, read: ReadDocument, limits: DocumentLimits
 ) -> PreparedDocument:
-    parsed = parse_bytes(read.data, read.suffix, title_from_name(document.doc_key), limits)
+    title = document.title or title_from_name(document.doc_key)
+    parsed = parse_bytes(read.data, read.suffix, title, limits)
     parsed.url, parsed.path = document.url, document.path
     return PreparedDocument(document.doc_key, doc_hash, parsed)
 

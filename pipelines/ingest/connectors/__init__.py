@@ -12,6 +12,7 @@ def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connecto
     """The connector that reads `target` as `spec` says; raises ItemError for a target it
     refuses outright (a URL scheme or host that may not be fetched)."""
     from pipelines.ingest.connectors.confluence import ConfluenceConnector
+    from pipelines.ingest.connectors.drive import DriveConnector
     from pipelines.ingest.connectors.files import FilesConnector, PageConnector
     from pipelines.ingest.connectors.git import GitConnector
     from pipelines.ingest.connectors.notion import NotionConnector
@@ -22,6 +23,8 @@ def connector_for(target: str, spec: SourceSpec, settings: Settings) -> Connecto
         return GitConnector(target, spec, settings)
     if spec.kind == "confluence":
         return ConfluenceConnector(target, spec, settings)
+    if spec.kind == "drive":
+        return DriveConnector(target, spec, settings)
     if spec.kind == "notion":
         return NotionConnector(target, spec, settings)
     if spec.kind == "slack-thread":

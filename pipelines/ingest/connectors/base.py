@@ -21,6 +21,7 @@ class RemoteDocument:
     marker: str | None = None  # changes whenever the document does; None: compare the bytes
     url: str | None = None  # the link a citation shows
     path: str | None = None  # a local file's absolute path
+    title: str | None = None  # when the doc_key is no name (an id): the title to fall back on
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ Like the Slack stand-in, each checks the credential it was given and records eve
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -25,6 +27,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: dict | None
+    raw: bytes = b""
 
 
 @dataclass
@@ -69,12 +72,16 @@ def serving_standin(standin: StandIn) -> Iterator[StandIn]:
                 parts.path,
                 {k: v[0] for k, v in parse_qs(parts.query).items()},
                 {k.lower(): v for k, v in self.headers.items()},
-                json.loads(raw) if raw else None,
+                _json_or_none(raw),
+                raw,
             )
             status, body, headers = standin.answer(request)
-            data = json.dumps(body).encode()
+            raw_body = "_raw" in body  # a file's own bytes, not JSON
+            data = body["_raw"] if raw_body else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header(
+                "Content-Type", "application/octet-stream" if raw_body else "application/json"
+            )
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
@@ -87,6 +94,13 @@ def serving_standin(standin: StandIn) -> Iterator[StandIn]:
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as server:
         standin.base = f"http://127.0.0.1:{server.server_address[1]}"
         yield standin
+
+
+def _json_or_none(raw: bytes) -> dict | None:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None  # a form, as the token endpoint takes
 
 
 @dataclass
@@ -260,3 +274,73 @@ class NotionStandIn(StandIn):
             "message": f"Could not find {kind} with ID: {object_id}. Make sure the relevant "
             "pages and databases are shared with your integration.",
         }
+
+
+@dataclass
+class DriveFile:
+    id: str
+    name: str
+    mime: str
+    data: bytes = b""
+    parent: str = "root"
+    modified: str = "2026-11-01T09:00:00.000Z"
+
+
+@dataclass
+class DriveStandIn(StandIn):
+    """Google's token endpoint (the JWT bearer grant, signature checked with the service
+    account's public key) and Drive API v3: folder listings with page tokens, permissions,
+    Docs exported as HTML and files downloaded with alt=media."""
+
+    public_key: object = None
+    files: dict[str, DriveFile] = field(default_factory=dict)
+    shared_with: list[dict] = field(default_factory=list)  # the folder's permissions
+    page_size: int = 2
+
+    def answer(self, request: Request) -> tuple[int, dict, dict]:
+        if request.path == "/token":
+            self.requests.append(request)
+            return (*self._grant(request), {})
+        return super().answer(request)
+
+    def _grant(self, request: Request) -> tuple[int, dict]:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        form = {k: v[0] for k, v in parse_qs(request.raw.decode()).items()}
+        head, claims, signature = form.get("assertion", "..").split(".")
+        padded = signature + "=" * (-len(signature) % 4)
+        try:
+            self.public_key.verify(base64.urlsafe_b64decode(padded), f"{head}.{claims}".encode(),
+                                   padding.PKCS1v15(), hashes.SHA256())  # fmt: skip
+        except (InvalidSignature, ValueError):
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        return 200, {"access_token": "ya29.standin", "expires_in": 3599, "token_type": "Bearer"}
+
+    def route(self, request: Request) -> tuple[int, dict]:
+        if request.path == "/drive/v3/files":
+            parent = re.match(r"'([^']+)' in parents", request.query.get("q", ""))
+            found = [self._meta(f) for f in self.files.values() if parent and f.parent == parent[1]]
+            start = int(request.query.get("pageToken") or 0)
+            page = {"files": found[start : start + self.page_size]}
+            if start + self.page_size < len(found):
+                page["nextPageToken"] = str(start + self.page_size)
+            return 200, page
+        if match := re.fullmatch(r"/drive/v3/files/([\w-]+)/permissions", request.path):
+            return 200, {"permissions": self.shared_with}
+        if match := re.fullmatch(r"/drive/v3/files/([\w-]+)(/export)?", request.path):
+            item = self.files.get(match[1])
+            if item is None:
+                return 404, {"error": {"code": 404, "message": f"File not found: {match[1]}."}}
+            if match[2] or request.query.get("alt") == "media":
+                return 200, {"_raw": item.data}
+            return 200, self._meta(item)
+        return 404, {"error": {"code": 404, "message": "Not Found"}}
+
+    def _meta(self, item: DriveFile) -> dict:
+        meta = {"id": item.id, "name": item.name, "mimeType": item.mime,
+                "modifiedTime": item.modified, "webViewLink": f"https://docs.google.com/d/{item.id}"}  # fmt: skip
+        if not item.mime.startswith("application/vnd.google-apps"):
+            meta |= {"size": str(len(item.data)), "md5Checksum": hashlib.md5(item.data).hexdigest()}
+        return meta
