@@ -1,6 +1,8 @@
-"""The form `/faq-admin add <url>` opens for a website or a Git repository: what the kind needs
-(depth and page count, or branch and file glob), who may see it, and how often it is synced.
-Credentials never go through Slack: connectors that need them name a secret the workers hold."""
+"""The form `/faq-admin add <url>` opens for a website, a Git repository, Confluence, a Drive
+folder or Notion: what the kind needs (depth and page count; branch and file glob; the
+credential's name and the service's groups mapped to channels), who may see it, and how often
+it is synced. Credentials never go through Slack: the form takes the name of a secret the
+workers hold, never the secret."""
 
 from __future__ import annotations
 
@@ -10,9 +12,16 @@ from pydantic import ValidationError
 
 from faqbot.contracts import SourceSpec
 from faqbot.settings import Settings
+from faqbot.visibility import parse_group_channels
 
 ADD_CONNECTOR_VIEW = "add_connector"
-TITLES = {"git": "Add a Git repository", "website": "Add a website"}
+TITLES = {
+    "git": "Add a Git repository",
+    "website": "Add a website",
+    "confluence": "Add from Confluence",
+    "drive": "Add a Drive folder",
+    "notion": "Add from Notion",
+}
 SYNC_CHOICES = (("1", "every hour"), ("6", "every 6 hours"), ("24", "daily"),
                 ("168", "weekly"), ("0", "never"))  # fmt: skip
 
@@ -28,7 +37,7 @@ class FormError(Exception):
 def connector_modal(kind: str, url: str, channels: list[str], settings: Settings) -> dict:
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{url}*"}},
-        *(_git_fields() if kind == "git" else _website_fields(settings)),
+        *_fields(kind, settings),
         {
             "type": "input",
             "block_id": "visibility",
@@ -64,6 +73,22 @@ def connector_modal(kind: str, url: str, channels: list[str], settings: Settings
     }
 
 
+def _fields(kind: str, settings: Settings) -> list[dict]:
+    if kind == "git":
+        return _git_fields()
+    if kind == "website":
+        return _website_fields(settings)
+    credential = _text_input("credential", "Credential", "the name of a secret on the workers")
+    credential["optional"] = False
+    fields = [credential]
+    if kind != "notion":  # Notion shows an integration no permissions to map
+        groups = _text_input("groups", "Who may read it there → channels",
+                             "hr-team=C0HR00001; staff=public (needed if it is restricted)")  # fmt: skip
+        groups["element"]["multiline"] = True
+        fields.append(groups)
+    return fields
+
+
 def _git_fields() -> list[dict]:
     return [
         _text_input("branch", "Branch", "the repository's default branch"),
@@ -81,8 +106,13 @@ def _website_fields(settings: Settings) -> list[dict]:
 def submitted(view: dict) -> tuple[str, SourceSpec, list[str]]:
     """The URL, how to read it, and its visibility, from a submitted form."""
     meta, values = json.loads(view["private_metadata"]), view["state"]["values"]
-    fields = {key: _value(values, key) for key in ("branch", "paths", "depth", "max_pages")}
+    names = ("branch", "paths", "depth", "max_pages", "credential")
+    fields = {key: _value(values, key) for key in names}
     fields = {key: value for key, value in fields.items() if value not in (None, "")}
+    try:
+        fields["groups"] = parse_group_channels(_value(values, "groups"))
+    except ValueError as exc:
+        raise FormError("groups", str(exc)) from exc
     hours = values["sync"]["hours"]["selected_option"]["value"]
     try:
         spec = SourceSpec(kind=meta["kind"], sync_hours=float(hours), **fields)

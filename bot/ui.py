@@ -34,8 +34,11 @@ def visibility_text(visibility: list[str]) -> str:
 def admin_help_message() -> dict:
     text = (
         "*/faq-admin* manages the knowledge base:\n"
-        "• `add <url> [#channel…]` index a web page, a website (a folder URL or a sitemap) or a "
-        "Git repository, kept in sync (visible only in those channels if given)\n"
+        "• `add <url> [#channel…]` index a web page, a website (a folder URL or a sitemap), a "
+        "Git repository, a Confluence space or page, a Drive folder or a Notion page or "
+        "database, kept in sync (visible only in those channels if given); a form asks what "
+        "each needs\n"
+        "• the message shortcut *Add to knowledge base* indexes a thread, visible in its channel\n"
         "• `add` upload files (PDF, DOCX, Markdown, text, HTML) in a form\n"
         "• `list` all sources · `status [id]` indexing state and errors\n"
         "• `reindex <id>` fetch and index again · `remove <id>` delete from the knowledge base\n"

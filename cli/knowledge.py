@@ -14,7 +14,7 @@ from cli.console import ProgressBar, err, fail, out, runtime
 sources_app = typer.Typer(help="List, sync and remove knowledge sources.", no_args_is_help=True)
 
 
-KINDS = ("file", "folder", "url", "website", "git")
+KINDS = ("file", "folder", "url", "website", "git", "confluence", "drive", "notion")
 
 
 def ingest(
@@ -52,6 +52,17 @@ def ingest(
         float | None,
         typer.Option(help="Hours between scheduled syncs; 0: never (FAQBOT_SYNC_INTERVAL_H)."),
     ] = None,
+    credential: Annotated[
+        str | None,
+        typer.Option(help="confluence, drive, notion: the name of a secret in FAQBOT_SECRETS_DIR."),
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="confluence, drive: a group (or address) that may read the source there, "
+            "mapped to channels: hr-team=C0HR001,C0HR002 or staff=public. Repeatable."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest documents (.md .txt .html .pdf .docx) into the knowledge base.
@@ -70,7 +81,7 @@ def ingest(
         labels = parse_visibility(visibility)
     except ValueError as exc:
         fail(str(exc))
-    spec = _spec(target, kind, branch, paths, depth, max_pages, sync_hours)
+    spec = _spec(target, kind, branch, paths, depth, max_pages, sync_hours, credential, group)
     settings, store, embedder = runtime()
     request = IngestRequest(
         target=target, source_id=source_id, visibility=labels, added_by="cli", spec=spec
@@ -101,20 +112,27 @@ def ingest(
     raise typer.Exit(1 if report.errors else 0)
 
 
-def _spec(target: str, kind: str | None, branch, paths, depth, max_pages, sync_hours):
+def _spec(target: str, kind: str | None, branch, paths, depth, max_pages, sync_hours,
+          credential, groups):  # fmt: skip
     """The SourceSpec the options describe; a bad option is one line naming it."""
     from pydantic import ValidationError
 
     from faqbot.contracts import SourceSpec
     from faqbot.source_kinds import kind_of_url
+    from faqbot.visibility import parse_group_channels
 
     if kind is not None and kind not in KINDS:
         fail(f"--kind {kind!r}: choose {', '.join(KINDS)}")
     if kind is None and "://" in target:
         kind = kind_of_url(target)
     try:
+        mapping = parse_group_channels(";".join(groups or []))
+    except ValueError as exc:
+        fail(f"--group {exc}")
+    try:
         return SourceSpec(kind=kind, branch=branch, paths=paths, depth=depth,
-                          max_pages=max_pages, sync_hours=sync_hours)  # fmt: skip
+                          max_pages=max_pages, sync_hours=sync_hours,
+                          credential=credential, groups=mapping)  # fmt: skip
     except ValidationError as exc:
         error = exc.errors()[0]
         fail(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}")

@@ -22,16 +22,28 @@ GIT_FORGES = {
 
 
 def kind_of_url(url: str) -> str:
-    """git: a URL ending in .git, or a forge's owner/repository page; website: a sitemap
-    (.xml) or a folder (a path ending in /, or none); url: one page or file."""
+    """confluence: an Atlassian wiki or a …/display/, …/spaces/ or viewpage.action URL;
+    drive: a Google Drive folder; notion: a notion.so or notion.site page; git: a URL ending
+    in .git, or a forge's owner/repository page; website: a sitemap (.xml) or a folder (a
+    path ending in /, or none); url: one page or file."""
     parts = urlsplit(url)
-    path = parts.path.lower()
+    host, path = (parts.hostname or "").lower(), parts.path.lower()
     segments = [segment for segment in path.split("/") if segment]
-    if path.endswith(".git") or ((parts.hostname or "") in GIT_FORGES and len(segments) == 2):
+    if host == "drive.google.com" and "/folders/" in path:
+        return "drive"
+    if host.endswith(("notion.so", "notion.site")):
+        return "notion"
+    if host.endswith("atlassian.net") and path.startswith("/wiki") or _confluence_path(path):
+        return "confluence"
+    if path.endswith(".git") or (host in GIT_FORGES and len(segments) == 2):
         return "git"
     if path.endswith((".xml", "/")) or not segments:
         return "website"
     return "url"
+
+
+def _confluence_path(path: str) -> bool:
+    return "/pages/viewpage.action" in path or path.startswith(("/display/", "/spaces/"))
 
 
 def thread_target(channel: str, thread_ts: str) -> str:

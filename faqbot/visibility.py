@@ -35,6 +35,19 @@ def parse_visibility(value: str | None) -> list[str]:
     return sorted(set(channels))
 
 
+def parse_group_channels(text: str | None) -> dict[str, list[str]] | None:
+    """`group=C0123,C0456; other group=public` (or one entry per line): a service's groups and
+    the visibility each maps to, as admins write it in a form or on the command line."""
+    entries = [e.strip() for e in re.split(r"[;\n]", text or "") if e.strip()]
+    mapping: dict[str, list[str]] = {}
+    for entry in entries:
+        group, equals, channels = entry.rpartition("=")
+        if not equals or not group.strip():
+            raise ValueError(f"{entry!r}: write group=C0123ABC (or group=public)")
+        mapping[group.strip()] = parse_visibility(",".join(re.split(r"[\s,]+", channels.strip())))
+    return mapping or None
+
+
 def asker_labels(channel: str | None, granted: Iterable[str] = ()) -> list[str]:
     """Visibility labels a question may see: public, plus the channel it was asked in, plus
     any channels granted to the asker."""

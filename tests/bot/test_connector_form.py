@@ -46,6 +46,8 @@ def test_a_repository_url_opens_the_git_form_and_queues_it_with_branch_files_and
         "depth": None,
         "max_pages": None,
         "sync_hours": 6.0,
+        "credential": None,
+        "groups": None,
     }
 
 
@@ -81,4 +83,26 @@ def test_only_an_admin_can_send_the_form(running_bot):
     view = opened_form(running_bot, "add https://intranet.example/it/")
     response = running_bot.interaction(submission(view, user="U0NOBODY1", depth="1"))
     assert "only for knowledge-base admins" in response.json()["errors"]["sync"]
+    assert running_bot.queued("ingest") == []
+
+
+def test_a_confluence_url_asks_for_a_credential_name_and_the_groups_to_map(running_bot):
+    url = "https://acme.atlassian.net/wiki/spaces/HR/overview"
+    view = opened_form(running_bot, f"add {url}")
+    assert view["title"]["text"] == "Add from Confluence"
+    blocks = {block.get("block_id"): block for block in view["blocks"]}
+    assert blocks["credential"]["optional"] is False and "groups" in blocks
+    sent = submission(view, credential="confluence-hr", groups="hr-team=C0HR00001")
+    running_bot.interaction(sent)
+    [job] = running_bot.queued("ingest")
+    assert (job["spec"]["kind"], job["spec"]["credential"]) == ("confluence", "confluence-hr")
+    assert job["spec"]["groups"] == {"hr-team": ["C0HR00001"]}
+
+
+def test_a_bad_group_mapping_or_credential_name_is_shown_under_its_field(running_bot):
+    view = opened_form(running_bot, "add https://drive.google.com/drive/folders/1AbCdEfGhIjKlMn")
+    body = running_bot.interaction(submission(view, credential="sa", groups="hr=general")).json()
+    assert "'general' is not a Slack channel ID" in body["errors"]["groups"]
+    body = running_bot.interaction(submission(view, credential="../../etc/passwd")).json()
+    assert "credential" in body["errors"]
     assert running_bot.queued("ingest") == []

@@ -32,3 +32,9 @@ def test_bad_connector_options_are_one_line_naming_the_option(faqbot, tmp_path):
     assert "--kind 'svn': choose file, folder, url, website, git" in result.output
     result = faqbot("sources", "sync", "nope")
     assert result.exit_code == 1 and "no source 'nope'" in result.output
+
+
+def test_a_group_mapping_on_the_command_line_is_checked(faqbot):
+    url = "https://acme.atlassian.net/wiki/spaces/HR"
+    result = faqbot("ingest", url, "--credential", "c", "--group", "hr=general")
+    assert result.exit_code != 0 and "--group visibility 'general'" in result.output
