@@ -136,3 +136,12 @@ def test_bad_input_is_one_line_naming_the_source_and_keeps_the_index(
     assert len(errors) == 1 and "\n" not in errors[0]
     assert errors[0].startswith(url) and reason in errors[0]
     assert kb.store.document_hashes("kb") == before
+
+
+def test_a_page_over_the_size_limit_is_one_line_and_the_rest_is_indexed(kb, confluence, settings):
+    confluence.pages["103"].html = "<p>" + "word " * 60_000 + "</p>"
+    settings.max_file_mb = 0.1
+    errors = kb(space_url(confluence), spec=SPEC).report().errors
+    limit = "0.3 MB, larger than the 0.1 MB limit (FAQBOT_MAX_FILE_MB)"
+    assert errors == [f"{confluence.base}/wiki/spaces/IT/pages/103: {limit}"]
+    assert sorted(kb.store.document_hashes("kb")) == ["101", "102", "104", "105"]

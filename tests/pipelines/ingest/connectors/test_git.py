@@ -143,3 +143,10 @@ def test_a_repository_url_on_an_internal_host_is_refused_unless_allowed(kb, serv
     report = kb(url, spec=GIT)
     assert len(report.errors) == 1 and "127.0.0.1" in str(report.errors[0])
     assert requests == []
+
+
+def test_an_unreachable_repository_host_is_one_line(kb, settings):
+    settings.fetch_allowed_hosts = ["127.0.0.1"]
+    errors = kb("http://127.0.0.1:1/handbook.git", spec=GIT).report().errors
+    assert len(errors) == 1 and "\n" not in errors[0]
+    assert errors[0].startswith("http://127.0.0.1:1/handbook.git: git fetch: unable to access")

@@ -95,9 +95,12 @@ def test_rate_limits_are_waited_out(kb, notion):
         ("unshared", "Notion has no such item (HTTP 404: Could not find page with ID"),
         ("not-notion", "not a Notion page or database URL"),
         ("no-credential", "Notion needs a credential"),
+        ("unreachable", "could not reach the API"),
     ],
 )
-def test_bad_input_is_one_line_naming_the_source_and_keeps_the_index(kb, notion, change, reason):
+def test_bad_input_is_one_line_naming_the_source_and_keeps_the_index(
+    kb, notion, settings, change, reason
+):
     kb(url_of(DB), spec=SPEC)
     before = kb.store.document_hashes("kb")
     url, spec = url_of(DB), SPEC
@@ -107,9 +110,20 @@ def test_bad_input_is_one_line_naming_the_source_and_keeps_the_index(kb, notion,
         url = url_of(uid(77))
     elif change == "not-notion":
         url = "https://www.notion.so/acme/Handbook"
-    else:
+    elif change == "no-credential":
         spec = SourceSpec(kind="notion")
+    else:
+        settings.notion_api_url = "http://127.0.0.1:1"
     errors = kb(url, spec=spec, source_id="kb" if url == url_of(DB) else "other").report().errors
     assert len(errors) == 1 and "\n" not in errors[0]
     assert errors[0].startswith(url) and reason in errors[0]
     assert kb.store.document_hashes("kb") == before
+
+
+def test_a_page_over_the_size_limit_is_one_line_and_the_rest_is_indexed(kb, notion, settings):
+    notion.pages[uid(2)].blocks = [block("paragraph", "word " * 30_000)]
+    settings.max_file_mb = 0.1
+    errors = kb(url_of(DB), spec=SPEC).report().errors
+    assert len(errors) == 1 and "larger than the 0.1 MB limit (FAQBOT_MAX_FILE_MB)" in errors[0]
+    assert errors[0].startswith("https://www.notion.so/Payroll-")
+    assert len(kb.store.document_hashes("kb")) == 3
