@@ -10,6 +10,7 @@ import json
 
 from pydantic import ValidationError
 
+from bot.ui import visibility_input
 from faqbot.contracts import SourceSpec
 from faqbot.settings import Settings
 from faqbot.visibility import parse_group_channels
@@ -38,18 +39,7 @@ def connector_modal(kind: str, url: str, channels: list[str], settings: Settings
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{url}*"}},
         *_fields(kind, settings),
-        {
-            "type": "input",
-            "block_id": "visibility",
-            "optional": True,
-            "label": _plain("Visible only in these channels (empty: everyone)"),
-            "element": {
-                "type": "multi_conversations_select",
-                "action_id": "channels",
-                "filter": {"include": ["public", "private"]},
-                **({"initial_conversations": channels} if channels else {}),
-            },
-        },
+        visibility_input(channels),
         {
             "type": "input",
             "block_id": "sync",

@@ -53,6 +53,24 @@ def admin_help_message() -> dict:
     return {"text": text, "blocks": [_section(text)]}
 
 
+def visibility_input(channels: list[str] | None = None) -> dict:
+    """The channels a source will be visible in, as the add forms ask (empty: everyone)."""
+    element = {
+        "type": "multi_conversations_select",
+        "action_id": "channels",
+        "filter": {"include": ["public", "private"]},
+    }
+    if channels:
+        element["initial_conversations"] = channels
+    return {
+        "type": "input",
+        "block_id": "visibility",
+        "optional": True,
+        "label": _plain("Visible only in these channels (empty: everyone)"),
+        "element": element,
+    }
+
+
 def add_source_modal() -> dict:
     return {
         "type": "modal",
@@ -72,17 +90,7 @@ def add_source_modal() -> dict:
                     "max_files": 10,
                 },
             },
-            {
-                "type": "input",
-                "block_id": "visibility",
-                "optional": True,
-                "label": _plain("Visible only in these channels (empty: everyone)"),
-                "element": {
-                    "type": "multi_conversations_select",
-                    "action_id": "channels",
-                    "filter": {"include": ["public", "private"]},
-                },
-            },
+            visibility_input(),
         ],
     }
 

@@ -39,7 +39,6 @@ READABLE = {
     "text/html": ".html",
 }
 FILE_FIELDS = "id,name,mimeType,modifiedTime,md5Checksum,size,webViewLink"
-MAX_CALLS = 2000
 _FOLDER_URL = re.compile(r"/folders/([A-Za-z0-9_-]{10,})")
 
 
@@ -55,7 +54,7 @@ class DriveConnector:
         self.max_pages = spec.max_pages or settings.crawl_max_pages
         self.account = _service_account(read_secret(settings, spec.credential, SERVICE))
         self.api = RestApi(settings, SERVICE, {"Authorization": f"Bearer {self._token()}"})
-        self.skipped, self.calls = 0, 0
+        self.skipped = 0
         self._files: dict[str, dict] = {}
         self._readers: list[str] | None = None
 
@@ -84,7 +83,6 @@ class DriveConnector:
             url = self._url(f"{path}/export", mimeType="text/html")
         else:
             url = self._url(path, alt="media", supportsAllDrives="true")
-        self._count()
         return ReadDocument(self.api.call("GET", url).body, READABLE[mime])
 
     def visibility(self, asked: list[str]) -> list[str]:
@@ -96,13 +94,7 @@ class DriveConnector:
     def _url(self, path: str, **query) -> str:
         return f"{self.settings.google_api_url}{path}?{urlencode(query)}"
 
-    def _count(self) -> None:
-        self.calls += 1
-        if self.calls > MAX_CALLS:
-            raise ItemError(f"{SERVICE}: more than {MAX_CALLS} API calls for one sync")
-
     def _get(self, path: str, **query) -> dict:
-        self._count()
         return self.api.get(self._url(path, supportsAllDrives="true", **query))
 
     def _children(self, folder_id: str) -> list[dict]:

@@ -22,7 +22,6 @@ from pipelines.ingest.fetch import check_scheme
 SERVICE = "Notion"
 NOTION_VERSION = "2022-06-28"
 PAGE_SIZE = 100
-MAX_CALLS = 2000  # API calls one sync may make to list a source and read its pages
 MAX_DEPTH = 8  # nested blocks and child pages followed
 _ID = re.compile(r"([0-9a-f]{32})(?:[?#]|$)")
 PREFIXES = {
@@ -51,7 +50,6 @@ class NotionConnector(Unrestricted):
         token = read_secret(settings, spec.credential, SERVICE)
         headers = {"Authorization": f"Bearer {token}", "Notion-Version": NOTION_VERSION}
         self.api = RestApi(settings, SERVICE, headers)
-        self.calls = 0
 
     def documents(self) -> list[RemoteDocument]:
         database = self._database()
@@ -68,19 +66,12 @@ class NotionConnector(Unrestricted):
         query = {k: v for k, v in query.items() if v is not None}
         return f"{self.settings.notion_api_url}{path}" + (f"?{urlencode(query)}" if query else "")
 
-    def _count(self) -> None:
-        self.calls += 1
-        if self.calls > MAX_CALLS:
-            raise ItemError(f"{SERVICE}: more than {MAX_CALLS} API calls for one sync")
-
     def _get(self, path: str, **query) -> dict:
-        self._count()
         return self.api.get(self._url(path, **query))
 
     def _database(self) -> bool:
         """Whether the id is a database (else it must be a page the integration can see)."""
-        self._count()
-        response = self.api.call_raw("GET", self._url(f"/v1/databases/{self.id}"))
+        response = self.api.send("GET", self._url(f"/v1/databases/{self.id}"))
         if response.status in (400, 404):
             self._get(f"/v1/pages/{self.id}")  # raises, naming the reason, if not a page either
             return False
@@ -90,7 +81,6 @@ class NotionConnector(Unrestricted):
     def _database_pages(self) -> list[dict]:
         pages, cursor = [], None
         while len(pages) < self.max_pages:
-            self._count()
             body = {"page_size": PAGE_SIZE, **({"start_cursor": cursor} if cursor else {})}
             result = self.api.post(self._url(f"/v1/databases/{self.id}/query"), body)
             pages += result.get("results") or []

@@ -41,8 +41,11 @@ def read_secret(settings: Settings, name: str | None, service: str) -> str:
 
 
 class RestApi:
-    def __init__(self, settings: Settings, service: str, headers: dict[str, str]):
+    def __init__(
+        self, settings: Settings, service: str, headers: dict[str, str], max_calls: int = 5000
+    ):
         self.settings, self.service, self.headers = settings, service, headers
+        self.max_calls, self.calls = max_calls, 0
         self.waited_s = 0.0  # time spent waiting out rate limits, for tests and logs
 
     def get(self, url: str) -> dict:
@@ -53,25 +56,25 @@ class RestApi:
         headers = {"Content-Type": "application/json"}
         return self._json(self.call("POST", url, content, headers))
 
-    def call(
-        self,
-        method: str,
-        url: str,
-        content: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> ApiResponse:
-        """The response, once the service stopped rate-limiting; ItemError for a refusal."""
-        return self.check(self.call_raw(method, url, content, headers))
+    def call(self, *args, **kwargs) -> ApiResponse:
+        """`send`, then `check`: the response, or ItemError for a refusal."""
+        return self.check(self.send(*args, **kwargs))
 
-    def call_raw(
+    def send(
         self,
         method: str,
         url: str,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
-        """The response once the service stopped rate-limiting, whatever its status."""
+        """The response once the service stopped rate-limiting, whatever its status. Each
+        request counts against the budget of one sync (`max_calls`)."""
         for attempt in range(MAX_RETRIES + 1):
+            self.calls += 1
+            if self.calls > self.max_calls:
+                raise ItemError(
+                    f"{self.service}: more than {self.max_calls} API calls for one sync"
+                )
             response = api_request(self.settings, url, method=method, content=content,
                                    headers={**self.headers, **(headers or {})})  # fmt: skip
             if response.status not in (429, 503) or attempt == MAX_RETRIES:
