@@ -140,6 +140,14 @@ def ingest(
             visibility = _permitted(connector, visibility)
             report.skipped = connector.skipped
             _check_same_location(store, source_id, connector.root)
+        except PermissionRefused as exc:  # the service restricts it now: nothing stays shown
+            report.removed = len(store.document_hashes(source_id))
+            withdrawn = f"; the {report.removed} documents indexed from it are withdrawn"
+            report.errors.append(
+                ItemFailure(target, str(exc) + (withdrawn if report.removed else ""))
+            )
+            if report.removed:
+                store.delete_source(source_id)
         except ItemError as exc:
             report.errors.append(ItemFailure(target, str(exc)))
             if _holds(store, source_id, source_root(target)):  # unreadable: keep, relabelled
@@ -176,11 +184,15 @@ def _listed(connector: Connector) -> list[RemoteDocument]:
         raise ItemError(f"could not be listed ({type(exc).__name__}: {first_line(exc)})") from exc
 
 
+class PermissionRefused(ItemError):
+    """The source's own service lets no channel asked for see it."""
+
+
 def _permitted(connector: Connector, asked: list[str]) -> list[str]:
     try:
         return connector.visibility(asked)
     except ValueError as exc:  # the service's permissions map to no channel asked for
-        raise ItemError(str(exc)) from exc
+        raise PermissionRefused(str(exc)) from exc
 
 
 def _relabel_stored(

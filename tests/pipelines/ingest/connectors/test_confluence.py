@@ -145,3 +145,17 @@ def test_a_page_over_the_size_limit_is_one_line_and_the_rest_is_indexed(kb, conf
     limit = "0.3 MB, larger than the 0.1 MB limit (FAQBOT_MAX_FILE_MB)"
     assert errors == [f"{confluence.base}/wiki/spaces/IT/pages/103: {limit}"]
     assert sorted(kb.store.document_hashes("kb")) == ["101", "102", "104", "105"]
+
+
+def test_a_space_that_becomes_restricted_is_withdrawn_until_its_groups_are_mapped(kb, confluence):
+    kb(space_url(confluence), spec=SPEC)
+    confluence.spaces["IT"] = ["it-team"]
+    errors = kb(space_url(confluence), spec=SPEC).report().errors
+    reason = "readable only by it-team; map a group to channels (group=#channel)"
+    assert errors == [
+        f"{space_url(confluence)}: {reason}; the 5 documents indexed from it are withdrawn"
+    ]
+    assert kb.store.document_hashes("kb") == {} and kb.ask("VPN error 809") == []
+    spec = SPEC.model_copy(update={"groups": {"it-team": ["C0IT00001"]}})
+    assert kb(space_url(confluence), spec=spec).report().errors == []
+    assert kb.ask("VPN error 809", channel="C0IT00001")
