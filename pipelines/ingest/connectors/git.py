@@ -1,9 +1,10 @@
 """A Git repository, by https URL or local path: its Markdown and text files on one branch,
 each cited with a link to the file at the commit indexed.
 
-A remote repository is kept as a blobless partial clone under the data dir: each sync fetches
-the branch's newest commit and its tree, and only the blobs of files that changed (the blob id
-is the change marker) are downloaded when they are read. The URL is checked like any fetched
+A remote repository is kept as a partial clone under the data dir: each sync fetches the
+branch's newest commit, its tree and the blobs it does not have yet (so only files that changed:
+the blob id is the change marker), leaving out blobs over FAQBOT_MAX_FILE_MB, which are
+reported as too large without being downloaded. The URL is checked like any fetched
 URL (http(s) only, the host allowlisted or public), redirects are not followed, and every git
 command has a time limit.
 """
@@ -50,14 +51,7 @@ class GitConnector(Unrestricted):
         self.commit = self.commit.strip()
         if not self.commit:
             raise ItemError(f"no branch {self.branch or 'HEAD'!r}")
-        listed = []
-        for entry in self._git("ls-tree", "-r", "-l", "-z", self.commit).split("\0"):
-            if not entry:
-                continue
-            meta, path = entry.split("\t", 1)
-            _mode, kind, blob, size = meta.split()
-            if kind == "blob" and self._wanted(path):
-                listed.append((path, blob, int(size)))
+        listed = [entry for entry in self._tree() if self._wanted(entry[0])]
         if not listed:
             raise ItemError(f"no {self.glob or 'Markdown or text'} files at {self.commit[:12]}")
         self._sizes = {path: size for path, _, size in listed}
@@ -73,12 +67,39 @@ class GitConnector(Unrestricted):
         ]
 
     def read(self, document: RemoteDocument) -> ReadDocument:
-        size, max_bytes = self._sizes[document.doc_key], int(self.settings.max_file_mb * 1e6)
-        if size > max_bytes:
-            raise ItemError(too_large_message(size, max_bytes))
-        blob = document.marker.removeprefix("blob:")
+        blob, max_bytes = (
+            document.marker.removeprefix("blob:"),
+            int(self.settings.max_file_mb * 1e6),
+        )
+        size = self._sizes[document.doc_key]
+        if blob in self._too_large:  # the fetch left it out: larger than FAQBOT_MAX_FILE_MB
+            raise ItemError(f"larger than the {max_bytes / 1e6:g} MB limit (FAQBOT_MAX_FILE_MB)")
         data = self._git("cat-file", "blob", blob, text=False)
+        if max(size or 0, len(data)) > max_bytes:
+            raise ItemError(too_large_message(max(size or 0, len(data)), max_bytes))
         return ReadDocument(data, PurePosixPath(document.doc_key).suffix.lower())
+
+    def _tree(self) -> list[tuple[str, str, int | None]]:
+        """(path, blob id, size) of every file at the commit. A local repository has every
+        blob, so sizes come with the listing; a partial clone lacks the blobs it left out,
+        and asking their size would download them, so it is known only once read."""
+        local = not self.remote
+        self._too_large = set() if local else self._missing_blobs()
+        listing = self._git("ls-tree", "-r", *(["-l"] if local else []), "-z", self.commit)
+        entries = []
+        for entry in listing.split("\0"):
+            if not entry:
+                continue
+            meta, path = entry.split("\t", 1)
+            fields = meta.split()
+            if fields[1] == "blob":
+                entries.append((path, fields[2], int(fields[3]) if local else None))
+        return entries
+
+    def _missing_blobs(self) -> set[str]:
+        """Blobs the size-filtered fetch did not bring: those over FAQBOT_MAX_FILE_MB."""
+        listing = self._git("rev-list", "--objects", "--missing=print", self.commit)
+        return {line[1:] for line in listing.splitlines() if line.startswith("?")}
 
     def _wanted(self, path: str) -> bool:
         if any(part.startswith(".") for part in PurePosixPath(path).parts):
@@ -111,10 +132,10 @@ class GitConnector(Unrestricted):
             self._git_in(cache, "init", "--bare", "--quiet")
             self._git_in(cache, "remote", "add", "origin", self.root)
             self._git_in(cache, "config", "remote.origin.promisor", "true")
-            self._git_in(cache, "config", "remote.origin.partialclonefilter", "blob:none")
+            self._git_in(cache, "config", "extensions.partialClone", "origin")
         self.repo = cache
-        ref = self.branch or "HEAD"
-        self._git("fetch", "--quiet", "--depth=1", "--filter=blob:none", "origin", ref)
+        ref, limit = self.branch or "HEAD", int(self.settings.max_file_mb * 1e6)
+        self._git("fetch", "--quiet", "--depth=1", f"--filter=blob:limit={limit}", "origin", ref)
         return cache
 
     def _git(self, *args: str, text: bool = True, check: bool = True):

@@ -150,3 +150,16 @@ def test_an_unreachable_repository_host_is_one_line(kb, settings):
     errors = kb("http://127.0.0.1:1/handbook.git", spec=GIT).report().errors
     assert len(errors) == 1 and "\n" not in errors[0]
     assert errors[0].startswith("http://127.0.0.1:1/handbook.git: git fetch: unable to access")
+
+
+def test_a_file_over_the_size_limit_in_a_remote_repository_is_never_downloaded(
+    kb, repo, served, settings
+):
+    url, _ = served
+    settings.fetch_allowed_hosts = ["127.0.0.1"]
+    commit(repo, {"docs/huge.md": "# Huge\n\n" + "word " * 60_000})
+    push(repo, url)
+    settings.max_file_mb = 0.1
+    errors = kb(url, spec=GIT).report().errors
+    assert errors == [f"{url}:docs/huge.md: larger than the 0.1 MB limit (FAQBOT_MAX_FILE_MB)"]
+    assert "docs/vpn.md" in kb.store.document_hashes("kb")
