@@ -198,10 +198,11 @@ def report_text(report: IngestReport | RemovalReport) -> str:
         return f":wastebasket: Removed source `{source}` ({report.removed_chunks} chunks)."
     errors = report.errors
     mark = ":white_check_mark:" if report.chunks or not errors else ":x:"
+    skipped = f", {report.skipped} left out as restricted" if report.skipped else ""
     text = (
         f"{mark} Source `{source}`: {report.files} files read, "
-        f"{report.chunks} chunks indexed, {report.unchanged} unchanged, "
-        f"{report.removed} removed in {report.seconds} s."
+        f"{report.chunks} chunks indexed ({report.changed} documents new or changed), "
+        f"{report.unchanged} unchanged, {report.removed} removed{skipped} in {report.seconds} s."
     )
     if report.repeated:
         text += " (This request had already run; this is its report.)"

@@ -177,11 +177,13 @@ def test_slack_rate_limits_on_the_final_edit_become_a_retry_after_slacks_wait(
 
 
 def test_ingestion_reports_reach_the_admin_as_text():
-    report = IngestReport(
-        source_id="parking-1a2b3c", files=1, chunks=3, seconds=1.2, errors=["a.pdf: <bad> file"]
-    )
+    report = IngestReport(source_id="parking-1a2b3c", files=1, chunks=3, changed=1, skipped=2,
+                          seconds=1.2, errors=["a.pdf: <bad> file"])  # fmt: skip
     text, blocks = message_sinks.rendered(report, "r")
-    assert text.startswith(":white_check_mark: Source `parking-1a2b3c`: 1 files read, 3 chunks")
+    assert text.startswith(
+        ":white_check_mark: Source `parking-1a2b3c`: 1 files read, 3 chunks indexed (1 "
+        "documents new or changed), 0 unchanged, 0 removed, 2 left out as restricted in 1.2 s."
+    )
     assert "a.pdf: &lt;bad&gt; file" in text and blocks[0]["type"] == "section"
 
 
