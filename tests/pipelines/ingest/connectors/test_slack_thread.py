@@ -70,3 +70,25 @@ def test_a_thread_slack_no_longer_returns_is_one_line_and_keeps_the_index(kb, sl
     errors = kb(target, spec=THREAD, visibility=[CHANNEL]).report().errors
     assert errors == [f"{target}: Slack refused conversations.replies (thread_not_found)"]
     assert kb.store.document_hashes("kb") == before
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (
+            {"status": 200, "error": "invalid_auth"},
+            "Slack refused conversations.replies (invalid_auth)",
+        ),
+        ({"status": 200, "error": "not_in_channel"}, "(not_in_channel)"),
+    ],
+)
+def test_a_refused_token_or_channel_is_one_line_and_keeps_the_index(
+    kb, slack, thread, failure, reason
+):
+    target = thread_target(CHANNEL, thread)
+    kb(target, spec=THREAD, visibility=[CHANNEL])
+    before = kb.store.document_hashes("kb")
+    slack.fail("conversations.replies", **failure)
+    errors = kb(target, spec=THREAD, visibility=[CHANNEL]).report().errors
+    assert len(errors) == 1 and errors[0].startswith(target) and reason in errors[0]
+    assert kb.store.document_hashes("kb") == before
