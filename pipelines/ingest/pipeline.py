@@ -97,10 +97,14 @@ def source_root(target: str) -> str:
 
 
 def default_source_id(target: str) -> str:
-    """A readable id (the file or folder name, or the URL's host and path) made unique by a
-    hash of the full location, so two folders named `docs` never share a source."""
+    """A readable id (the file or folder name, the URL's host and path, or the thread's
+    channel and ts) made unique by a hash of the full location, so two folders named `docs`
+    never share a source."""
     root = source_root(target)
-    raw = re.sub(r"^[a-z]+://", "", root.lower()) if is_url(target) else Path(root).name
+    if is_url(target) or target.startswith(THREAD_PREFIX):
+        raw = re.sub(r"^[a-z]+://", "", root.lower())
+    else:
+        raw = Path(root).name
     slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")[:60] or "source"
     return f"{slug}-{hashlib.sha256(root.encode()).hexdigest()[:6]}"
 

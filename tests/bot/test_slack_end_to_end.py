@@ -348,3 +348,48 @@ def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_revie
     deployment.event(after)
     answer = final_message(slack, channel, thread_ts=after["ts"])
     assert fix in shown(answer) and f"Verified by <@{ADMIN}> on " in shown(answer)
+
+
+def test_a_thread_an_admin_adds_answers_later_questions_in_its_channel_only(deployment):
+    """The message shortcut "Add to knowledge base" → a real worker reads the thread from
+    Slack and indexes it, visible in its channel → a later question there is answered from it,
+    citing the thread; the same question in another channel is not."""
+    from pipelines.bench.slack_requests import message_shortcut
+
+    slack = deployment.standin
+    root = slack.user_says(
+        "C0LEEDS01", "Where can I lock my bike at the Leeds office?", "U0ASKER02"
+    )
+    slack.user_says(
+        "C0LEEDS01",
+        "Bike racks are in the basement of the Wellington Street garage behind door B; the "
+        "door code is 4471, reception changes it every quarter.",
+        "U0FACIL01",
+        root,
+    )
+    picked = message_shortcut("add_thread", ADMIN, "C0LEEDS01", {"ts": root, "text": "bike"},
+                              slack.response_url("shortcut-e2e"))  # fmt: skip
+    assert deployment.interaction(picked).status_code == 200
+
+    def report():
+        return [
+            m
+            for (channel, _), m in list(slack.messages.items())
+            if channel == "D0ADMIN01"
+            and "chunks indexed" in str(m.get("text"))
+            and "slack-thread" in str(m.get("text"))
+        ]
+
+    [dm] = slack.wait_for(report, timeout_s=240)
+    assert ":white_check_mark:" in dm["text"]
+    asked = mention("What is the door code for the bike racks in Leeds?", channel="C0LEEDS01",
+                    user="U0ASKER03")  # fmt: skip
+    deployment.event(asked)
+    answer = final_message(slack, "C0LEEDS01", thread_ts=asked["ts"])
+    assert "4471" in shown(answer) and f"archives/C0LEEDS01/p{root.replace('.', '')}" in shown(
+        answer
+    )
+    elsewhere = mention("What is the door code for the bike racks in Leeds?", channel="C0OTHER02",
+                        user="U0ASKER04")  # fmt: skip
+    deployment.event(elsewhere)
+    assert "4471" not in shown(final_message(slack, "C0OTHER02", thread_ts=elsewhere["ts"]))
