@@ -14,7 +14,13 @@ from cli.console import ProgressBar, err, fail, out, runtime
 sources_app = typer.Typer(help="List, sync and remove knowledge sources.", no_args_is_help=True)
 
 
-KINDS = ("file", "folder", "url", "website", "git", "confluence", "drive", "notion")
+def _kinds() -> tuple[str, ...]:
+    """The connector kinds `--kind` takes: all but Slack threads, which come from Slack."""
+    from typing import get_args
+
+    from faqbot.contracts import ConnectorKind
+
+    return tuple(kind for kind in get_args(ConnectorKind) if kind != "slack-thread")
 
 
 def ingest(
@@ -121,8 +127,8 @@ def _spec(target: str, kind: str | None, branch, paths, depth, max_pages, sync_h
     from faqbot.source_kinds import kind_of_url
     from faqbot.visibility import parse_group_channels
 
-    if kind is not None and kind not in KINDS:
-        fail(f"--kind {kind!r}: choose {', '.join(KINDS)}")
+    if kind is not None and kind not in _kinds():
+        fail(f"--kind {kind!r}: choose {', '.join(_kinds())}")
     if kind is None and "://" in target:
         kind = kind_of_url(target)
     try:

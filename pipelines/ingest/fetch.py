@@ -174,12 +174,7 @@ def api_request(
     import httpx
 
     timeout_s = settings.fetch_timeout_s
-    limits = BodyLimits(
-        int(settings.max_file_mb * 1e6),
-        settings.fetch_max_decompression_ratio,
-        time.monotonic() + timeout_s,
-        timeout_s,
-    )
+    limits = BodyLimits.from_settings(settings)
     target = check_url(url, Allowlist.parse(settings.fetch_allowed_hosts))
     try:
         with (
@@ -202,6 +197,18 @@ class BodyLimits:
     max_ratio: float
     deadline: float  # time.monotonic() value
     timeout_s: float  # the whole budget, for the message
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BodyLimits:
+        """FAQBOT_MAX_FILE_MB, FAQBOT_FETCH_MAX_DECOMPRESSION_RATIO and FAQBOT_FETCH_TIMEOUT_S,
+        the clock starting now."""
+        timeout_s = settings.fetch_timeout_s
+        return cls(
+            int(settings.max_file_mb * 1e6),
+            settings.fetch_max_decompression_ratio,
+            time.monotonic() + timeout_s,
+            timeout_s,
+        )
 
     def remaining_s(self) -> float:
         remaining = self.deadline - time.monotonic()

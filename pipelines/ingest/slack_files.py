@@ -8,7 +8,6 @@ hand the token to whoever serves it."""
 from __future__ import annotations
 
 import re
-import time
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,12 +68,7 @@ def fetch_file(url: str, settings: Settings) -> bytes:
 
     allowed = allowed_origins(settings)
     timeout_s = settings.fetch_timeout_s
-    limits = BodyLimits(
-        int(settings.max_file_mb * 1e6),
-        settings.fetch_max_decompression_ratio,
-        time.monotonic() + timeout_s,
-        timeout_s,
-    )
+    limits = BodyLimits.from_settings(settings)
     auth = {"Authorization": f"Bearer {settings.slack_bot_token.get_secret_value()}"}
     target = check_file_url(url, allowed)
     try:

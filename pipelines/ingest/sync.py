@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from faqbot.contracts import IngestReport, IngestRequest, SyncSummary
+from faqbot.contracts import IngestReport, IngestRequest, SourceSpec, SyncSummary
 from faqbot.db import sources
 from faqbot.db.engine import session_scope
 from faqbot.db.migrate import ensure_schema
@@ -29,6 +29,7 @@ class DueSource:
     visibility: list[str]
     added_by: str | None
     documents: int  # before this sync
+    spec: SourceSpec  # how it is read
 
 
 Notify = Callable[[DueSource, IngestReport], None]
@@ -53,7 +54,7 @@ def sync_due_sources(
         try:
             with source_lock(settings, due.source_id):
                 report = ingest_source(
-                    _request(due, settings), settings=settings, store=store, embedder=embedder
+                    _request(due), settings=settings, store=store, embedder=embedder
                 )
         except SourceBusy:
             summary.busy.append(due.source_id)
@@ -72,20 +73,25 @@ def _due(settings: Settings, now: dt.datetime, source_ids: list[str] | None) -> 
         else:
             rows = [row for row in map(partial(sources.get, session), source_ids) if row]
         return [
-            DueSource(row.id, row.location, list(row.visibility), row.added_by, row.documents)
+            DueSource(
+                row.id,
+                row.location,
+                list(row.visibility),
+                row.added_by,
+                row.documents,
+                sources.spec_of(row),
+            )
             for row in rows
         ]
 
 
-def _request(due: DueSource, settings: Settings) -> IngestRequest:
-    with session_scope(settings) as session:
-        spec = sources.spec_of(sources.get(session, due.source_id))
+def _request(due: DueSource) -> IngestRequest:
     return IngestRequest(
         target=due.location,
         source_id=due.source_id,
         visibility=due.visibility,
         added_by=SYNC_ACTOR,
-        spec=spec,
+        spec=due.spec,
     )
 
 
