@@ -542,8 +542,10 @@ def bench_verified(
 
     Every other StackFAQ thread is escalated (its first rephrasing asked, its first answer
     verified); its other rephrasings are asked later, and so are all rephrasings of the other
-    threads. The answer weight and the bar are chosen on dev and measured on test; the figures
-    with FAQBOT_VERIFIED_MATCH_THRESHOLD and FAQBOT_VERIFIED_ANSWER_WEIGHT are shown too.
+    threads; the knowledge base holds the answers of the threads nobody escalated. The answer
+    weight, the knowledge-base weight and the bar are chosen on dev and measured on test; the
+    figures with FAQBOT_VERIFIED_MATCH_THRESHOLD, FAQBOT_VERIFIED_ANSWER_WEIGHT and
+    FAQBOT_VERIFIED_KB_WEIGHT are shown too.
     """
     from pipelines.bench.verified import run_verified_benchmark
 
@@ -556,14 +558,14 @@ def bench_verified(
 
 def _print_verified(result: dict) -> None:
     table = Table(title="Verified answers on StackFAQ (simulated escalations)")
-    columns = ("split", "weight", "bar", "served", "wrong", "false matches", "from threads")
+    columns = ("split", "weights", "bar", "served", "wrong", "false matches", "from threads")
     for column in (*columns, "asked"):
         table.add_column(column)
     for name in ("dev", "test", "test_with_settings"):
         row = result[name]
         table.add_row(
             name.replace("_", " "),
-            f"{row['answer_weight']:.2f}",
+            f"answer {row['answer_weight']:.2f}, KB {row['kb_weight']:.2f}",
             f"{row['threshold']:.3f}",
             f"{row['served_rate']:.1%}",
             f"{row['wrong_rate']:.1%}",

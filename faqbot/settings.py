@@ -163,7 +163,7 @@ class Settings(BaseSettings):
         description="Who to ask when the knowledge base has no answer (ends the refusal text).",
     )
     verified_match_threshold: float = Field(
-        0.57,
+        0.528,
         ge=0,
         le=1,
         description=(
@@ -173,9 +173,18 @@ class Settings(BaseSettings):
         ),
     )
     verified_answer_weight: float = Field(
-        0.25,
+        0.0,
         ge=0,
         description="How much a verified answer's text counts beside its question when matching.",
+    )
+    verified_kb_weight: float = Field(
+        0.75,
+        ge=0,
+        description=(
+            "How much a knowledge-base passage closer to the question than a verified answer's "
+            "text lowers that answer's match: a question a document answers better goes to the "
+            "chain. Chosen with the threshold by `faqbot bench verified`."
+        ),
     )
     verified_review_days: int = Field(
         90,

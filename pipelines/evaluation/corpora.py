@@ -16,9 +16,16 @@ def index_stackfaq(
     data: StackFAQ, settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
 ) -> IngestRun:
     """Each answer alone is one document (doc_key a0, a1, …): no thread question prepended."""
+    return index_answers(data.answers, settings, store, embedder, progress)
+
+
+def index_answers(
+    answers: list[str], settings: Settings, store: KnowledgeStore, embedder: Embedder, progress=None
+) -> IngestRun:
+    """Answers as public documents a0, a1, … through the real chunking and embedding."""
     prepared = [
         PreparedDocument(f"a{i}", f"a{i}", LoadedDocument("", [Section("", text)]))
-        for i, text in enumerate(data.answers)
+        for i, text in enumerate(answers)
     ]
     report = IngestRun("stackfaq")
     index_documents(

@@ -1,6 +1,6 @@
 """Serving verified answers: a question that asks what an expert already answered (and an
-expert or admin verified) gets that answer, with who verified it, before any retrieval or
-generation; only where the verified answer's visibility allows."""
+expert or admin verified) gets that answer, with who verified it, before the answer chain
+retrieves or generates anything; only where the verified answer's visibility allows."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from faqbot.db import verified
 from faqbot.db.engine import session_scope
 from faqbot.db.models import VerifiedAnswer
 from faqbot.settings import Settings
-from workers.answering.verified_match import best_match, match_scores
+from workers.answering.verified_match import MatchWeights, best_match, match_scores
 from workers.embedder import Embedder
+from workers.store import get_store
 
 SOURCE_ID = "verified-answers"
 MODEL = "verified answer"
@@ -36,11 +37,13 @@ def verified_answer(
         if not rows:
             return None
         asked, answered = _vectors_of(rows, embedder)
+        vector = embedder.embed_query(question)
         scores = match_scores(
-            embedder.embed_query(question)[None, :],
+            vector[None, :],
             asked,
             answered,
-            settings.verified_answer_weight,
+            MatchWeights.from_settings(settings),
+            np.array([nearest_passage(settings, vector, labels)]),
         )[0]
         match = best_match(scores, settings.verified_match_threshold)
         if match is None:
@@ -48,6 +51,15 @@ def verified_answer(
         row = rows[match.index]
         elapsed = (time.perf_counter() - started) * 1000
         return _served(question, row, match.score, elapsed)
+
+
+def nearest_passage(settings: Settings, vector: np.ndarray, labels: list[str]) -> float:
+    """Cosine of the knowledge base's passage nearest the question, among those `labels` see
+    (0 when none): one dense query of a few milliseconds."""
+    if not settings.verified_kb_weight:
+        return 0.0
+    hits = get_store(settings).search(text="", vector=vector, labels=labels, k=1, mode="dense")
+    return hits[0].score if hits else 0.0
 
 
 def _vectors_of(rows: list[VerifiedAnswer], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
