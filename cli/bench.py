@@ -574,3 +574,45 @@ def _print_verified(result: dict) -> None:
             f"{row['repeats']} again / {row['other_questions']} others",
         )
     out.print(table)
+
+
+@bench_app.command("gaps")
+def bench_gaps(
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Ask only N sample and N off-topic questions (spread over each)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Save the week's answered / refused / escalated plot here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """A simulated week (the sample questions, the off-topic questions and a few recurring
+    ones: sample_kb/gaps_week.jsonl) through the answer chain into a fresh database, then
+    `faqbot gaps` over it: are the recurring off-topic and uncovered questions the largest
+    gaps, and how much of the list is what the knowledge base lacks?"""
+    from pipelines.bench.gaps import run_gaps_benchmark
+
+    result = run_gaps_benchmark(
+        load_settings(), limit=limit, plot=plot, progress=ProgressBar(as_json)
+    )
+    _emit(result, as_json, _print_gaps)
+
+
+def _print_gaps(result: dict) -> None:
+    table = Table(title="Knowledge gaps of a simulated week, largest first")
+    for column in ("asked", "kind", "why", "newest example", "closest passage"):
+        table.add_column(column)
+    for gap in result["top"]:
+        why = ", ".join(f"{n} {reason}" for reason, n in gap["reasons"].items())
+        kind = gap["kind"] + (f" ({gap['group']})" if gap["group"] else "")
+        example = gap["examples"][0]
+        table.add_row(str(gap["size"]), kind, why, example, gap["closest"] or "nothing close")
+    out.print(table)
+    out.print(
+        f"{result['questions']} questions ({result['answerable']} the handbook answers, "
+        f"{result['off_topic']} off topic, {result['uncovered']} it does not cover); "
+        f"{result['gaps']} gaps holding {result['questions_in_gaps']} questions, "
+        f"{result['lacking_share']:.0%} of them off topic or uncovered; "
+        f"the {len(result['recurring_groups'])} largest: {', '.join(map(str, result['top_groups']))}"
+    )
