@@ -25,7 +25,7 @@ import numpy as np
 from faqbot.settings import Settings
 from pipelines.evaluation.corpora import index_answers
 from pipelines.evaluation.question_sets import STACKFAQ_FILE
-from workers.answering.verified_match import MatchWeights, match_scores
+from workers.answering.verified_match import MatchWeights, match_scores, nearest_passage
 from workers.embedder import Embedder, get_embedder
 from workers.store.base import PUBLIC, KnowledgeStore
 
@@ -69,9 +69,9 @@ def escalations(threads, split: str, settings: Settings, embedder: Embedder) -> 
     repeats = [q for texts, _ in escalated for q in texts[1:]]
     others = [q for texts, _ in quiet for q in texts]
     repeat_vectors, other_vectors = embedder.embed(repeats), embedder.embed(others)
-    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp:
-        from workers.store.lance import LanceKnowledgeStore
+    from workers.store.lance import LanceKnowledgeStore
 
+    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp:
         store = LanceKnowledgeStore(Path(tmp))
         index_answers([answer for _, answer in quiet if answer], settings, store, embedder)
         repeat_passage = _nearest(store, repeat_vectors)
@@ -89,9 +89,8 @@ def escalations(threads, split: str, settings: Settings, embedder: Embedder) -> 
 
 
 def _nearest(store: KnowledgeStore, vectors: np.ndarray) -> np.ndarray:
-    """Each question's cosine to its nearest passage, the query the bot makes when serving."""
-    hits = [store.search(text="", vector=v, labels=[PUBLIC], k=1, mode="dense") for v in vectors]
-    return np.array([found[0].score if found else 0.0 for found in hits])
+    """Each question's cosine to its nearest passage, as the bot measures it when serving."""
+    return np.array([nearest_passage(store, vector, [PUBLIC]) for vector in vectors])
 
 
 def figures(data: Escalations, weights: MatchWeights, threshold: float) -> dict:

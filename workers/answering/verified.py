@@ -14,7 +14,12 @@ from faqbot.db import verified
 from faqbot.db.engine import session_scope
 from faqbot.db.models import VerifiedAnswer
 from faqbot.settings import Settings
-from workers.answering.verified_match import MatchWeights, best_match, match_scores
+from workers.answering.verified_match import (
+    MatchWeights,
+    best_match,
+    match_scores,
+    nearest_passage,
+)
 from workers.embedder import Embedder
 from workers.store import get_store
 
@@ -43,7 +48,7 @@ def verified_answer(
             asked,
             answered,
             MatchWeights.from_settings(settings),
-            np.array([nearest_passage(settings, vector, labels)]),
+            np.array([_nearest_passage(settings, vector, labels)]),
         )[0]
         match = best_match(scores, settings.verified_match_threshold)
         if match is None:
@@ -53,13 +58,11 @@ def verified_answer(
         return _served(question, row, match.score, elapsed)
 
 
-def nearest_passage(settings: Settings, vector: np.ndarray, labels: list[str]) -> float:
-    """Cosine of the knowledge base's passage nearest the question, among those `labels` see
-    (0 when none): one dense query of a few milliseconds."""
+def _nearest_passage(settings: Settings, vector: np.ndarray, labels: list[str]) -> float:
+    """Skipped (0) where the knowledge base is given no weight."""
     if not settings.verified_kb_weight:
         return 0.0
-    hits = get_store(settings).search(text="", vector=vector, labels=labels, k=1, mode="dense")
-    return hits[0].score if hits else 0.0
+    return nearest_passage(get_store(settings), vector, labels)
 
 
 def _vectors_of(rows: list[VerifiedAnswer], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
