@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipelines.ingest.documents import LoadedDocument
+from workers.store.base import SECTION_SEPARATOR
 
 MIN_BUDGET_TOKENS = 32
 # Characters a chunk may hold per token of its budget, unless set: MiniLM reads English at 4-5
@@ -37,7 +38,7 @@ def chunk_document(
     by_chars = _splitter(max_chars, max_chars * overlap_tokens // max_tokens, len)
     chunks: list[ChunkText] = []
     for section in document.sections:
-        header = " › ".join(part for part in (document.title, section.title) if part)
+        header = SECTION_SEPARATOR.join(part for part in (document.title, section.title) if part)
         budget = max(MIN_BUDGET_TOKENS, max_tokens - count_tokens(header))
         by_tokens = _splitter(budget, overlap_tokens, count_tokens)
         for piece in by_tokens.split_text(section.text):

@@ -16,6 +16,7 @@ from pipelines.ingest.documents import (
     Section,
     too_much_text,
 )
+from workers.store.base import SECTION_SEPARATOR
 
 # Document lines are read with string methods and anchored patterns that never backtrack: the
 # old heading pattern (a lazy group before optional trailing whitespace) was quadratic on "# x",
@@ -84,7 +85,7 @@ class _SectionBuilder:
         text = "\n".join(self._lines).strip()
         self._lines = []
         if text:
-            self.sections.append(Section(" › ".join(t for _, t in self._path), text))
+            self.sections.append(Section(SECTION_SEPARATOR.join(t for _, t in self._path), text))
 
     def build(self) -> LoadedDocument:
         self._flush()

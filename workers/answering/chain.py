@@ -162,7 +162,7 @@ def _retrieve(
         dispatch_custom_event(
             STATUS_EVENT, {"state": "reading", "sources": documents}, config=config
         )
-        scored = score_sentences(query, vector, evidence)
+        scored = score_sentences(query, vector, evidence, embedder)
         draft = sanitise(extractive_answer(evidence, scored))
         if draft:
             dispatch_custom_event(DRAFT_EVENT, {"text": draft}, config=config)

@@ -11,12 +11,12 @@ alone, "Switch to the TLS profile" says nothing about error 809.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from workers.embedder import Embedder
-from workers.store.base import Hit
+from workers.store.base import SECTION_SEPARATOR, Hit
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'(£€$])")
 _LIST_ITEM = re.compile(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
@@ -55,6 +55,14 @@ class Evidence:
     passage: list[int]
     vectors: np.ndarray  # of each unit's context_text
     plain_vectors: np.ndarray  # of each unit's text alone (differs for table cells only)
+    headings: list[str] = field(default_factory=list)  # per passage: "Title · Section"
+
+    def titled_text(self, i: int) -> str:
+        """Unit `i` with the document title and section it sits under: "A session lasts 12
+        hours" says nothing about the VPN until its heading does."""
+        heading = self.headings[self.passage[i] - 1] if self.headings else ""
+        text = self.units[i].context_text
+        return f"{heading}: {text}" if heading else text
 
 
 def gather_evidence(hits: list[Hit], embedder: Embedder) -> Evidence:
@@ -68,7 +76,15 @@ def gather_evidence(hits: list[Hit], embedder: Embedder) -> Evidence:
     plain_vectors = vectors.copy()
     if cells:
         plain_vectors[cells] = embedder.embed([units[i].text for i in cells])
-    return Evidence(units, passage, vectors, plain_vectors)
+    headings = [heading(hit.chunk.title, hit.chunk.section) for hit in hits]
+    return Evidence(units, passage, vectors, plain_vectors, headings)
+
+
+def heading(title: str, section: str) -> str:
+    """The document title and the innermost section title ("GPL v3 · 6. Conveying Non-Source
+    Forms."): the outer sections add words but rarely meaning."""
+    innermost = section.rsplit(SECTION_SEPARATOR, 1)[-1].strip()
+    return " · ".join(part for part in (title.strip(), innermost) if part)
 
 
 def passage_sentences(text: str, first_block: int = 0) -> list[Sentence]:

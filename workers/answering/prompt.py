@@ -8,7 +8,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from faqbot.contracts import Turn
 from workers.answering.evidence import Evidence, quote
-from workers.store.base import Hit
+from workers.store.base import SECTION_SEPARATOR, Hit
 
 SYSTEM = (
     "You answer employees' questions for their company's help desk. Use only the numbered "
@@ -55,7 +55,7 @@ def format_sources(hits: list[Hit]) -> str:
 
 def _heading(hit: Hit) -> str:
     c = hit.chunk
-    return " › ".join(part for part in (c.title, c.section) if part) or c.source_id
+    return SECTION_SEPARATOR.join(part for part in (c.title, c.section) if part) or c.source_id
 
 
 def format_evidence(hits: list[Hit], evidence: Evidence, window: list[int]) -> str:

@@ -14,6 +14,8 @@ from faqbot.visibility import PUBLIC, asker_labels
 
 __all__ = ["PUBLIC", "asker_labels"]  # re-exported: the rule lives in faqbot.visibility
 
+SECTION_SEPARATOR = " › "  # between nested section titles, and after the document title
+
 
 class StoreUnavailable(TransientError):
     """The configured store cannot be reached; the message says what to do instead."""
@@ -57,7 +59,7 @@ class Chunk:
 
 
 def _with_header(title: str, section: str, text: str) -> str:
-    header = " › ".join(part for part in (title, section) if part)
+    header = SECTION_SEPARATOR.join(part for part in (title, section) if part)
     return f"{header}\n{text}" if header else text
 
 

@@ -27,13 +27,13 @@ ANNUAL_LEAVE = (
 )
 
 
-def hit(text: str, section: str = "", n: int = 0) -> Hit:
+def hit(text: str, section: str = "", n: int = 0, title: str = "Guide") -> Hit:
     chunk = Chunk(
         chunk_id=f"c{n}",
         source_id="kb",
         doc_key="doc.md",
         doc_hash="h",
-        title="Guide",
+        title=title,
         section=section,
         position=n,
         text=text,
@@ -46,7 +46,7 @@ def hit(text: str, section: str = "", n: int = 0) -> Hit:
 def answer(embedder, question: str, *texts: str) -> str:
     evidence = gather_evidence([hit(t, n=n) for n, t in enumerate(texts)], embedder)
     return extractive_answer(
-        evidence, score_sentences(question, embedder.embed_query(question), evidence)
+        evidence, score_sentences(question, embedder.embed_query(question), evidence, embedder)
     )
 
 
@@ -61,6 +61,51 @@ def test_the_sentence_with_the_asked_for_fact_wins_over_a_look_alike(embedder):
     text = answer(embedder, "How many days of annual leave do I get?", SICK_LEAVE, ANNUAL_LEAVE)
     assert "27 days of annual leave" in text and text.count("[2]") == 1
     assert "sick" not in text.lower()
+
+
+def test_a_sentence_that_does_not_name_its_document_is_found_under_its_title(embedder):
+    """Any licence says "this License"; only the passage's document title says which."""
+    question = (
+        "Does our code that just calls an Apache library's interfaces count as a derivative "
+        "work of it?"
+    )
+    hits = [
+        hit(
+            'When a "work that uses the Library" uses material from a header file that is part '
+            "of the Library, the object code for the work may be a derivative work of the "
+            "Library even though the source code is not.",
+            "5.",
+            0,
+            "GNU LESSER GENERAL PUBLIC LICENSE Version 2.1",
+        ),
+        hit(
+            "For the purposes of this License, Derivative Works shall not include works that "
+            "remain separable from, or merely link (or bind by name) to the interfaces of, the "
+            "Work and Derivative Works thereof.",
+            "1. Definitions.",
+            1,
+            "Apache License Version 2.0",
+        ),
+    ]
+    evidence = gather_evidence(hits, embedder)
+    text = extractive_answer(
+        evidence, score_sentences(question, embedder.embed_query(question), evidence, embedder)
+    )
+    assert "merely link" in text and "[2]" in text and "header file" not in text
+
+
+def test_a_heading_line_is_not_quoted_as_the_answer(embedder):
+    text = answer(
+        embedder,
+        "Is there any kind of damage that the MPL's limitation of liability doesn't cover?",
+        "6. Limitation of Liability\n\nUnder no circumstances shall any Contributor be "
+        "liable to any person for any indirect, special, incidental, or consequential "
+        "damages of any character. This limitation of liability shall not apply to "
+        "liability for death or personal injury resulting from such party's negligence to "
+        "the extent applicable law prohibits such limitation.",
+    )
+    assert "death or personal injury" in text
+    assert not text.startswith("6. Limitation of Liability")
 
 
 def test_lines_wrapped_by_the_source_file_are_one_sentence(embedder):
@@ -91,7 +136,7 @@ def test_the_evidence_window_is_the_answering_sentences_with_their_neighbours(em
     question = "How many days of annual leave do I get?"
     hits = [hit(SICK_LEAVE, "Sickness", 0), hit(ANNUAL_LEAVE, "Annual leave", 1)]
     evidence = gather_evidence(hits, embedder)
-    scored = score_sentences(question, embedder.embed_query(question), evidence)
+    scored = score_sentences(question, embedder.embed_query(question), evidence, embedder)
     window = evidence_window(evidence, scored, words=30)
     shown = format_evidence(hits, evidence, window)
     assert "[2] Guide › Annual leave" in shown and "27 days of annual leave" in shown
@@ -104,7 +149,7 @@ def test_the_evidence_window_shows_a_table_row_as_one_clean_row(embedder):
     question = "What does VPN error 809 mean?"
     hits = [hit(ERRORS, "Common error messages")]
     evidence = gather_evidence(hits, embedder)
-    scored = score_sentences(question, embedder.embed_query(question), evidence)
+    scored = score_sentences(question, embedder.embed_query(question), evidence, embedder)
     window = evidence_window(evidence, scored, words=20)
     shown = format_evidence(hits, evidence, window)
     assert "VPN error 809 — What it means: The network you are on blocks" in shown
