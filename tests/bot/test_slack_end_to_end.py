@@ -335,7 +335,8 @@ def test_a_members_correction_is_served_only_after_an_admin_approves_it_in_revie
 
     before = mention("What time does the office gym open?", channel=channel, user="U0ASKER03")
     deployment.event(before)
-    assert "6:00" not in shown(final_message(slack, channel, thread_ts=before["ts"]))
+    unapproved = shown(final_message(slack, channel, thread_ts=before["ts"]))
+    assert fix not in unapproved and "Verified by" not in unapproved
 
     listed = deployment.command("/faq-admin", "review", user=ADMIN).json()
     buttons = [e for b in listed["blocks"] if b["type"] == "actions" for e in b["elements"]]
