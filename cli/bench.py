@@ -105,6 +105,93 @@ def bench_answer(
     _emit(result, as_json, _print_answer_bench)
 
 
+@bench_app.command("support")
+def bench_support(
+    dataset: Annotated[
+        str,
+        typer.Option(
+            help="'sample' or 'longdocs': the sets with a tuning half (odd-numbered questions)."
+        ),
+    ] = "sample",
+    bars: Annotated[
+        str | None,
+        typer.Option(
+            help="The support bars to measure, comma-separated cosines "
+            "(default: 0.60 to 0.90 in steps of 0.05)."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Answer only N questions, spread over the set.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Save token-F1 against the bar here (PNG).")
+    ] = None,
+) -> None:
+    """Where to set FAQBOT_SUPPORT_THRESHOLD for the configured model: token-F1 of what the
+    asker would be shown at each bar, on the tuning and held-out halves, beside the quote alone.
+
+    The model answers each question once with the check off; each bar is then applied to that
+    text as the chain applies it (the model stops at its first unbacked sentence; the quote
+    stands when nothing before it was backed). Also: the share of answers the model's text
+    replaced, and how many turned-away sentences said the reference (correct paraphrases
+    lost). The best bar on the tuning half is named; judge it on the held-out half.
+    """
+    from pipelines.bench.support import BARS, plot_support, run_support_benchmark
+    from workers.generation.loading import ModelUnavailable
+
+    if dataset not in ("sample", "longdocs"):
+        fail(f"--dataset {dataset}: only 'sample' and 'longdocs' have a tuning half")
+    chosen = _bars(bars) if bars else BARS
+    try:
+        result = run_support_benchmark(
+            dataset, load_settings(), bars=chosen, limit=limit, progress=ProgressBar(as_json)
+        )
+    except ModelUnavailable as exc:
+        fail(str(exc))
+    if plot:
+        plot_support(result, plot)
+    _emit(result, as_json, _print_support)
+
+
+def _bars(text: str) -> tuple[float, ...]:
+    try:
+        bars = tuple(float(bar) for bar in text.split(",") if bar.strip())
+    except ValueError:
+        fail(f"--bars {text}: expected comma-separated numbers such as 0.7,0.8")
+    if not bars or any(not -1.0 <= bar <= 1.0 for bar in bars):
+        fail(f"--bars {text}: each bar is a cosine between -1 and 1")
+    return bars
+
+
+def _print_support(result: dict) -> None:
+    table = Table(
+        "bar",
+        "token-F1 tuning",
+        "token-F1 held out",
+        "model's text kept",
+        "turned away (saying the reference)",
+        title=f"support bar: {result['dataset']} ({result['model']}), "
+        f"{result['answered']} of {result['questions']} answered",
+    )
+    rows = [("check off", result["unchecked"])] + list(result["bars"].items())
+    for bar, f in [*rows, ("quote alone", result["quote"])]:
+        mark = " ← best on tuning" if bar == result["best_on_tuning"] else ""
+        table.add_row(
+            f"{bar}{mark}",
+            _figure(f["token_f1_tuning"]),
+            _figure(f["token_f1_held_out"]),
+            f"{f['generated_rate']:.0%}",
+            f"{f['dropped']} ({f['dropped_saying_reference']})",
+        )
+    out.print(table)
+    out.print(f"FAQBOT_SUPPORT_THRESHOLD now: {result['configured_bar']}")
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def _print_answer_bench(result: dict) -> None:
     table = Table("figure", "value", title=f"answers: {result['dataset']} ({result['model']})")
     for key, value in result.items():

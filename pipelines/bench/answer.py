@@ -44,16 +44,7 @@ def run_answer_benchmark(
     chat_model = chat_model_for(settings)
     with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp, progress or nullcontext():
         store = LanceKnowledgeStore(Path(tmp))
-        if dataset == "sample":
-            index_sample(settings, store, embedder, progress)
-            queries, name = load_sample_questions(), "sample"
-        elif dataset == "longdocs":
-            index_longdocs(settings, store, embedder, progress)
-            queries, name = load_longdocs_questions(), "longdocs"
-        else:
-            data = load_stackfaq(Path(dataset))
-            index_stackfaq(data, settings, store, embedder, progress)
-            queries, name = [q for q in data.queries if q.split == "test"], "stackfaq"
+        queries, name = indexed_questions(dataset, settings, store, embedder, progress)
         chain = build_answer_chain(
             settings=settings, store=store, embedder=embedder, chat_model=chat_model
         )
@@ -66,6 +57,22 @@ def run_answer_benchmark(
         )
     summary = summarise_answers(queries, answers, offtopic, unseen)
     return {"dataset": name, "recall_at_5": recall, **summary, "model": chat_model.model_id}
+
+
+def indexed_questions(
+    dataset: str, settings: Settings, store, embedder, progress=None
+) -> tuple[list[Query], str]:
+    """Indexes `dataset` ('sample', 'longdocs' or a StackFAQ folder) into `store`; returns its
+    in-scope questions (StackFAQ's test split) and the dataset's name."""
+    if dataset == "sample":
+        index_sample(settings, store, embedder, progress)
+        return load_sample_questions(), "sample"
+    if dataset == "longdocs":
+        index_longdocs(settings, store, embedder, progress)
+        return load_longdocs_questions(), "longdocs"
+    data = load_stackfaq(Path(dataset))
+    index_stackfaq(data, settings, store, embedder, progress)
+    return [q for q in data.queries if q.split == "test"], "stackfaq"
 
 
 def _recall_at_5(queries: list[Query], settings, store, embedder, *, passages: bool) -> float:

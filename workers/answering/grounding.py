@@ -54,7 +54,23 @@ def split_claims(text: str) -> list[str]:
 def claim_supported(claim: str, evidence: Evidence, embedder: Embedder, threshold: float) -> bool:
     if not evidence.units:
         return False
-    return float(_support(embedder.embed([claim]), evidence).max()) >= threshold
+    scores, _ = best_support([claim], evidence, embedder)
+    return float(scores[0]) >= threshold
+
+
+def best_support(
+    claims: list[str], evidence: Evidence, embedder: Embedder
+) -> tuple[np.ndarray, list[int]]:
+    """Each claim's best cosine with a passage sentence (what FAQBOT_SUPPORT_THRESHOLD is
+    compared with), and the number of the passage that sentence is from."""
+    similarity = _support(embedder.embed(claims), evidence)
+    passages = [evidence.passage[int(i)] for i in similarity.argmax(axis=1)]
+    return similarity.max(axis=1), passages
+
+
+def with_citation(claim: str, passage: int) -> str:
+    """A kept sentence as shown: the model's own citation, or the backing passage's."""
+    return claim if cited_numbers(claim) else cite(claim, passage)
 
 
 def supported_answer(
@@ -64,15 +80,14 @@ def supported_answer(
     claims = split_claims(text)
     if not claims or not evidence.units:
         return "", claims
-    similarity = _support(embedder.embed(claims), evidence)
+    scores, passages = best_support(claims, evidence, embedder)
     kept: list[str] = []
     dropped: list[str] = []
-    for claim, row in zip(claims, similarity, strict=True):
-        best = int(row.argmax())
-        if row[best] < threshold:
+    for claim, score, passage in zip(claims, scores, passages, strict=True):
+        if score < threshold:
             dropped.append(claim)
         elif claim not in kept:
-            kept.append(claim if cited_numbers(claim) else cite(claim, evidence.passage[best]))
+            kept.append(with_citation(claim, passage))
     return " ".join(kept), dropped
 
 
