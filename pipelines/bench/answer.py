@@ -12,8 +12,11 @@ complete; both, and tokens/s, are measured on this machine.
 from __future__ import annotations
 
 import tempfile
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,12 +34,54 @@ from pipelines.evaluation.question_sets import (
 )
 from workers.answering.chain import answer_question, build_answer_chain
 from workers.answering.terms import content_words
-from workers.embedder import get_embedder
+from workers.embedder import Embedder, get_embedder
+from workers.store.base import KnowledgeStore
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
 
 
 def run_answer_benchmark(
     dataset: str, settings: Settings, *, limit: int | None = None, progress=None
 ) -> dict:
+    with bench_chain(dataset, settings, progress, limit=limit) as bench:
+        queries = bench.queries
+        recall = _recall_at_5(
+            queries, settings, bench.store, bench.embedder, passages=bench.name != "stackfaq"
+        )
+        answers = _run(bench.chain, [q.text for q in queries], progress, "in scope")
+        offtopic = _run(bench.chain, load_offtopic_questions(), progress, "off topic")
+        unseen = _run(
+            bench.chain, load_offtopic_questions(held_out=True), progress, "off topic, held out"
+        )
+    summary = summarise_answers(queries, answers, offtopic, unseen)
+    return {"dataset": bench.name, "recall_at_5": recall, **summary, "model": bench.model}
+
+
+@dataclass
+class BenchChain:
+    """A dataset indexed into a fresh temporary store, and the answer chain over it."""
+
+    chain: Runnable
+    store: KnowledgeStore
+    embedder: Embedder
+    model: str
+    queries: list[Query]  # spread over the set when limited
+    name: str
+
+
+@contextmanager
+def bench_chain(
+    dataset: str,
+    settings: Settings,
+    progress=None,
+    *,
+    limit: int | None = None,
+    chain_settings: Settings | None = None,
+) -> Iterator[BenchChain]:
+    """The chain with the configured model over `dataset` (see `indexed_questions`), built
+    with `chain_settings` where the run changes a setting of the chain; the store is removed
+    afterwards."""
     from workers.answering.shared_chain import chat_model_for
     from workers.store.lance import LanceKnowledgeStore
 
@@ -46,17 +91,12 @@ def run_answer_benchmark(
         store = LanceKnowledgeStore(Path(tmp))
         queries, name = indexed_questions(dataset, settings, store, embedder, progress)
         chain = build_answer_chain(
-            settings=settings, store=store, embedder=embedder, chat_model=chat_model
+            settings=chain_settings or settings,
+            store=store,
+            embedder=embedder,
+            chat_model=chat_model,
         )
-        queries = spread(queries, limit)
-        recall = _recall_at_5(queries, settings, store, embedder, passages=name != "stackfaq")
-        answers = _run(chain, [q.text for q in queries], progress, "in scope")
-        offtopic = _run(chain, load_offtopic_questions(), progress, "off topic")
-        unseen = _run(
-            chain, load_offtopic_questions(held_out=True), progress, "off topic, held out"
-        )
-    summary = summarise_answers(queries, answers, offtopic, unseen)
-    return {"dataset": name, "recall_at_5": recall, **summary, "model": chat_model.model_id}
+        yield BenchChain(chain, store, embedder, chat_model.model_id, spread(queries, limit), name)
 
 
 def indexed_questions(

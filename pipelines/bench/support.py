@@ -12,19 +12,16 @@ lost.
 
 from __future__ import annotations
 
-import tempfile
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from faqbot.settings import Settings
-from pipelines.bench.answer import indexed_questions, reference_share
+from pipelines.bench.answer import BenchChain, bench_chain, reference_share
 from pipelines.evaluation.metrics import token_f1
-from pipelines.evaluation.question_sets import Query, spread
-from workers.answering.chain import answer_question, build_answer_chain
+from pipelines.evaluation.question_sets import Query
+from workers.answering.chain import answer_question
 from workers.answering.evidence import gather_evidence
 from workers.answering.grounding import best_support, split_claims, with_citation
-from workers.embedder import get_embedder
 from workers.retrieval import retrieve
 from workers.store.base import asker_labels
 
@@ -52,31 +49,20 @@ def run_support_benchmark(
     limit: int | None = None,
     progress=None,
 ) -> dict:
-    from workers.answering.shared_chain import chat_model_for
-    from workers.store.lance import LanceKnowledgeStore
-
-    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
-    chat_model = chat_model_for(settings)
     unchecked = settings.model_copy(update={"support_threshold": -1.0})
-    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp, progress or nullcontext():
-        store = LanceKnowledgeStore(Path(tmp))
-        queries, name = indexed_questions(dataset, settings, store, embedder, progress)
-        chain = build_answer_chain(
-            settings=unchecked, store=store, embedder=embedder, chat_model=chat_model
-        )
-        queries = spread(queries, limit)
+    with bench_chain(dataset, settings, progress, limit=limit, chain_settings=unchecked) as bench:
         rows = []
-        for done, query in enumerate(queries, 1):
-            row = _unchecked(chain, query, settings, store, embedder)
+        for done, query in enumerate(bench.queries, 1):
+            row = _unchecked(bench, query, settings)
             if row is not None:
                 rows.append(row)
             if progress:
-                progress("answering, check off", done, len(queries))
+                progress("answering, check off", done, len(bench.queries))
     figures = {f"{bar:.2f}": at_bar(rows, bar) for bar in sorted(bars)}
     return {
-        "dataset": name,
-        "model": chat_model.model_id,
-        "questions": len(queries),
+        "dataset": bench.name,
+        "model": bench.model,
+        "questions": len(bench.queries),
         "answered": len(rows),
         "configured_bar": settings.support_threshold,
         "quote": at_bar(rows, float("inf")),
@@ -86,11 +72,11 @@ def run_support_benchmark(
     }
 
 
-def _unchecked(chain, query: Query, settings: Settings, store, embedder) -> Unchecked | None:
+def _unchecked(bench: BenchChain, query: Query, settings: Settings) -> Unchecked | None:
     """The chain's answer with the check off; None when the question was refused (no bar
     changes a refusal)."""
     drafts: list[str] = []
-    answer = answer_question(chain, query.text, on_draft=drafts.append)
+    answer = answer_question(bench.chain, query.text, on_draft=drafts.append)
     if answer.refused:
         return None
     claims = split_claims(answer.answer) if answer.mode == "generated" else []
@@ -99,13 +85,13 @@ def _unchecked(chain, query: Query, settings: Settings, store, embedder) -> Unch
     hits = retrieve(
         query.text,
         settings=settings,
-        store=store,
-        embedder=embedder,
+        store=bench.store,
+        embedder=bench.embedder,
         labels=asker_labels(None),
         k=settings.answer_passages,
     )
-    evidence = gather_evidence(hits, embedder)  # what the chain checked against
-    scores, passages = best_support(claims, evidence, embedder)
+    evidence = gather_evidence(hits, bench.embedder)  # what the chain checked against
+    scores, passages = best_support(claims, evidence, bench.embedder)
     return Unchecked(query, drafts[0] if drafts else "", claims, scores.tolist(), passages)
 
 
@@ -175,6 +161,7 @@ def plot_support(result: dict, path: Path) -> None:
             f1_axis.plot(bars, values, marker="o", color=colour, label=label)
         if result["quote"][key] is not None:
             f1_axis.axhline(result["quote"][key], color=colour, linestyle="--", linewidth=1)
+    f1_axis.margins(y=0.15)  # the quote's lines sit at the edge otherwise
     f1_axis.set_xlabel("support bar (cosine)")
     f1_axis.set_ylabel("token-F1 (dashed: the quote alone)")
     share_axis = f1_axis.twinx()
