@@ -70,8 +70,9 @@ class SlackMessageSink:
             self._where = self._placeholder() or self._own_placeholder()
         return self._where
 
-    def _placeholder(self, wait_s: float = PLACEHOLDER_WAIT_S) -> tuple[str, str] | None:
-        deadline = time.monotonic() + wait_s
+    def _placeholder(self, wait_s: float | None = None) -> tuple[str, str] | None:
+        """The bot's placeholder, waiting up to PLACEHOLDER_WAIT_S (read now, not at import)."""
+        deadline = time.monotonic() + (PLACEHOLDER_WAIT_S if wait_s is None else wait_s)
         while True:
             value = self.keys.get(self.reply.key) if self.reply.key else None
             if value or time.monotonic() >= deadline:
