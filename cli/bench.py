@@ -36,6 +36,13 @@ def bench_retrieval(
             "(default: FAQBOT_RERANKER_PATH, when set)."
         ),
     ] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            help="StackFAQ: also measure the dev split, the one to tune on (--no-dev: test only, "
+            "in half the time)."
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """nDCG@10, MRR@10 and hit@k of bm25-only, dense-only and the default retrieval, and of
@@ -58,6 +65,7 @@ def bench_retrieval(
             progress=ProgressBar(as_json),
             feedback_faq=feedback_faq,
             reranker=Path(reranker) if reranker else None,
+            dev=dev,
         )
     except (FileNotFoundError, ValueError, RerankerUnavailable) as exc:
         fail(str(exc))
@@ -596,6 +604,8 @@ def _bench_tables(result: dict):
     level = f", {result['level']} level" if "level" in result else ""
     title = f"{result['dataset']} ({result['split']}, {result['queries']} queries{level})"
     yield title, result["systems"]
+    if "dev" in result:
+        yield "stackfaq (dev, the split to tune on)", result["dev"]
     if "feedback_faq" in result:
         faq = result["feedback_faq"]
         entries = faq["entries"]

@@ -35,9 +35,11 @@ def run_retrieval_benchmark(
     progress=None,
     feedback_faq: bool = False,
     reranker: Path | None = None,
+    dev: bool = True,
 ) -> dict:
     """`reranker` (or FAQBOT_RERANKER_PATH) adds the default retrieval reranked by that
-    cross-encoder as one more system; the others are measured without it."""
+    cross-encoder as one more system; the others are measured without it. `dev` adds
+    StackFAQ's dev split (the figures to tune on) beside the test split."""
     from workers.store.lance import LanceKnowledgeStore
 
     if reranker is not None:
@@ -55,11 +57,13 @@ def run_retrieval_benchmark(
             return _bench_sample(settings, store, embedder, progress)
         if dataset == "longdocs":
             return _bench_longdocs(settings, store, embedder, progress)
-        return _bench_stackfaq(Path(dataset), settings, store, embedder, progress, feedback_faq)
+        return _bench_stackfaq(
+            Path(dataset), settings, store, embedder, progress, feedback_faq, dev
+        )
 
 
 def _bench_stackfaq(
-    folder: Path, settings, store, embedder, progress, feedback_faq: bool = False
+    folder: Path, settings, store, embedder, progress, feedback_faq: bool, with_dev: bool
 ) -> dict:
     data = load_stackfaq(folder)
     started = time.perf_counter()
@@ -75,8 +79,9 @@ def _bench_stackfaq(
             "split": "test",
             "queries": len(test),
             "systems": _evaluate(test, settings, store, embedder, (5,), progress, "test"),
-            "dev": _evaluate(dev, settings, store, embedder, (5,), progress, "dev"),
         }
+        if with_dev:
+            result["dev"] = _evaluate(dev, settings, store, embedder, (5,), progress, "dev")
         if feedback_faq:
             result["feedback_faq"] = _with_feedback_faq(
                 data, result["systems"], settings, store, embedder, progress

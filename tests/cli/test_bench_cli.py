@@ -1,5 +1,5 @@
-"""`faqbot bench support` from the command line: one-line refusals of bad arguments, and a
-real run with the bundled model."""
+"""`faqbot bench support` and `bench retrieval` from the command line: one-line refusals of
+bad arguments, a real run with the bundled model, StackFAQ's dev split on request."""
 
 from __future__ import annotations
 
@@ -37,3 +37,16 @@ def test_a_run_with_the_bundled_model_measures_every_bar_from_one_generation(faq
     assert figures["quote"]["generated_rate"] == 0.0
     assert figures["best_on_tuning"] in figures["bars"]
     assert plot.stat().st_size > 10_000
+
+
+def test_retrieval_on_stackfaq_shows_the_dev_split_beside_test_unless_told_not_to(
+    faqbot, tiny_stackfaq
+):
+    both = faqbot("bench", "retrieval", "--dataset", str(tiny_stackfaq))
+    assert both.exit_code == 0, both.output
+    assert "stackfaq (test, 4 queries)" in both.stdout
+    assert "stackfaq (dev, the split to tune on)" in both.stdout
+    test_only = faqbot("bench", "retrieval", "--dataset", str(tiny_stackfaq), "--no-dev", "--json")
+    assert test_only.exit_code == 0, test_only.output
+    figures = json.loads(test_only.stdout)
+    assert "dev" not in figures and set(figures["systems"]) == {"bm25", "dense", "default"}
