@@ -230,6 +230,14 @@ def bench_generate(
     new_tokens: Annotated[
         int, typer.Option(min=2, help="Tokens every answer is made to write.")
     ] = 80,
+    concurrency: Annotated[
+        list[int] | None,
+        typer.Option(
+            min=1,
+            help="Requests in flight at once for the server's throughput (repeatable; "
+            "default: 1, 4 and 16).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(help="Save the whole-answer times as a bar chart (PNG).")
@@ -237,9 +245,9 @@ def bench_generate(
 ) -> None:
     """Load time, time to the first token, prefill and decode tokens/s, whole-answer time and
     peak memory of each engine on the answer chain's real prompts, with ratios against
-    transformers fp32 on the same model; for the server, throughput at 1, 4 and 16
-    concurrent requests. Each in-process engine runs in a process of its own."""
-    from pipelines.bench.generate import plot_generate, run_generate_benchmark
+    transformers fp32 on the same model; for the server, throughput at 1, 4 and 16 (or
+    --concurrency) concurrent requests. Each in-process engine runs in a process of its own."""
+    from pipelines.bench.generate import CONCURRENCY, plot_generate, run_generate_benchmark
     from workers.generation.engines import ENGINES
     from workers.generation.llama_server import ServerFailed
     from workers.generation.loading import ModelUnavailable
@@ -256,6 +264,7 @@ def bench_generate(
             engines=engines,
             questions=questions,
             new_tokens=new_tokens,
+            concurrency=tuple(sorted(set(concurrency or CONCURRENCY))),
             progress=ProgressBar(as_json),
         )
     except (FileNotFoundError, ValueError, ModelUnavailable, ServerFailed) as exc:

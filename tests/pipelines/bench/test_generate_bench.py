@@ -50,6 +50,10 @@ def test_every_engine_is_measured_in_one_run_with_json_out(settings, tmp_path):
         "1",
         "--new-tokens",
         "6",
+        "--concurrency",
+        "1",
+        "--concurrency",
+        "2",
         "--json",
         "--plot",
         str(tmp_path / "generate.png"),
@@ -65,7 +69,7 @@ def test_every_engine_is_measured_in_one_run_with_json_out(settings, tmp_path):
         assert row["answer_tokens_p50"] >= 6  # end-of-text held back: all write the same
         assert row["first_token_p50_s"] > 0 and row["decode_tokens_per_s"] > 0
     assert rows["transformers"]["answer_vs_transformers"] == 1.0
-    assert set(rows["openai"]["throughput"]) == {"1", "4", "16"}
+    assert set(rows["openai"]["throughput"]) == {"1", "2"}
     assert (tmp_path / "generate.png").stat().st_size > 0
 
 
