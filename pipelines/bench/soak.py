@@ -80,9 +80,13 @@ def run_soak_benchmark(
     rate: float = 0.25,
     redis_url: str | None = None,
     timeout_s: float | None = None,
+    limits: dict[str, float] | None = None,
     progress=None,
 ) -> dict:
+    """`limits` replace some of SOAK_LIMITS (a shorter visibility timeout brings a killed
+    worker's question back sooner)."""
     redis_url = redis_url or DEFAULT_REDIS_URL  # never the configured (live) queue
+    limits = SOAK_LIMITS | (limits or {})
     client = connect_and_flush(redis_url)
     timeout_s = timeout_s or 300 + 30 * questions / workers
     with (
@@ -94,10 +98,10 @@ def run_soak_benchmark(
         root = Path(tmp)
         slack_access = {"slack_bot_token": SecretStr(TOKEN), "slack_api_url": slack.api_url}
         base = bench_settings(settings, root / "data", redis_url).model_copy(
-            update=SOAK_LIMITS | slack_access
+            update=limits | slack_access
         )
         _prepare(base, progress)
-        env = {f"FAQBOT_{k.upper()}": str(v) for k, v in SOAK_LIMITS.items()}
+        env = {f"FAQBOT_{k.upper()}": str(v) for k, v in limits.items()}
         with (
             start_workers(base, root / "logs", workers, "answers,ingest") as pool,
             beat_process(worker_env(base, 1), root / "logs" / "beat.log"),

@@ -84,7 +84,17 @@ def test_every_question_gets_one_final_reply_though_a_worker_is_killed(settings)
     from pipelines.bench.soak import run_soak_benchmark
 
     settings = settings.model_copy(update={"llm_max_new_tokens": 8})
-    result = run_soak_benchmark(settings, questions=4, users=2, workers=2, rate=2.0, timeout_s=240)
+    # The celery worker tests' short limits: the killed worker's question is back after 25 s.
+    limits = {
+        "answer_soft_time_limit_s": 15.0,
+        "answer_time_limit_s": 20.0,
+        "ingest_soft_time_limit_s": 15.0,
+        "ingest_time_limit_s": 20.0,
+        "visibility_timeout_s": 25.0,
+    }
+    result = run_soak_benchmark(
+        settings, questions=4, users=2, workers=2, rate=2.0, timeout_s=240, limits=limits
+    )
     assert all(key in result for key in ISSUE_KEYS)
     assert result["questions"] == result["final_answers"] + result["apologies"] == 4
     assert (result["lost"], result["duplicated"], result["not_acked"]) == (0, 0, 0)
