@@ -2,7 +2,7 @@
 
 It reads a sentence-transformers model directory (all-MiniLM-L6-v2 by default) with plain
 transformers: the tokenizer, the encoder, its pooling and L2 normalisation, which is all such a
-model is. Importing sentence-transformers itself costs a worker about 5 s at every start."""
+model is. Importing sentence-transformers itself cost every worker and CLI start about 2.5 s."""
 
 from __future__ import annotations
 
@@ -19,11 +19,7 @@ from faqbot.settings import BUNDLED_EMBEDDER
 
 RECENT_QUERIES = 64  # question vectors embed_query keeps
 POOLING_MODES = ("mean", "cls", "max")
-_LAYERS = {  # sentence-transformers module types this embedder reproduces
-    "Transformer": "encoder",
-    "Pooling": "pooling",
-    "Normalize": "normalize",
-}
+LAYERS = frozenset({"Transformer", "Pooling", "Normalize"})  # the modules reproduced here
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -54,11 +50,16 @@ def _local_dir(name: str) -> Path:
     try:
         return Path(snapshot_download(str(name)))
     except Exception as exc:  # offline, an unknown id, a bad name: one line each
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise EmbedderUnavailable(
-            f"embedding model {name!r} could not be loaded ({first_line}); "
-            "set FAQBOT_EMBEDDING_MODEL to a local sentence-transformers directory"
-        ) from exc
+        raise unavailable(name, exc) from exc
+
+
+def unavailable(name: str, exc: Exception) -> EmbedderUnavailable:
+    """One line: the model, the first line of why, and the setting that fixes it."""
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return EmbedderUnavailable(
+        f"embedding model {name!r} could not be loaded ({first_line}); "
+        "set FAQBOT_EMBEDDING_MODEL to a local sentence-transformers directory"
+    )
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Recipe:
     """How a sentence-transformers directory turns text into a vector."""
 
     pooling: str = "mean"
-    max_tokens: int | None = None  # None: the tokenizer's own limit
+    max_tokens: int | None = None  # None: the encoder's position limit alone
     lower_case: bool = False
     prompt: str = ""  # the default prompt, put before every text
 
@@ -79,7 +80,7 @@ def read_recipe(folder: Path, name: str) -> Recipe:
     pooling = "mean"
     for module in modules:
         kind = str(module.get("type", "")).rsplit(".", 1)[-1]
-        if kind not in _LAYERS:
+        if kind not in LAYERS:
             raise EmbedderUnavailable(
                 f"embedding model {name!r}: its {kind or 'unnamed'} layer is not supported "
                 "(faqbot reads an encoder, its pooling and normalisation)"
@@ -145,11 +146,7 @@ class Embedder:
             self.tokenizer = AutoTokenizer.from_pretrained(folder)
             self._model = AutoModel.from_pretrained(folder).eval()
         except (OSError, ValueError) as exc:
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise EmbedderUnavailable(
-                f"embedding model {model_name!r} could not be loaded ({first_line}); "
-                "set FAQBOT_EMBEDDING_MODEL to a local sentence-transformers directory"
-            ) from exc
+            raise unavailable(model_name, exc) from exc
         limits = [self.recipe.max_tokens, getattr(self._model.config, "max_position_embeddings", 0)]
         self._max_tokens = min(limit for limit in limits if limit)
 
